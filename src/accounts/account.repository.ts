@@ -1,0 +1,34 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { AccountRow, AccountUpdate, NewAccountRow } from '../db/schema.ts';
+import { normalizeEmail } from './email.ts';
+
+export class AccountRepository {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  findById(id: string, db: Db = this.#db): Promise<AccountRow | undefined> {
+    // Account ids are UUIDs; anything else (a tampered session) simply matches nothing.
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return Promise.resolve(undefined);
+    return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  findByEmail(email: string, db: Db = this.#db): Promise<AccountRow | undefined> {
+    return db.selectFrom('accounts').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst();
+  }
+
+  insert(account: NewAccountRow, db: Db = this.#db): Promise<AccountRow> {
+    return db
+      .insertInto('accounts')
+      .values({ ...account, email: normalizeEmail(account.email) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async update(id: string, changes: AccountUpdate, db: Db = this.#db): Promise<void> {
+    await db.updateTable('accounts').set({ ...changes, updated_at: sql`now()` }).where('id', '=', id).execute();
+  }
+}

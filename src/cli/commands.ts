@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { emailSchema } from '../accounts/email.ts';
+import { listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
+import { retiredKeyGraceSeconds, type Services } from '../services.ts';
+
+export class CliUsageError extends Error {}
+
+export type CliOptions = Record<string, string | boolean | string[] | undefined>;
+type Command = (services: Services, options: CliOptions, args: string[]) => Promise<unknown>;
+
+export const usage = `Usage: npm run cli -- <command> [options]
+
+  migrate                                   apply pending database migrations
+  keys rotate                               make a new signing key generation current
+  keys list                                 published signing keys
+  clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
+                 [--public] [--grant-types authorization_code,refresh_token,client_credentials]
+                 [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--json]
+  clients list [--json]
+  clients delete CLIENT_ID
+  users create --email E --password P [--name N] [--verified] [--json]
+  resource-servers create --identifier URL --name N [--scope S ...] [--alg RS256|ES256|EdDSA] [--json]
+  resource-servers list [--json]`;
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new CliUsageError(parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n'));
+  }
+  return parsed.data;
+}
+
+const grantTypes = z.enum(['authorization_code', 'refresh_token', 'client_credentials']);
+const alg = z.enum(signingAlgorithms);
+const absoluteUrl = z.url();
+
+const clientOptions = z
+  .object({
+    name: z.string().trim().min(1),
+    'redirect-uri': z.array(absoluteUrl).default([]),
+    'post-logout-redirect-uri': z.array(absoluteUrl).default([]),
+    public: z.boolean(),
+    'first-party': z.boolean(),
+    'grant-types': z
+      .string()
+      .default('authorization_code,refresh_token')
+      .transform((value) => value.split(',').map((type) => type.trim()))
+      .pipe(z.array(grantTypes).min(1)),
+    'id-token-alg': alg.optional(),
+  })
+  .refine((o) => !o['grant-types'].includes('authorization_code') || o['redirect-uri'].length > 0, {
+    path: ['redirect-uri'],
+    message: 'required for authorization_code clients',
+  })
+  .refine((o) => !(o.public && o['grant-types'].includes('client_credentials')), {
+    path: ['public'],
+    message: 'a public client cannot use client_credentials',
+  });
+
+export const commands: Record<string, Command> = {
+  async migrate() {
+    return 'migrations are up to date';
+  },
+
+  async 'keys rotate'({ db, secretBox, config }) {
+    const current = await rotateSigningKeys(db, secretBox, retiredKeyGraceSeconds(config));
+    return { current };
+  },
+
+  async 'keys list'({ db }) {
+    return listSigningKeys(db);
+  },
+
+  async 'clients create'({ clients }, options) {
+    const o = parse(clientOptions, options);
+    const created = await clients.create({
+      name: o.name,
+      redirectUris: o['redirect-uri'],
+      postLogoutRedirectUris: o['post-logout-redirect-uri'],
+      grantTypes: o['grant-types'],
+      isPublic: o.public,
+      firstParty: o['first-party'],
+      ...(o['id-token-alg'] ? { idTokenSigningAlg: o['id-token-alg'] } : {}),
+    });
+    return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
+  },
+
+  async 'clients list'({ clients }) {
+    return clients.list();
+  },
+
+  async 'clients delete'({ clients }, _options, [clientId]) {
+    if (!clientId) throw new CliUsageError('clients delete needs a CLIENT_ID');
+    if (!(await clients.delete(clientId))) throw new CliUsageError(`No client ${clientId}`);
+    return { deleted: clientId };
+  },
+
+  async 'users create'({ accountService }, options) {
+    const o = parse(
+      z.object({ email: emailSchema, password: z.string().min(8).optional(), name: z.string().trim().optional(), verified: z.boolean() }),
+      options,
+    );
+    const account = await accountService.createAccount({
+      email: o.email,
+      ...(o.password ? { password: o.password } : {}),
+      ...(o.name ? { name: o.name } : {}),
+      emailVerified: o.verified,
+    });
+    return { id: account.id, email: account.email };
+  },
+
+  async 'resource-servers create'({ resourceServers, config }, options) {
+    const o = parse(
+      z.object({ identifier: absoluteUrl, name: z.string().trim().min(1), scope: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default([]), alg: alg.default('RS256') }),
+      options,
+    );
+    await resourceServers.register({ identifier: o.identifier, name: o.name, scopes: o.scope, signingAlg: o.alg, accessTokenTtlSeconds: config.ttl.accessTokenSeconds });
+    return { identifier: o.identifier, scopes: o.scope, alg: o.alg };
+  },
+
+  async 'resource-servers list'({ resourceServers }) {
+    return resourceServers.list();
+  },
+};

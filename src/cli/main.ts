@@ -1,0 +1,66 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.ts';
+import { connectDatabase } from '../server.ts';
+import { migrateToLatest } from '../db/migrator.ts';
+import { createServices } from '../services.ts';
+import { CliUsageError, commands, usage } from './commands.ts';
+
+/**
+ * `npm run cli -- <group> <action> [options]`. Works whether or not the server runs: it connects
+ * to DATABASE_URL, or to the embedded PostgreSQL of DATA_DIR (joining it when the server has it up).
+ */
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      name: { type: 'string' },
+      email: { type: 'string' },
+      password: { type: 'string' },
+      verified: { type: 'boolean', default: false },
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
+      public: { type: 'boolean', default: false },
+      'first-party': { type: 'boolean', default: false },
+      'grant-types': { type: 'string' },
+      'id-token-alg': { type: 'string' },
+      identifier: { type: 'string' },
+      scope: { type: 'string', multiple: true },
+      alg: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const key = positionals.slice(0, 2).join(' ');
+  const command = commands[key] ?? commands[positionals[0] ?? ''];
+  if (values.help || !command) {
+    console.log(usage);
+    return values.help ? 0 : 2;
+  }
+  const config = loadConfig();
+  const { db, embedded } = await connectDatabase(config);
+  try {
+    await migrateToLatest(db);
+    const output = await command(createServices(config, db), values, positionals.slice(2));
+    console.log(values.json ? JSON.stringify(output, null, 2) : formatHuman(output));
+    return 0;
+  } finally {
+    await db.destroy();
+    await embedded?.stop();
+  }
+}
+
+function formatHuman(output: unknown): string {
+  if (typeof output === 'string') return output;
+  return JSON.stringify(output, null, 2);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const known = error instanceof CliUsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    console.error(known ? (error as Error).message : `Error: ${(error as Error).message}`);
+    process.exit(known ? 2 : 1);
+  },
+);

@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import { CompactEncrypt, compactDecrypt } from 'jose';
+
+/**
+ * Encrypts secrets at rest (signing keys, client secrets) as compact JWE (dir + A256GCM) under a key
+ * derived from the configured key-encryption secret.
+ */
+export class SecretBox {
+  readonly #key: Uint8Array;
+
+  constructor(secret: string) {
+    this.#key = createHash('sha256').update(`signin-service:secret-box:${secret}`).digest();
+  }
+
+  async seal(plaintext: string): Promise<string> {
+    return new CompactEncrypt(new TextEncoder().encode(plaintext))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+      .encrypt(this.#key);
+  }
+
+  async open(sealed: string): Promise<string> {
+    const { plaintext } = await compactDecrypt(sealed, this.#key);
+    return new TextDecoder().decode(plaintext);
+  }
+}

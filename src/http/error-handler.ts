@@ -1,0 +1,47 @@
+import type { Context, Next } from 'koa';
+import { errors as oidcErrors } from 'oidc-provider';
+import type { Logger } from '../log.ts';
+import { hasMessage } from '../ui/i18n.ts';
+import { renderPage } from '../ui/views.ts';
+import { AppError } from './errors.ts';
+
+interface ErrorResponse {
+  status: number;
+  code: string;
+  expose: boolean;
+}
+
+/** Maps any thrown error to a stable code and status; the one place where errors become responses. */
+function describe(error: unknown): ErrorResponse {
+  if (error instanceof AppError) return { status: error.status, code: error.code, expose: error.expose };
+  if (error instanceof oidcErrors.SessionNotFound) return { status: 400, code: 'interaction.expired', expose: true };
+  if (error instanceof oidcErrors.OIDCProviderError) return { status: error.statusCode, code: `oauth.${error.error}`, expose: true };
+  const status = (error as { status?: number }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, code: status === 404 ? 'http.not_found' : 'http.bad_request', expose: true };
+  }
+  return { status: 500, code: 'http.internal_error', expose: false };
+}
+
+function wantsJson(ctx: Context): boolean {
+  return ctx.accepts('html', 'json') === 'json';
+}
+
+export function errorHandler(logger: Logger) {
+  return async function errorHandlerMiddleware(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('http.not_found', 404);
+    } catch (error) {
+      const { status, code, expose } = describe(error);
+      if (status >= 500) logger.error({ err: error, requestId: ctx.state.requestId }, 'unhandled error');
+      const messageKey = expose && hasMessage(`error.${code}`) ? `error.${code}` : `error.http.${status >= 500 ? 'internal_error' : 'bad_request'}`;
+      if (wantsJson(ctx)) {
+        ctx.status = status;
+        ctx.body = { error: code, request_id: ctx.state.requestId };
+        return;
+      }
+      renderPage(ctx, 'errors/error', { messageKey, code, requestId: ctx.state.requestId }, { status });
+    }
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Errors the application raises on purpose. `code` is stable (it selects the translated message),
+ * `status` the HTTP status, `expose` whether the message may be shown as is.
+ */
+export class AppError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly expose: boolean;
+
+  constructor(code: string, status: number, options: { message?: string; expose?: boolean; cause?: unknown } = {}) {
+    super(options.message ?? code, { cause: options.cause });
+    this.code = code;
+    this.status = status;
+    this.expose = options.expose ?? status < 500;
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(code = 'http.not_found') {
+    super(code, 404);
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(code = 'http.bad_request') {
+    super(code, 400);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(code: string) {
+    super(code, 409);
+  }
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import type { AdapterPayload } from 'oidc-provider';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Db } from '../db/database.ts';
+
+export interface NewClient {
+  name: string;
+  redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+  grantTypes?: string[];
+  isPublic?: boolean;
+  firstParty?: boolean;
+  idTokenSigningAlg?: 'RS256' | 'ES256' | 'EdDSA';
+}
+
+export interface RegisteredClient {
+  clientId: string;
+  clientSecret?: string;
+}
+
+export interface ClientSummary {
+  clientId: string;
+  name: string;
+  firstParty: boolean;
+  isPublic: boolean;
+  redirectUris: string[];
+  grantTypes: string[];
+  createdAt: Date;
+}
+
+const randomToken = (bytes: number) => randomBytes(bytes).toString('base64url');
+
+/**
+ * Client registrations. Secrets are random (256 bits), so they are stored encrypted rather than
+ * slow-hashed: the token endpoint compares them on every request and must stay fast.
+ */
+export class ClientRepository {
+  readonly #db: Db;
+  readonly #secrets: SecretBox;
+
+  constructor(db: Db, secrets: SecretBox) {
+    this.#db = db;
+    this.#secrets = secrets;
+  }
+
+  async create(client: NewClient): Promise<RegisteredClient> {
+    const clientId = randomToken(16);
+    const clientSecret = client.isPublic ? undefined : randomToken(32);
+    const grantTypes = client.grantTypes ?? ['authorization_code', 'refresh_token'];
+    const metadata: Record<string, unknown> = {
+      client_name: client.name,
+      redirect_uris: client.redirectUris,
+      post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
+      grant_types: grantTypes,
+      response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
+      token_endpoint_auth_method: client.isPublic ? 'none' : 'client_secret_basic',
+      ...(client.idTokenSigningAlg ? { id_token_signed_response_alg: client.idTokenSigningAlg } : {}),
+    };
+    await this.#db
+      .insertInto('clients')
+      .values({
+        id: clientId,
+        name: client.name,
+        metadata: JSON.stringify(metadata),
+        secret_encrypted: clientSecret ? await this.#secrets.seal(clientSecret) : null,
+        first_party: client.firstParty ?? false,
+      })
+      .execute();
+    return clientSecret ? { clientId, clientSecret } : { clientId };
+  }
+
+  async list(): Promise<ClientSummary[]> {
+    const rows = await this.#db.selectFrom('clients').selectAll().orderBy('created_at').execute();
+    return rows.map((row) => {
+      const metadata = row.metadata as { redirect_uris?: string[]; grant_types?: string[] };
+      return {
+        clientId: row.id,
+        name: row.name,
+        firstParty: row.first_party,
+        isPublic: row.secret_encrypted === null,
+        redirectUris: metadata.redirect_uris ?? [],
+        grantTypes: metadata.grant_types ?? [],
+        createdAt: row.created_at,
+      };
+    });
+  }
+
+  async delete(clientId: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  /** The metadata oidc-provider validates and works with, secret decrypted, first-party flag included. */
+  async findProviderMetadata(clientId: string): Promise<AdapterPayload | undefined> {
+    const row = await this.#db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      ...(row.metadata as AdapterPayload),
+      client_id: row.id,
+      ...(row.secret_encrypted ? { client_secret: await this.#secrets.open(row.secret_encrypted) } : {}),
+      first_party: row.first_party,
+    };
+  }
+}

@@ -1,0 +1,148 @@
+import { sql } from 'kysely';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Db } from '../db/database.ts';
+import type { ClientRepository } from './client.repository.ts';
+
+const toDate = (epochSeconds: number) => new Date(epochSeconds * 1000);
+
+/**
+ * Stores every oidc-provider model in the one `oidc_models` table, keyed by (model, id), with the
+ * lookup columns the provider queries by (grant, interaction uid, device user code) pulled out of
+ * the payload so that each lookup is one indexed query. Clients come from the `clients` table.
+ */
+export class PostgresAdapter implements Adapter {
+  readonly #db: Db;
+  readonly #model: string;
+
+  constructor(db: Db, model: string) {
+    this.#db = db;
+    this.#model = model;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    const row = {
+      model: this.#model,
+      id,
+      payload: JSON.stringify(payload),
+      grant_id: payload.grantId ?? null,
+      user_code: payload.userCode ?? null,
+      uid: payload.uid ?? null,
+      expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+    };
+    await this.#db
+      .insertInto('oidc_models')
+      .values(row)
+      .onConflict((conflict) =>
+        conflict.columns(['model', 'id']).doUpdateSet({
+          payload: row.payload,
+          grant_id: row.grant_id,
+          user_code: row.user_code,
+          uid: row.uid,
+          expires_at: row.expires_at,
+        }),
+      )
+      .execute();
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere('id', id);
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere('uid', uid);
+  }
+
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere('user_code', userCode);
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.#db
+      .updateTable('oidc_models')
+      .set({ consumed_at: sql`now()` })
+      .where('model', '=', this.#model)
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .execute();
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#db.deleteFrom('oidc_models').where('model', '=', this.#model).where('id', '=', id).execute();
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#db.deleteFrom('oidc_models').where('grant_id', '=', grantId).execute();
+  }
+
+  async #findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+    const row = await this.#db
+      .selectFrom('oidc_models')
+      .select(['payload', 'consumed_at'])
+      .where('model', '=', this.#model)
+      .where(column, '=', value)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const payload = row.payload as AdapterPayload;
+    return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;
+  }
+}
+
+/** Clients are registered through the CLI or the admin center, never through this adapter. */
+export class ClientAdapter implements Adapter {
+  readonly #clients: ClientRepository;
+
+  constructor(clients: ClientRepository) {
+    this.#clients = clients;
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return this.#clients.findProviderMetadata(id);
+  }
+
+  upsert(): Promise<void> {
+    return Promise.reject(new Error('clients are read-only for the provider'));
+  }
+  findByUid(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+  findByUserCode(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+  consume(): Promise<void> {
+    return Promise.resolve();
+  }
+  destroy(): Promise<void> {
+    return Promise.resolve();
+  }
+  revokeByGrantId(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export function createAdapterFactory(db: Db, clients: ClientRepository): (model: string) => Adapter {
+  return (model) => (model === 'Client' ? new ClientAdapter(clients) : new PostgresAdapter(db, model));
+}
+
+/**
+ * Deletes expired rows in bounded batches, so that a backlog never turns into one long
+ * transaction; SKIP LOCKED lets several instances purge side by side.
+ */
+export async function purgeExpiredModels(db: Db, batchSize: number, maxBatches = 100): Promise<number> {
+  let total = 0;
+  for (let batch = 0; batch < maxBatches; batch += 1) {
+    const result = await sql<{ count: string }>`
+      with expired as (
+        select model, id from oidc_models
+        where expires_at < now() - interval '5 minutes'
+        limit ${batchSize}
+        for update skip locked
+      )
+      delete from oidc_models using expired
+      where oidc_models.model = expired.model and oidc_models.id = expired.id`.execute(db);
+    const deleted = Number(result.numAffectedRows ?? 0);
+    total += deleted;
+    if (deleted < batchSize) break;
+  }
+  return total;
+}

@@ -1,0 +1,119 @@
+import type { JWK } from 'jose';
+import type { Context } from 'koa';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AccountRepository } from '../accounts/account.repository.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import { localeFor } from '../ui/locale.ts';
+import { renderPage } from '../ui/views.ts';
+import { accountClaims } from './account-claims.ts';
+import type { ClientRepository } from './client.repository.ts';
+import { createAdapterFactory } from './postgres-adapter.ts';
+import type { ResourceServerRegistry } from './resource-servers.ts';
+import { signingAlgorithms } from './signing-keys.ts';
+
+export interface ProviderDependencies {
+  config: Config;
+  db: Db;
+  clients: ClientRepository;
+  accounts: AccountRepository;
+  resourceServers: ResourceServerRegistry;
+  signingKeys: JWK[];
+}
+
+const isFirstParty = (client: unknown) => (client as { first_party?: boolean } | undefined)?.first_party === true;
+
+/** The one oidc-provider configuration of the service. */
+export function createProvider({ config, db, clients, accounts, resourceServers, signingKeys }: ProviderDependencies): Provider {
+  const { ttl } = config;
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(db, clients),
+    jwks: { keys: signingKeys as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: { keys: [...config.cookieSecrets] },
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name', 'locale'],
+    },
+    async findAccount(_ctx, sub) {
+      const account = await accounts.findById(sub);
+      if (!account) return undefined;
+      return { accountId: account.id, claims: () => accountClaims(account) };
+    },
+    responseTypes: ['code'],
+    extraClientMetadata: { properties: ['first_party'] },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      // A client may introspect or revoke only the tokens issued to it.
+      introspection: { enabled: true, allowedPolicy: (_ctx, caller, token) => token.clientId === caller.clientId },
+      revocation: { enabled: true, allowedPolicy: (_ctx, caller, token) => token.clientId === caller.clientId },
+      clientCredentials: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource(ctx, form) {
+          renderPage(ctx as unknown as Context, 'interaction/logout', { form, clientName: ctx.oidc.client?.clientName }, { locale: localeFor(ctx as unknown as Context, ctx.oidc.params?.ui_locales) });
+        },
+        postLogoutSuccessSource(ctx) {
+          renderPage(ctx as unknown as Context, 'interaction/logged-out', { clientName: ctx.oidc.client?.clientName }, { locale: localeFor(ctx as unknown as Context) });
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        // Tokens for the app itself (userinfo) stay opaque; a registered API gets a JWT for its audience.
+        useGrantedResource: () => true,
+        async getResourceServerInfo(_ctx, resourceIndicator) {
+          const server = await resourceServers.find(resourceIndicator);
+          if (!server) throw new errors.InvalidTarget();
+          return {
+            scope: server.scopes.join(' '),
+            audience: server.identifier,
+            accessTokenTTL: server.accessTokenTtlSeconds ?? ttl.accessTokenSeconds,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: server.signingAlg } },
+          };
+        },
+      },
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: [...signingAlgorithms],
+      userinfoSigningAlgValues: [...signingAlgorithms],
+      introspectionSigningAlgValues: [...signingAlgorithms],
+      authorizationSigningAlgValues: [...signingAlgorithms],
+    },
+    clientBasedCORS(_ctx, origin, client) {
+      return client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false;
+    },
+    // First-party apps are ours: the user is not asked to consent to them.
+    async loadExistingGrant(ctx: KoaContextWithOIDC) {
+      const { client, session, result } = ctx.oidc;
+      if (!client || !session?.accountId) return undefined;
+      const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      if (!isFirstParty(client)) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+      grant.addOIDCScope(String(ctx.oidc.params?.scope ?? 'openid'));
+      await grant.save();
+      return grant;
+    },
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isFirstParty(client)),
+    rotateRefreshToken: true,
+    async renderError(ctx, out) {
+      renderPage(ctx as unknown as Context, 'errors/oauth-error', { error: out.error, description: out.error_description }, { status: ctx.status >= 400 ? ctx.status : 400, locale: localeFor(ctx as unknown as Context) });
+    },
+    ttl: {
+      AccessToken: ttl.accessTokenSeconds,
+      AuthorizationCode: ttl.authorizationCodeSeconds,
+      ClientCredentials: ttl.clientCredentialsSeconds,
+      IdToken: ttl.idTokenSeconds,
+      Interaction: ttl.interactionSeconds,
+      Session: ttl.sessionSeconds,
+      Grant: ttl.grantSeconds,
+      RefreshToken: ttl.refreshTokenSeconds,
+    },
+  };
+  const provider = new Provider(config.issuer, configuration);
+  return provider;
+}

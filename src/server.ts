@@ -1,0 +1,90 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.ts';
+import type { Config } from './config.ts';
+import { createDatabase, type Db } from './db/database.ts';
+import { type RunningPostgres, startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { migrateToLatest } from './db/migrator.ts';
+import { createLogger, type Logger } from './log.ts';
+import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
+import { createProvider } from './oidc/provider.ts';
+import { ProviderHost } from './oidc/provider-host.ts';
+import { ensureSigningKeys, loadPublishedKeys, signingKeysFingerprint } from './oidc/signing-keys.ts';
+import { createServices, type Services } from './services.ts';
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  services: Services;
+  host: ProviderHost;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Connects to DATABASE_URL, or runs the embedded PostgreSQL of DATA_DIR when it is unset. */
+export async function connectDatabase(config: Config): Promise<{ db: Db; embedded?: RunningPostgres }> {
+  if (config.databaseUrl) return { db: createDatabase(config.databaseUrl) };
+  const embedded = await startEmbeddedPostgres(config.dataDir);
+  return { db: createDatabase(embedded.url), embedded };
+}
+
+async function buildProvider(services: Services) {
+  const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
+  return { provider: createProvider({ ...services, signingKeys: keys }), fingerprint };
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Starts everything: database (and migrations), signing keys, provider, HTTP. `server` lets a
+ * caller that must know the port before choosing the issuer (tests) pass one already listening.
+ */
+export async function startServer(config: Config, options: { server?: Server; db?: Db } = {}): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel);
+  const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config);
+  await migrateToLatest(db);
+  const services = createServices(config, db);
+  await ensureSigningKeys(db, services.secretBox);
+
+  const built = await buildProvider(services);
+  const host = new ProviderHost(built.provider, built.fingerprint);
+  host.startPolling(config.keyRefreshSeconds * 1000, logger, () =>
+    host.refresh(() => signingKeysFingerprint(db), () => buildProvider(services)),
+  );
+
+  const purgeTimer = setInterval(() => {
+    purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
+  }, config.purge.intervalSeconds * 1000);
+  purgeTimer.unref();
+
+  const app = createApp(services, host, logger);
+  const server = options.server ?? createServer();
+  server.on('request', app.callback());
+  if (!server.listening) await listen(server, config.port);
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port, issuer: config.issuer }, 'sign-in service listening');
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    services,
+    host,
+    logger,
+    async close() {
+      host.stopPolling();
+      clearInterval(purgeTimer);
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.db) await db.destroy();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { AccountRepository } from './accounts/account.repository.ts';
+import { AccountService } from './accounts/account.service.ts';
+import { PasswordHasher } from './accounts/password-hasher.ts';
+import type { Config } from './config.ts';
+import { SecretBox } from './crypto/secret-box.ts';
+import type { Db } from './db/database.ts';
+import { ClientRepository } from './oidc/client.repository.ts';
+import { ResourceServerRegistry } from './oidc/resource-servers.ts';
+
+/** Repositories and services shared by the HTTP app and the CLI. */
+export function createServices(config: Config, db: Db) {
+  const secretBox = new SecretBox(config.keyEncryptionSecret);
+  const accounts = new AccountRepository(db);
+  const passwordHasher = new PasswordHasher(config.bcryptCost);
+  return {
+    config,
+    db,
+    secretBox,
+    accounts,
+    passwordHasher,
+    accountService: new AccountService(accounts, passwordHasher),
+    clients: new ClientRepository(db, secretBox),
+    resourceServers: new ResourceServerRegistry(db),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+/** How long retired signing keys stay published: the longest lifetime of anything they signed, plus skew. */
+export function retiredKeyGraceSeconds(config: Config): number {
+  const { idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds } = config.ttl;
+  return Math.max(idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds) + 300;
+}

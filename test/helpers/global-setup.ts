@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { createDatabase } from '../../src/db/database.ts';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { migrateToLatest } from '../../src/db/migrator.ts';
+
+export const templateDatabase = 'signin_template';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    postgresUrl: string;
+  }
+}
+
+/** One throwaway PostgreSQL for the run; each test file gets its own database cloned from a migrated template. */
+export default async function setup(project: TestProject) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'signin-test-'));
+  const postgres = await startEmbeddedPostgres(dataDir, { persistent: false });
+  const adminUrl = new URL(postgres.url);
+  adminUrl.pathname = '/postgres';
+
+  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  await admin.connect();
+  await admin.query(`create database ${templateDatabase}`);
+  await admin.end();
+
+  const templateUrl = new URL(postgres.url);
+  templateUrl.pathname = `/${templateDatabase}`;
+  const db = createDatabase(templateUrl.toString(), 1);
+  await migrateToLatest(db);
+  await db.destroy();
+
+  project.provide('postgresUrl', adminUrl.toString());
+  return async () => {
+    await postgres.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
