@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const supportedLocales = ['en', 'fr'] as const;
@@ -8,9 +8,20 @@ export const defaultLocale: Locale = 'en';
 type Messages = Record<string, string>;
 
 const localesDir = path.resolve(import.meta.dirname, '..', '..', 'views', 'locales');
-const catalogs: Record<Locale, Messages> = Object.fromEntries(
-  supportedLocales.map((locale) => [locale, JSON.parse(readFileSync(path.join(localesDir, `${locale}.json`), 'utf8')) as Messages]),
-) as Record<Locale, Messages>;
+
+/** Each feature keeps its messages in its own file: views/locales/<locale>/<feature>.json. */
+function loadCatalog(locale: Locale): Messages {
+  const dir = path.join(localesDir, locale);
+  return Object.assign(
+    {},
+    ...readdirSync(dir)
+      .filter((file) => file.endsWith('.json'))
+      .sort()
+      .map((file) => JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Messages),
+  );
+}
+
+const catalogs = Object.fromEntries(supportedLocales.map((locale) => [locale, loadCatalog(locale)])) as Record<Locale, Messages>;
 
 export function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && (supportedLocales as readonly string[]).includes(value);
