@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { Services } from '../services.ts';
+import { csrfProtection } from '../http/csrf.ts';
 import { BadRequestError } from '../http/errors.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
@@ -37,6 +38,7 @@ export function interactionRouter(services: Services, provider: () => Provider):
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
+  router.use(csrfProtection);
 
   const page = async (ctx: Context, details: InteractionDetails, view: { error?: string; email?: string } = {}) => {
     const client = await provider().Client.find(String(details.params.client_id));

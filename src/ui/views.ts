@@ -23,7 +23,7 @@ export function renderPage(ctx: Context, template: string, data: Record<string, 
   ctx.status = options.status ?? 200;
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
-  ctx.body = eta.render(template, { ...data, t, locale, locales: supportedLocales, switchUrl, isGet: ctx.method === 'GET' });
+  ctx.body = eta.render(template, { csrfToken: ctx.state.csrfToken, ...data, t, locale, locales: supportedLocales, switchUrl, isGet: ctx.method === 'GET' });
 }
 
 /** Renders a template to a string (mail bodies, oidc-provider's own page hooks). */
