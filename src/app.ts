@@ -3,10 +3,12 @@ import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
+import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { healthRouter } from './http/health.router.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { federatedInteractionRouter } from './interaction/federated.router.ts';
 import { interactionRouter } from './interaction/interaction.router.ts';
 import type { Logger } from './log.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
@@ -35,6 +37,13 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   const interactions = interactionRouter(services, () => host.provider);
   app.use(mount('/interaction', bodyParser({ enableTypes: ['form'], formLimit: '64kb' })));
   app.use(interactions.routes()).use(interactions.allowedMethods());
+
+  // Enterprise sign-in: the federated interaction step, and the URLs upstream IdPs call back (SAML posts large forms).
+  const federated = federatedInteractionRouter(services, () => host.provider);
+  app.use(federated.routes()).use(federated.allowedMethods());
+  const federation = federationRouter(services);
+  app.use(mount('/federation', bodyParser({ enableTypes: ['form'], formLimit: '512kb' })));
+  app.use(federation.routes()).use(federation.allowedMethods());
 
   app.use(host.middleware());
   return app;

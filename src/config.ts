@@ -31,6 +31,8 @@ const configSchema = z
     }),
     keyRefreshSeconds: seconds,
     purge: z.object({ intervalSeconds: seconds, batchSize: z.coerce.number().int().min(1).max(100_000) }),
+    /** DNS servers (host or host:port) for domain verification; empty: the system's resolvers. */
+    dnsServers: z.array(z.string().min(1)).default([]),
   })
   .superRefine((config, ctx) => {
     if (config.env !== 'production') return;
@@ -78,6 +80,7 @@ function fromEnvironment(env: Env): Record<string, unknown> {
     bcryptCost: env.BCRYPT_COST,
     cookieSecrets: env.COOKIE_SECRETS?.split(',').map((value) => value.trim()),
     keyEncryptionSecret: env.KEY_ENCRYPTION_SECRET,
+    dnsServers: env.DNS_SERVERS?.split(',').map((value) => value.trim()).filter(Boolean),
     ttl: definedOnly({
       accessTokenSeconds: env.ACCESS_TOKEN_TTL,
       idTokenSeconds: env.ID_TOKEN_TTL,

@@ -62,6 +62,7 @@ export async function startServer(config: Config, options: { server?: Server; db
 
   const purgeTimer = setInterval(() => {
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
+    services.federation.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'federation purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
 

@@ -4,14 +4,18 @@ import { PasswordHasher } from './accounts/password-hasher.ts';
 import type { Config } from './config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
+import { createFederation } from './federation/federation.module.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
+import { createOrganizations } from './orgs/organizations.module.ts';
 
 /** Repositories and services shared by the HTTP app and the CLI. */
 export function createServices(config: Config, db: Db) {
   const secretBox = new SecretBox(config.keyEncryptionSecret);
   const accounts = new AccountRepository(db);
   const passwordHasher = new PasswordHasher(config.bcryptCost);
+  const orgs = createOrganizations(config, db);
+  const federation = createFederation(config, db, secretBox, accounts, orgs);
   return {
     config,
     db,
@@ -21,6 +25,8 @@ export function createServices(config: Config, db: Db) {
     accountService: new AccountService(accounts, passwordHasher),
     clients: new ClientRepository(db, secretBox),
     resourceServers: new ResourceServerRegistry(db),
+    ...orgs,
+    ...federation,
   };
 }
 

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
+import { domainSchema } from '../orgs/domain-name.ts';
 import { listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
 import { retiredKeyGraceSeconds, type Services } from '../services.ts';
 
@@ -20,7 +22,17 @@ export const usage = `Usage: npm run cli -- <command> [options]
   clients delete CLIENT_ID
   users create --email E --password P [--name N] [--verified] [--json]
   resource-servers create --identifier URL --name N [--scope S ...] [--alg RS256|ES256|EdDSA] [--json]
-  resource-servers list [--json]`;
+  resource-servers list [--json]
+  orgs create --name N --domain D [--domain D2] [--verified] [--json]
+                 (--verified: an operator vouches for the domains; otherwise prove them with verify-domain)
+  orgs add-domain --org ORG --domain D [--json]
+  orgs verify-domain --org ORG --domain D [--force] [--json]
+                 (checks the TXT record _signin-verification.D; --force: an operator vouches for it)
+  connections create-saml --org ORG (--metadata-url U | --metadata-file F) [--name N] [--enforce-sso]
+                 [--login-hint subject|query|none] [--unsigned-requests] [--json]
+  connections create-oidc --org ORG --issuer U --client-id C --client-secret S [--scope S ...]
+                 [--name N] [--enforce-sso] [--json]
+  (ORG is an organization id, or its name when unique)`;
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const parsed = schema.safeParse(input);
@@ -56,6 +68,9 @@ const clientOptions = z
     path: ['public'],
     message: 'a public client cannot use client_credentials',
   });
+
+const organizationOption = z.string().trim().min(1);
+const oneDomain = z.array(domainSchema).length(1, 'give exactly one --domain').transform((domains) => domains[0]!);
 
 export const commands: Record<string, Command> = {
   async migrate() {
@@ -120,5 +135,75 @@ export const commands: Record<string, Command> = {
 
   async 'resource-servers list'({ resourceServers }) {
     return resourceServers.list();
+  },
+
+  async 'orgs create'({ organizationService }, options) {
+    const o = parse(z.object({ name: z.string().trim().min(1), domain: z.array(domainSchema).default([]), verified: z.boolean() }), options);
+    return organizationService.create({ name: o.name, domains: o.domain, verifiedByOperator: o.verified });
+  },
+
+  async 'orgs add-domain'({ organizationService }, options) {
+    const o = parse(z.object({ org: organizationOption, domain: oneDomain }), options);
+    const organization = await organizationService.find(o.org);
+    return organizationService.addDomain(organization.id, o.domain);
+  },
+
+  async 'orgs verify-domain'({ organizationService }, options) {
+    const o = parse(z.object({ org: organizationOption, domain: oneDomain, force: z.boolean() }), options);
+    const organization = await organizationService.find(o.org);
+    return organizationService.verifyDomain(organization.id, o.domain, { force: o.force });
+  },
+
+  async 'connections create-saml'({ organizationService, connectionSetup }, options) {
+    const o = parse(
+      z
+        .object({
+          org: organizationOption,
+          name: z.string().trim().min(1).optional(),
+          'metadata-url': absoluteUrl.optional(),
+          'metadata-file': z.string().min(1).optional(),
+          'enforce-sso': z.boolean(),
+          'login-hint': z.enum(['subject', 'query', 'none']).optional(),
+          'unsigned-requests': z.boolean(),
+        })
+        .refine((v) => (v['metadata-url'] === undefined) !== (v['metadata-file'] === undefined), { path: ['metadata-url'], message: 'give either --metadata-url or --metadata-file' }),
+      options,
+    );
+    const organization = await organizationService.find(o.org);
+    const created = await connectionSetup.createSaml({
+      organizationId: organization.id,
+      name: o.name ?? `${organization.name} SAML`,
+      metadata: o['metadata-url'] ? { url: o['metadata-url'] } : { xml: readFileSync(o['metadata-file']!, 'utf8') },
+      enforceSso: o['enforce-sso'],
+      signAuthnRequests: !o['unsigned-requests'],
+      ...(o['login-hint'] ? { loginHint: o['login-hint'] } : {}),
+    });
+    return { id: created.id, idp_entity_id: created.idpEntityId, sp_entity_id: created.entityId, acs_url: created.acsUrl, metadata_url: created.metadataUrl };
+  },
+
+  async 'connections create-oidc'({ organizationService, connectionSetup }, options) {
+    const o = parse(
+      z.object({
+        org: organizationOption,
+        name: z.string().trim().min(1).optional(),
+        issuer: absoluteUrl,
+        'client-id': z.string().min(1),
+        'client-secret': z.string().min(1),
+        scope: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).optional(),
+        'enforce-sso': z.boolean(),
+      }),
+      options,
+    );
+    const organization = await organizationService.find(o.org);
+    const created = await connectionSetup.createOidc({
+      organizationId: organization.id,
+      name: o.name ?? `${organization.name} OIDC`,
+      issuer: o.issuer,
+      clientId: o['client-id'],
+      clientSecret: o['client-secret'],
+      enforceSso: o['enforce-sso'],
+      ...(o.scope?.length ? { scopes: o.scope.includes('openid') ? o.scope : ['openid', ...o.scope] } : {}),
+    });
+    return { id: created.id, redirect_uri: created.redirectUri };
   },
 };

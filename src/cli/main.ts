@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
+import { AppError } from '../http/errors.ts';
 import { connectDatabase } from '../server.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { createServices } from '../services.ts';
@@ -29,6 +30,17 @@ async function main(argv: string[]): Promise<number> {
       identifier: { type: 'string' },
       scope: { type: 'string', multiple: true },
       alg: { type: 'string' },
+      org: { type: 'string' },
+      domain: { type: 'string', multiple: true },
+      force: { type: 'boolean', default: false },
+      'metadata-url': { type: 'string' },
+      'metadata-file': { type: 'string' },
+      'enforce-sso': { type: 'boolean', default: false },
+      'login-hint': { type: 'string' },
+      'unsigned-requests': { type: 'boolean', default: false },
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -59,6 +71,10 @@ function formatHuman(output: unknown): string {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof AppError) {
+      console.error(error.message === error.code ? `Error: ${error.code}` : `Error (${error.code}): ${error.message}`);
+      process.exit(1);
+    }
     const known = error instanceof CliUsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     console.error(known ? (error as Error).message : `Error: ${(error as Error).message}`);
     process.exit(known ? 2 : 1);

@@ -65,10 +65,88 @@ export interface ResourceServerTable {
 }
 export type ResourceServerRow = Selectable<ResourceServerTable>;
 
+export interface OrganizationTable {
+  id: Generated<string>;
+  name: string;
+  sso_enforced: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export type OrganizationRow = Selectable<OrganizationTable>;
+
+export interface OrganizationDomainTable {
+  organization_id: string;
+  domain: string;
+  verification_token: string;
+  verified_at: NullableTimestamp;
+  verified_by: string | null;
+  created_at: Generated<Date>;
+}
+export type OrganizationDomainRow = Selectable<OrganizationDomainTable>;
+
+export interface OrganizationMemberTable {
+  organization_id: string;
+  account_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface FederationConnectionTable {
+  id: string;
+  organization_id: string | null;
+  type: string;
+  name: string;
+  settings: Json<Record<string, unknown>>;
+  secrets_encrypted: string | null;
+  enabled: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export type FederationConnectionRow = Selectable<FederationConnectionTable>;
+
+export interface FederatedIdentityTable {
+  connection_id: string;
+  subject: string;
+  account_id: string;
+  email: string | null;
+  created_at: Generated<Date>;
+  last_sign_in_at: Timestamp;
+}
+export type FederatedIdentityRow = Selectable<FederatedIdentityTable>;
+
+export interface FederationCallbackTable {
+  id: string;
+  uid: string;
+  connection_id: string;
+  payload_encrypted: string;
+  expires_at: Timestamp;
+}
+
+export interface SamlRequestTable {
+  id: string;
+  connection_id: string;
+  state_encrypted: string;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+export interface SamlAssertionSeenTable {
+  connection_id: string;
+  assertion_id: string;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
   accounts: AccountTable;
   signing_keys: SigningKeyTable;
   resource_servers: ResourceServerTable;
+  organizations: OrganizationTable;
+  organization_domains: OrganizationDomainTable;
+  organization_members: OrganizationMemberTable;
+  federation_connections: FederationConnectionTable;
+  federated_identities: FederatedIdentityTable;
+  federation_callbacks: FederationCallbackTable;
+  saml_requests: SamlRequestTable;
+  saml_assertions_seen: SamlAssertionSeenTable;
 }

@@ -40,7 +40,7 @@ export function interactionRouter(services: Services, provider: () => Provider):
   });
   router.use(csrfProtection);
 
-  const page = async (ctx: Context, details: InteractionDetails, view: { error?: string; email?: string } = {}) => {
+  const page = async (ctx: Context, details: InteractionDetails, view: { error?: string; email?: string; ssoUrl?: string } = {}) => {
     const client = await provider().Client.find(String(details.params.client_id));
     const locale = localeFor(ctx, details.params.ui_locales);
     const template = details.prompt.name === 'login' ? 'interaction/login' : 'interaction/consent';
@@ -52,6 +52,7 @@ export function interactionRouter(services: Services, provider: () => Provider):
         clientName: client?.clientName ?? String(details.params.client_id),
         email: view.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
         error: view.error,
+        ssoUrl: view.ssoUrl,
         scopes: String(details.params.scope ?? '').split(' ').filter((scope) => scope && scope !== 'openid'),
       },
       { locale, status: view.error ? 400 : 200 },
@@ -67,6 +68,12 @@ export function interactionRouter(services: Services, provider: () => Provider):
     const details = await provider().interactionDetails(ctx.req, ctx.res);
     expectPrompt(details, 'login');
     const form = parseForm(loginForm, ctx.request.body);
+    // Under enforced SSO the password is not even checked: the company IdP is the only way in.
+    const enforced = await services.ssoEnforcement.requiredFor(form.email, (await services.accounts.findByEmail(form.email))?.id);
+    if (enforced) {
+      await page(ctx, details, { error: 'session.sso_required', email: form.email, ssoUrl: `/interaction/${details.uid}/federated/${enforced.connectionId}` });
+      return;
+    }
     const account = await services.accountService.authenticateWithPassword(form.email, form.password);
     if (!account) {
       await page(ctx, details, { error: 'session.invalid_credentials', email: form.email });

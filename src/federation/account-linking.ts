@@ -1,0 +1,112 @@
+import type { AccountRepository } from '../accounts/account.repository.ts';
+import { normalizeEmail } from '../accounts/email.ts';
+import type { Db } from '../db/database.ts';
+import type { AccountRow, AccountUpdate } from '../db/schema.ts';
+import { emailDomain } from '../orgs/domain-name.ts';
+import type { OrganizationRepository } from '../orgs/organization.repository.ts';
+import { FederationError } from './federation-error.ts';
+import type { FederatedIdentityRepository } from './federated-identity.repository.ts';
+import type { ConnectionRecord, UpstreamProfile } from './upstream-connection.ts';
+
+const uniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+
+/**
+ * Maps an upstream profile to an account. Identities are keyed by (connection, subject), never by
+ * email alone: an email only links or names an account when it is verified and belongs to a
+ * domain the connection's organization has proven, so one company's IdP cannot claim another's users.
+ */
+export class AccountLinking {
+  readonly #db: Db;
+  readonly #accounts: AccountRepository;
+  readonly #identities: FederatedIdentityRepository;
+  readonly #organizations: OrganizationRepository;
+
+  constructor(db: Db, accounts: AccountRepository, identities: FederatedIdentityRepository, organizations: OrganizationRepository) {
+    this.#db = db;
+    this.#accounts = accounts;
+    this.#identities = identities;
+    this.#organizations = organizations;
+  }
+
+  async accountFor(profile: UpstreamProfile, connection: ConnectionRecord): Promise<AccountRow> {
+    try {
+      return await this.#db.transaction().execute((trx) => this.#link(trx, profile, connection));
+    } catch (error) {
+      // Two first sign-ins of the same person raced: the other one created the identity, so use it.
+      if (!uniqueViolation(error)) throw error;
+      return this.#db.transaction().execute((trx) => this.#link(trx, profile, connection));
+    }
+  }
+
+  /** True when the address is verified upstream and in a domain this connection's organization has proven. */
+  async #trustedEmail(trx: Db, profile: UpstreamProfile, connection: ConnectionRecord): Promise<string | undefined> {
+    if (!profile.email || !profile.emailVerified || !connection.organizationId) return undefined;
+    const domain = emailDomain(profile.email);
+    const verified = domain ? await this.#organizations.findVerifiedDomain(domain, trx) : undefined;
+    return verified?.organization_id === connection.organizationId ? normalizeEmail(profile.email) : undefined;
+  }
+
+  async #link(trx: Db, profile: UpstreamProfile, connection: ConnectionRecord): Promise<AccountRow> {
+    const trustedEmail = await this.#trustedEmail(trx, profile, connection);
+    const names = profileNames(profile);
+    const identity = await this.#identities.find(connection.id, profile.subject, trx);
+
+    if (identity) {
+      const account = await this.#accounts.findById(identity.account_id, trx);
+      if (!account) throw new FederationError('federation.account_missing');
+      const changes: AccountUpdate = { ...names };
+      if (trustedEmail && trustedEmail !== account.email) {
+        const holder = await this.#accounts.findByEmail(trustedEmail, trx);
+        if (!holder) Object.assign(changes, { email: trustedEmail, email_verified: true });
+      }
+      await this.#accounts.update(account.id, changes, trx);
+      await this.#identities.touch(connection.id, profile.subject, profile.email, trx);
+      await this.#join(trx, connection, account.id);
+      return { ...account, ...changes } as AccountRow;
+    }
+
+    if (!profile.email) throw new FederationError('federation.email_missing');
+    if (connection.organizationId && !trustedEmail) throw new FederationError('federation.email_outside_domains');
+
+    const existing = await this.#accounts.findByEmail(profile.email, trx);
+    let account: AccountRow;
+    if (existing) {
+      // Only an address the organization has proven links a standard account; anything else would be a takeover.
+      if (!trustedEmail) throw new FederationError('federation.email_in_use', { status: 409 });
+      if (await this.#identities.accountHasIdentityOn(existing.id, connection.id, trx)) throw new FederationError('federation.identity_conflict', { status: 409 });
+      await this.#accounts.update(existing.id, { ...names, email_verified: true }, trx);
+      account = { ...existing, ...names, email_verified: true } as AccountRow;
+    } else {
+      account = await this.#accounts.insert(
+        {
+          email: profile.email,
+          email_verified: trustedEmail !== undefined || profile.emailVerified,
+          name: names.name ?? null,
+          given_name: names.given_name ?? null,
+          family_name: names.family_name ?? null,
+          locale: null,
+          password_hash: null,
+          password_changed_at: null,
+        },
+        trx,
+      );
+    }
+    await this.#identities.insert({ connectionId: connection.id, subject: profile.subject, accountId: account.id, email: profile.email }, trx);
+    await this.#join(trx, connection, account.id);
+    return account;
+  }
+
+  async #join(trx: Db, connection: ConnectionRecord, accountId: string): Promise<void> {
+    if (connection.organizationId) await this.#organizations.addMember(connection.organizationId, accountId, trx);
+  }
+}
+
+/** The name fields the upstream sent (absent ones leave the account as it is). */
+function profileNames(profile: UpstreamProfile): { name?: string; given_name?: string; family_name?: string } {
+  const name = profile.name ?? ([profile.givenName, profile.familyName].filter(Boolean).join(' ') || undefined);
+  return {
+    ...(name ? { name } : {}),
+    ...(profile.givenName ? { given_name: profile.givenName } : {}),
+    ...(profile.familyName ? { family_name: profile.familyName } : {}),
+  };
+}

@@ -1,0 +1,79 @@
+import { sql } from 'kysely';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Db } from '../db/database.ts';
+import type { FederationConnectionRow } from '../db/schema.ts';
+import type { ConnectionRecord } from './upstream-connection.ts';
+
+export interface ConnectionSummary {
+  id: string;
+  organizationId: string | null;
+  type: string;
+  name: string;
+}
+
+/** Upstream connections; their secrets (client secrets, SP private keys) are stored sealed. */
+export class ConnectionRepository {
+  readonly #db: Db;
+  readonly #secrets: SecretBox;
+
+  constructor(db: Db, secrets: SecretBox) {
+    this.#db = db;
+    this.#secrets = secrets;
+  }
+
+  async insert(connection: Omit<ConnectionRecord, 'enabled'>): Promise<void> {
+    await this.#db
+      .insertInto('federation_connections')
+      .values({
+        id: connection.id,
+        organization_id: connection.organizationId,
+        type: connection.type,
+        name: connection.name,
+        settings: JSON.stringify(connection.settings),
+        secrets_encrypted: Object.keys(connection.secrets).length > 0 ? await this.#secrets.seal(JSON.stringify(connection.secrets)) : null,
+      })
+      .execute();
+  }
+
+  async findById(id: string): Promise<ConnectionRecord | undefined> {
+    const row = await this.#db.selectFrom('federation_connections').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && this.#toRecord(row);
+  }
+
+  /** The connection home-realm discovery sends an organization's users to: its oldest enabled one. */
+  firstEnabledOfOrganization(organizationId: string): Promise<ConnectionSummary | undefined> {
+    return this.#db
+      .selectFrom('federation_connections')
+      .select(['id', 'organization_id as organizationId', 'type', 'name'])
+      .where('organization_id', '=', organizationId)
+      .where('enabled', '=', true)
+      .orderBy('created_at')
+      .orderBy('id')
+      .executeTakeFirst();
+  }
+
+  listOfOrganization(organizationId: string): Promise<ConnectionSummary[]> {
+    return this.#db
+      .selectFrom('federation_connections')
+      .select(['id', 'organization_id as organizationId', 'type', 'name'])
+      .where('organization_id', '=', organizationId)
+      .orderBy('created_at')
+      .execute();
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<void> {
+    await this.#db.updateTable('federation_connections').set({ enabled, updated_at: sql`now()` }).where('id', '=', id).execute();
+  }
+
+  async #toRecord(row: FederationConnectionRow): Promise<ConnectionRecord> {
+    return {
+      id: row.id,
+      organizationId: row.organization_id,
+      type: row.type,
+      name: row.name,
+      settings: row.settings,
+      secrets: row.secrets_encrypted ? (JSON.parse(await this.#secrets.open(row.secrets_encrypted)) as Record<string, string>) : {},
+      enabled: row.enabled,
+    };
+  }
+}

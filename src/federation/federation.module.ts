@@ -1,0 +1,45 @@
+import type { AccountRepository } from '../accounts/account.repository.ts';
+import type { Config } from '../config.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Db } from '../db/database.ts';
+import { OrganizationHomeRealmDiscovery } from '../hrd/organization-home-realm-discovery.ts';
+import type { OrganizationsModule } from '../orgs/organizations.module.ts';
+import { SsoEnforcement } from '../orgs/sso-enforcement.ts';
+import { AccountLinking } from './account-linking.ts';
+import { ConnectionRegistry } from './connection-registry.ts';
+import { ConnectionRepository } from './connection.repository.ts';
+import { ConnectionSetupService } from './connection-setup.service.ts';
+import { FederationCallbackRepository } from './federation-callback.repository.ts';
+import { FederationStateBox } from './federation-state.ts';
+import { FederationService } from './federation.service.ts';
+import { FederatedIdentityRepository } from './federated-identity.repository.ts';
+import { OidcConnection, OidcDiscoveryCache } from './oidc/oidc.connection.ts';
+import { SamlMessageRepository } from './saml/saml-message.repository.ts';
+import { SamlConnection } from './saml/saml.connection.ts';
+
+/** Upstream connections, home-realm discovery and SSO enforcement, for services.ts. */
+export function createFederation(config: Config, db: Db, secretBox: SecretBox, accounts: AccountRepository, orgs: OrganizationsModule) {
+  const connections = new ConnectionRepository(db, secretBox);
+  const federatedIdentities = new FederatedIdentityRepository(db);
+  const samlMessages = new SamlMessageRepository(db);
+  const states = new FederationStateBox(config.keyEncryptionSecret);
+  const allowInsecureRequests = config.env !== 'production';
+  const discovery = new OidcDiscoveryCache();
+  const registry = new ConnectionRegistry(connections, {
+    saml: (record) => new SamlConnection(record, { issuer: config.issuer, states, messages: samlMessages }),
+    oidc: (record) => new OidcConnection(record, { issuer: config.issuer, states, discovery, allowInsecureRequests }),
+  });
+  return {
+    connections,
+    federatedIdentities,
+    connectionSetup: new ConnectionSetupService({ connections, organizations: orgs.organizationService, issuer: config.issuer, allowInsecureRequests }),
+    federation: new FederationService({
+      registry,
+      callbacks: new FederationCallbackRepository(db, secretBox),
+      linking: new AccountLinking(db, accounts, federatedIdentities, orgs.organizations),
+      samlMessages,
+    }),
+    homeRealmDiscovery: new OrganizationHomeRealmDiscovery(orgs.organizations, connections),
+    ssoEnforcement: new SsoEnforcement(orgs.organizations, connections),
+  };
+}

@@ -1,0 +1,39 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { NotFoundError } from '../http/errors.ts';
+import type { Services } from '../services.ts';
+import { SamlConnection } from './saml/saml.connection.ts';
+import type { CallbackParams } from './upstream-connection.ts';
+
+/** Only the string parameters an upstream sends: repeated or structured values are dropped. */
+function stringParams(source: unknown): CallbackParams {
+  return Object.fromEntries(Object.entries((source ?? {}) as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+/**
+ * The fixed URLs upstreams talk to. They sit outside the interaction cookie's path, so they only
+ * read the state, keep the answer, and send the browser on (303) to the interaction's resume URL.
+ */
+export function federationRouter(services: Services): Router {
+  const router = new Router({ prefix: '/federation/:connectionId' });
+
+  const forward = async (ctx: Context, params: CallbackParams) => {
+    const { uid, callbackId } = await services.federation.receiveCallback(String(ctx.params.connectionId), params);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${encodeURIComponent(uid)}/federated/resume?callback=${encodeURIComponent(callbackId)}`);
+  };
+
+  // OIDC authorization responses (query), and SAML responses (HTTP-POST binding, a cross-site form post).
+  router.get('/callback', (ctx) => forward(ctx, stringParams(ctx.query)));
+  router.post('/saml/acs', (ctx) => forward(ctx, stringParams(ctx.request.body)));
+
+  router.get('/saml/metadata', async (ctx) => {
+    const connection = await services.federation.registry.load(String(ctx.params.connectionId));
+    if (!(connection instanceof SamlConnection)) throw new NotFoundError();
+    ctx.type = 'application/samlmetadata+xml';
+    ctx.body = connection.metadataXml();
+  });
+
+  return router;
+}

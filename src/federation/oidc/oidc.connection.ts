@@ -1,0 +1,183 @@
+import * as client from 'openid-client';
+import { z } from 'zod';
+import { FederationError } from '../federation-error.ts';
+import type { FederationStateBox } from '../federation-state.ts';
+import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamConnection, UpstreamProfile } from '../upstream-connection.ts';
+
+/**
+ * Everything that distinguishes one OIDC upstream from another. A company IdP is configured from
+ * the CLI; a social provider (Google, Microsoft, LinkedIn...) is one constant of this shape.
+ */
+export const oidcSettingsSchema = z.object({
+  issuer: z.url(),
+  clientId: z.string().min(1),
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).min(1),
+  /** Which claim holds each profile field; the subject is always `sub`. */
+  claims: z.object({
+    email: z.string().min(1),
+    emailVerified: z.string().min(1),
+    givenName: z.string().min(1),
+    familyName: z.string().min(1),
+    name: z.string().min(1),
+  }),
+  /** Read the userinfo endpoint too (providers that keep profile claims out of the ID token). */
+  userinfo: z.boolean(),
+  /** Take the email as verified without an email_verified claim (providers that only hand out verified addresses). */
+  assumeEmailVerified: z.boolean(),
+  tokenEndpointAuthMethod: z.enum(['client_secret_basic', 'client_secret_post', 'none']),
+  /** Extra authorization parameters a provider needs (e.g. prompt=select_account). */
+  authorizationParams: z.record(z.string(), z.string()),
+});
+export type OidcSettings = z.infer<typeof oidcSettingsSchema>;
+
+export const defaultOidcClaims: OidcSettings['claims'] = {
+  email: 'email',
+  emailVerified: 'email_verified',
+  givenName: 'given_name',
+  familyName: 'family_name',
+  name: 'name',
+};
+
+export interface OidcDependencies {
+  issuer: string;
+  states: FederationStateBox;
+  discovery: OidcDiscoveryCache;
+  /** Plain-http upstreams, for development and tests only. */
+  allowInsecureRequests: boolean;
+}
+
+const discoveryTtlMs = 10 * 60 * 1000;
+
+/** Discovered upstream configurations, kept ten minutes so a sign-in does not fetch metadata twice. */
+export class OidcDiscoveryCache {
+  readonly #entries = new Map<string, { config: Promise<client.Configuration>; until: number }>();
+
+  get(key: string, discover: () => Promise<client.Configuration>): Promise<client.Configuration> {
+    const cached = this.#entries.get(key);
+    if (cached && cached.until > Date.now()) return cached.config;
+    const config = discover();
+    this.#entries.set(key, { config, until: Date.now() + discoveryTtlMs });
+    config.catch(() => this.#entries.delete(key));
+    return config;
+  }
+}
+
+function isNetworkFailure(error: unknown): boolean {
+  for (let current = error; current; current = (current as { cause?: unknown }).cause) {
+    if (current instanceof TypeError && /fetch/i.test(current.message)) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT'].includes((current as { code?: string }).code ?? '')) return true;
+    if ((current as Error).name === 'TimeoutError' || (current as Error).name === 'AbortError') return true;
+  }
+  return false;
+}
+
+const stringClaim = (claims: Record<string, unknown>, name: string) => {
+  const value = claims[name];
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+};
+
+/**
+ * A generic OpenID Connect upstream through openid-client: discovery, code flow with PKCE (S256),
+ * state (our sealed state), nonce, and the issuer checks openid-client does (ID token `iss`, and
+ * the RFC 9207 `iss` response parameter when the upstream advertises it).
+ */
+export class OidcConnection implements UpstreamConnection {
+  readonly record: ConnectionRecord;
+  readonly settings: OidcSettings;
+  readonly redirectUri: string;
+  readonly #deps: OidcDependencies;
+
+  constructor(record: ConnectionRecord, deps: OidcDependencies) {
+    this.record = record;
+    this.settings = oidcSettingsSchema.parse(record.settings);
+    this.redirectUri = `${deps.issuer}/federation/${encodeURIComponent(record.id)}/callback`;
+    this.#deps = deps;
+  }
+
+  async #configuration(): Promise<client.Configuration> {
+    const { issuer, clientId } = this.settings;
+    const secret = this.record.secrets.clientSecret;
+    try {
+      return await this.#deps.discovery.get(`${this.record.id} ${issuer} ${clientId}`, () =>
+        client.discovery(new URL(issuer), clientId, undefined, this.#clientAuthentication(secret), {
+          timeout: 10,
+          ...(this.#deps.allowInsecureRequests ? { execute: [client.allowInsecureRequests] } : {}),
+        }),
+      );
+    } catch (error) {
+      throw new FederationError('federation.upstream_unreachable', { status: 502, cause: error });
+    }
+  }
+
+  #clientAuthentication(secret: string | undefined): client.ClientAuth {
+    const method = this.settings.tokenEndpointAuthMethod;
+    if (method === 'none' || !secret) return client.None();
+    return method === 'client_secret_post' ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
+  }
+
+  async begin({ uid, loginHint }: BeginInput): Promise<BeginResult> {
+    const config = await this.#configuration();
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const nonce = client.randomNonce();
+    const state = await this.#deps.states.seal({ uid, connectionId: this.record.id, nonce, codeVerifier });
+    const url = client.buildAuthorizationUrl(config, {
+      ...this.settings.authorizationParams,
+      redirect_uri: this.redirectUri,
+      scope: this.settings.scopes.join(' '),
+      state,
+      nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      ...(loginHint ? { login_hint: loginHint } : {}),
+    });
+    return { kind: 'redirect', url: url.toString() };
+  }
+
+  async interactionOf(params: CallbackParams): Promise<string> {
+    return (await this.#deps.states.open(params.state, this.record.id)).uid;
+  }
+
+  async complete(params: CallbackParams): Promise<UpstreamProfile> {
+    const state = await this.#deps.states.open(params.state, this.record.id);
+    if (params.error) {
+      throw new FederationError(params.error === 'access_denied' ? 'federation.cancelled' : 'federation.upstream_error', { message: `upstream error ${params.error}` });
+    }
+    const config = await this.#configuration();
+    const callbackUrl = new URL(this.redirectUri);
+    for (const [name, value] of Object.entries(params)) callbackUrl.searchParams.set(name, value);
+
+    let claims: Record<string, unknown>;
+    try {
+      const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+        pkceCodeVerifier: state.codeVerifier,
+        expectedState: params.state,
+        expectedNonce: state.nonce,
+        idTokenExpected: true,
+      });
+      claims = { ...tokens.claims() };
+      if (this.settings.userinfo && config.serverMetadata().userinfo_endpoint) {
+        const userinfo = await client.fetchUserInfo(config, tokens.access_token, String(claims.sub));
+        claims = { ...userinfo, ...claims };
+      }
+    } catch (error) {
+      if (error instanceof FederationError) throw error;
+      const code = isNetworkFailure(error) ? 'federation.upstream_unreachable' : 'federation.oidc_invalid_response';
+      throw new FederationError(code, { status: code === 'federation.upstream_unreachable' ? 502 : 400, cause: error, message: (error as Error).message });
+    }
+    return this.#profile(claims);
+  }
+
+  #profile(claims: Record<string, unknown>): UpstreamProfile {
+    const names = this.settings.claims;
+    const email = stringClaim(claims, names.email);
+    return {
+      connectionId: this.record.id,
+      subject: String(claims.sub),
+      email,
+      emailVerified: email !== undefined && (claims[names.emailVerified] === true || this.settings.assumeEmailVerified),
+      givenName: stringClaim(claims, names.givenName),
+      familyName: stringClaim(claims, names.familyName),
+      name: stringClaim(claims, names.name),
+    };
+  }
+}

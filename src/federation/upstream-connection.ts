@@ -1,0 +1,49 @@
+/** What every upstream (enterprise SAML or OIDC, social provider) tells us about the person who signed in. */
+export interface UpstreamProfile {
+  connectionId: string;
+  /** Stable id of the person at the upstream (OIDC `sub`, SAML NameID): identities are keyed by it. */
+  subject: string;
+  email: string | undefined;
+  emailVerified: boolean;
+  givenName: string | undefined;
+  familyName: string | undefined;
+  name: string | undefined;
+}
+
+/** A connection as stored: settings are validated by the connection type's factory. */
+export interface ConnectionRecord {
+  id: string;
+  organizationId: string | null;
+  type: string;
+  name: string;
+  settings: Record<string, unknown>;
+  secrets: Record<string, string>;
+  enabled: boolean;
+}
+
+export interface BeginInput {
+  /** The interaction the upstream's answer must come back to. */
+  uid: string;
+  loginHint: string | undefined;
+}
+
+/** How to send the browser upstream: a plain redirect, or a form it posts (SAML HTTP-POST binding). */
+export type BeginResult = { kind: 'redirect'; url: string } | { kind: 'post'; url: string; fields: Record<string, string> };
+
+/** The parameters an upstream sent to our callback (query or form), as strings. */
+export type CallbackParams = Record<string, string>;
+
+/**
+ * The one interface behind which every upstream sits. Connections are built per use from their
+ * record, so they hold no request state: the state travels (sealed) through the upstream.
+ */
+export interface UpstreamConnection {
+  readonly record: ConnectionRecord;
+  begin(input: BeginInput): Promise<BeginResult>;
+  /** Opens the state the callback carries (or points to) and says which interaction it belongs to. */
+  interactionOf(params: CallbackParams): Promise<string>;
+  /** Validates the upstream's answer (signatures, state, nonce, audience...) and maps it to a profile. */
+  complete(params: CallbackParams): Promise<UpstreamProfile>;
+}
+
+export type ConnectionFactory = (record: ConnectionRecord) => UpstreamConnection;

@@ -1,0 +1,86 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { OrganizationDomainRow, OrganizationRow } from '../db/schema.ts';
+
+export class OrganizationRepository {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  insert(name: string, db: Db = this.#db): Promise<OrganizationRow> {
+    return db.insertInto('organizations').values({ name }).returningAll().executeTakeFirstOrThrow();
+  }
+
+  findById(id: string, db: Db = this.#db): Promise<OrganizationRow | undefined> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return Promise.resolve(undefined);
+    return db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  findByName(name: string, db: Db = this.#db): Promise<OrganizationRow[]> {
+    return db.selectFrom('organizations').selectAll().where('name', '=', name).execute();
+  }
+
+  list(db: Db = this.#db): Promise<OrganizationRow[]> {
+    return db.selectFrom('organizations').selectAll().orderBy('created_at').execute();
+  }
+
+  async setSsoEnforced(id: string, enforced: boolean, db: Db = this.#db): Promise<void> {
+    await db.updateTable('organizations').set({ sso_enforced: enforced, updated_at: sql`now()` }).where('id', '=', id).execute();
+  }
+
+  insertDomain(organizationId: string, domain: string, verificationToken: string, db: Db = this.#db): Promise<OrganizationDomainRow> {
+    return db
+      .insertInto('organization_domains')
+      .values({ organization_id: organizationId, domain, verification_token: verificationToken })
+      .onConflict((oc) => oc.columns(['organization_id', 'domain']).doUpdateSet({ domain }))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  domainsOf(organizationId: string, db: Db = this.#db): Promise<OrganizationDomainRow[]> {
+    return db.selectFrom('organization_domains').selectAll().where('organization_id', '=', organizationId).orderBy('domain').execute();
+  }
+
+  findDomainClaims(domain: string, db: Db = this.#db): Promise<OrganizationDomainRow[]> {
+    return db.selectFrom('organization_domains').selectAll().where('domain', '=', domain).execute();
+  }
+
+  findVerifiedDomain(domain: string, db: Db = this.#db): Promise<OrganizationDomainRow | undefined> {
+    return db.selectFrom('organization_domains').selectAll().where('domain', '=', domain).where('verified_at', 'is not', null).executeTakeFirst();
+  }
+
+  /** Marks the claim verified; false when another organization holds the domain already (unique index). */
+  async markDomainVerified(organizationId: string, domain: string, verifiedBy: 'dns' | 'operator', db: Db = this.#db): Promise<boolean> {
+    try {
+      await db
+        .updateTable('organization_domains')
+        .set({ verified_at: sql`coalesce(verified_at, now())`, verified_by: sql`coalesce(verified_by, ${verifiedBy})` })
+        .where('organization_id', '=', organizationId)
+        .where('domain', '=', domain)
+        .execute();
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') return false;
+      throw error;
+    }
+  }
+
+  async addMember(organizationId: string, accountId: string, db: Db = this.#db): Promise<void> {
+    await db
+      .insertInto('organization_members')
+      .values({ organization_id: organizationId, account_id: accountId })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+
+  organizationsOfAccount(accountId: string, db: Db = this.#db): Promise<OrganizationRow[]> {
+    return db
+      .selectFrom('organization_members')
+      .innerJoin('organizations', 'organizations.id', 'organization_members.organization_id')
+      .selectAll('organizations')
+      .where('organization_members.account_id', '=', accountId)
+      .execute();
+  }
+}

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../db/database.ts';
+import type { OrganizationDomainRow, OrganizationRow } from '../db/schema.ts';
+import { AppError, ConflictError, NotFoundError } from '../http/errors.ts';
+import type { DnsTxtLookup } from './dns-txt-lookup.ts';
+import { emailDomain } from './domain-name.ts';
+import type { OrganizationRepository } from './organization.repository.ts';
+
+export const verificationRecordPrefix = '_signin-verification';
+const verificationValuePrefix = 'signin-verification=';
+
+export interface DomainClaim {
+  domain: string;
+  verified: boolean;
+  /** The TXT record that proves ownership: name and exact value. */
+  record: { name: string; value: string };
+}
+
+export interface OrganizationSummary {
+  id: string;
+  name: string;
+  ssoEnforced: boolean;
+  domains: DomainClaim[];
+}
+
+function describeClaim(row: OrganizationDomainRow): DomainClaim {
+  return {
+    domain: row.domain,
+    verified: row.verified_at !== null,
+    record: { name: `${verificationRecordPrefix}.${row.domain}`, value: `${verificationValuePrefix}${row.verification_token}` },
+  };
+}
+
+/** Organizations and their email domains. A domain routes users only once its ownership is proven. */
+export class OrganizationService {
+  readonly #db: Db;
+  readonly #organizations: OrganizationRepository;
+  readonly #dns: DnsTxtLookup;
+
+  constructor(db: Db, organizations: OrganizationRepository, dns: DnsTxtLookup) {
+    this.#db = db;
+    this.#organizations = organizations;
+    this.#dns = dns;
+  }
+
+  async create(input: { name: string; domains: string[]; verifiedByOperator: boolean }): Promise<OrganizationSummary> {
+    const organization = await this.#db.transaction().execute(async (trx) => {
+      const created = await this.#organizations.insert(input.name, trx);
+      for (const domain of input.domains) {
+        await this.#organizations.insertDomain(created.id, domain, randomBytes(24).toString('base64url'), trx);
+        if (input.verifiedByOperator && !(await this.#organizations.markDomainVerified(created.id, domain, 'operator', trx))) {
+          throw new ConflictError('orgs.domain_taken');
+        }
+      }
+      return created;
+    });
+    return this.summary(organization);
+  }
+
+  async summary(organization: OrganizationRow): Promise<OrganizationSummary> {
+    const domains = await this.#organizations.domainsOf(organization.id);
+    return { id: organization.id, name: organization.name, ssoEnforced: organization.sso_enforced, domains: domains.map(describeClaim) };
+  }
+
+  /** An organization by id, or by name when that name is unique. */
+  async find(reference: string): Promise<OrganizationRow> {
+    const byId = await this.#organizations.findById(reference);
+    if (byId) return byId;
+    const byName = await this.#organizations.findByName(reference);
+    if (byName.length === 1) return byName[0]!;
+    throw new NotFoundError(byName.length > 1 ? 'orgs.ambiguous_name' : 'orgs.not_found');
+  }
+
+  async addDomain(organizationId: string, domain: string): Promise<DomainClaim> {
+    return describeClaim(await this.#organizations.insertDomain(organizationId, domain, randomBytes(24).toString('base64url')));
+  }
+
+  /**
+   * Proves a claimed domain: its TXT record `_signin-verification.<domain>` must hold our token,
+   * or an operator vouches for it (`force`). A domain another organization proved stays theirs.
+   */
+  async verifyDomain(organizationId: string, domain: string, options: { force: boolean }): Promise<DomainClaim> {
+    const claim = (await this.#organizations.domainsOf(organizationId)).find((row) => row.domain === domain);
+    if (!claim) throw new NotFoundError('orgs.domain_not_claimed');
+    const described = describeClaim(claim);
+    if (!options.force) {
+      const values = await this.#dns.txt(described.record.name);
+      if (!values.includes(described.record.value)) {
+        throw new AppError('orgs.domain_record_missing', 400, { message: `No TXT record ${described.record.name} with value ${described.record.value}` });
+      }
+    }
+    if (!(await this.#organizations.markDomainVerified(organizationId, domain, options.force ? 'operator' : 'dns'))) {
+      throw new ConflictError('orgs.domain_taken');
+    }
+    return { ...described, verified: true };
+  }
+
+  /** The organization that proved the domain of this email, if any. */
+  async organizationForEmail(email: string): Promise<OrganizationRow | undefined> {
+    const domain = emailDomain(email);
+    if (!domain) return undefined;
+    const verified = await this.#organizations.findVerifiedDomain(domain);
+    return verified ? this.#organizations.findById(verified.organization_id) : undefined;
+  }
+
+  async isVerifiedDomainOf(organizationId: string, email: string): Promise<boolean> {
+    return (await this.organizationForEmail(email))?.id === organizationId;
+  }
+
+  async setSsoEnforced(organizationId: string, enforced: boolean): Promise<void> {
+    await this.#organizations.setSsoEnforced(organizationId, enforced);
+  }
+}
