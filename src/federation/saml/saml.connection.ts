@@ -159,6 +159,8 @@ export class SamlConnection implements UpstreamConnection {
         signatureAlgorithm: 'sha256',
         ...(signAuthnRequests && this.record.secrets.spPrivateKey ? { privateKey: this.record.secrets.spPrivateKey, publicCert: spCertificate } : {}),
         authnRequestBinding: idp.ssoBinding === 'post' ? 'HTTP-POST' : 'HTTP-Redirect',
+        // The HTTP-POST binding carries the request base64-encoded only; DEFLATE belongs to HTTP-Redirect.
+        skipRequestCompression: idp.ssoBinding === 'post',
         cacheProvider: {
           // The request row is written in begin(), with the sealed state; node-saml only reads it.
           saveAsync: async () => null,

@@ -1,0 +1,38 @@
+import { expect } from 'vitest';
+import { authorizationRequest, redirectUri, type AuthorizationRequest, type TestClient } from './relying-party.ts';
+import type { PageResponse, UserAgent } from './user-agent.ts';
+
+export interface StartedInteraction {
+  uid: string;
+  page: PageResponse;
+  request: AuthorizationRequest;
+}
+
+/** Follows an authorization request to our first sign-in page and returns the interaction's uid. */
+export async function startInteraction(agent: UserAgent, app: TestClient, params: Record<string, string> = {}): Promise<StartedInteraction> {
+  const request = await authorizationRequest(app.config, params);
+  const page = await agent.follow(request.url, {}, redirectUri);
+  expect(page.status, page.body.slice(0, 500)).toBe(200);
+  const uid = /\/interaction\/([^/?#]+)/.exec(page.url)?.[1];
+  expect(uid, page.url).toBeTruthy();
+  return { uid: uid!, page, request };
+}
+
+/** GET /interaction/:uid/federated/:connection: returns where our server sends the browser (the IdP). */
+export async function beginFederated(agent: UserAgent, baseUrl: string, uid: string, connectionId: string, loginHint?: string): Promise<PageResponse> {
+  const query = loginHint ? `?login_hint=${encodeURIComponent(loginHint)}` : '';
+  return agent.request(`${baseUrl}/interaction/${uid}/federated/${connectionId}${query}`);
+}
+
+/** Posts an IdP's answer to our ACS like the browser would, and returns the 303 towards the interaction. */
+export async function postToAcs(agent: UserAgent, form: { acsUrl: string; SAMLResponse: string; RelayState: string }): Promise<PageResponse> {
+  return agent.request(form.acsUrl, { form: { SAMLResponse: form.SAMLResponse, RelayState: form.RelayState } });
+}
+
+/** Follows a callback's redirect to the resume URL and on, up to the app's redirect_uri or a page. */
+export function resume(agent: UserAgent, callbackResponse: PageResponse): Promise<PageResponse> {
+  expect(callbackResponse.status, callbackResponse.body.slice(0, 500)).toBe(303);
+  const location = new URL(callbackResponse.headers.get('location')!, callbackResponse.url).toString();
+  expect(location).toMatch(/\/interaction\/[^/]+\/federated\/resume\?callback=/);
+  return agent.follow(location, {}, redirectUri);
+}

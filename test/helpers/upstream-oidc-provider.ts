@@ -1,0 +1,100 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import Koa from 'koa';
+import mount from 'koa-mount';
+import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+
+export interface UpstreamAccount {
+  sub: string;
+  claims: Record<string, unknown>;
+}
+
+export interface UpstreamOidcOptions {
+  /** Path of the issuer under the server's origin (e.g. "/tenant-1/v2.0"); none by default. */
+  issuerPath?: string;
+  clients: ClientMetadata[];
+  account?: UpstreamAccount;
+  /** Scope → claims, as oidc-provider's `claims` setting. */
+  claims?: Configuration['claims'];
+  /** false puts scope claims in the ID token too (oidc-provider keeps them for userinfo by default). */
+  conformIdTokenClaims?: boolean;
+  /** Anything else of oidc-provider's configuration (a social provider's quirks). */
+  configuration?: Partial<Configuration>;
+}
+
+/**
+ * A second, real oidc-provider playing a company (or social) identity provider on loopback. Its
+ * interaction signs `account` in at once, or answers access_denied when `behaviour` is 'deny'
+ * (the user cancelled). `account` and `behaviour` can change between tests.
+ */
+export class UpstreamOidcProvider {
+  readonly issuer: string;
+  readonly provider: Provider;
+  readonly server: Server;
+  account: UpstreamAccount;
+  behaviour: 'login' | 'deny' = 'login';
+  /** Authorization parameters of the last request that reached the interaction (login_hint, scope...). */
+  lastAuthorizationParams: Record<string, unknown> | undefined;
+
+  private constructor(issuer: string, provider: Provider, server: Server, account: UpstreamAccount) {
+    this.issuer = issuer;
+    this.provider = provider;
+    this.server = server;
+    this.account = account;
+  }
+
+  static async start(options: UpstreamOidcOptions): Promise<UpstreamOidcProvider> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const issuerPath = options.issuerPath ?? '';
+    const issuer = `http://127.0.0.1:${port}${issuerPath}`;
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const signingKey = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'upstream-test' };
+
+    let upstream!: UpstreamOidcProvider;
+    const provider = new Provider(issuer, {
+      clients: options.clients,
+      jwks: { keys: [signingKey as NonNullable<Configuration['jwks']>['keys'][number]] },
+      cookies: { keys: ['upstream-test-cookie-key'] },
+      claims: options.claims ?? { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'given_name', 'family_name'] },
+      conformIdTokenClaims: options.conformIdTokenClaims ?? true,
+      findAccount: (_ctx, sub) => (sub === upstream.account.sub ? { accountId: sub, claims: () => ({ ...upstream.account.claims, sub }) } : undefined),
+      features: { devInteractions: { enabled: false } },
+      interactions: { url: (_ctx, interaction) => `${issuerPath}/interaction/${interaction.uid}` },
+      // Our service is a first-party app of the company IdP here: no consent screen.
+      async loadExistingGrant(ctx) {
+        const { client, session } = ctx.oidc;
+        if (!client || !session?.accountId) return undefined;
+        const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+        grant.addOIDCScope(String(ctx.oidc.params?.scope ?? 'openid'));
+        await grant.save();
+        return grant;
+      },
+      ...options.configuration,
+    });
+    upstream = new UpstreamOidcProvider(issuer, provider, server, options.account ?? { sub: 'upstream-user', claims: {} });
+
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      const match = new RegExp(`^${issuerPath}/interaction/([\\w-]+)$`).exec(ctx.path);
+      if (!match) return next();
+      const details = await provider.interactionDetails(ctx.req, ctx.res);
+      upstream.lastAuthorizationParams = details.params;
+      const result =
+        upstream.behaviour === 'deny'
+          ? { error: 'access_denied', error_description: 'The user cancelled' }
+          : { login: { accountId: upstream.account.sub } };
+      await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    });
+    app.use(issuerPath ? mount(issuerPath, provider) : mount(provider));
+    server.on('request', app.callback());
+    return upstream;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
