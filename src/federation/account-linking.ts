@@ -66,6 +66,7 @@ export class AccountLinking {
     }
 
     if (!profile.email) throw new FederationError('federation.email_missing');
+    if (connection.organizationId && !profile.emailVerified) throw new FederationError('federation.email_unverified');
     if (connection.organizationId && !trustedEmail) throw new FederationError('federation.email_outside_domains');
 
     const existing = await this.#accounts.findByEmail(profile.email, trx);

@@ -5,6 +5,8 @@ import Koa from 'koa';
 import mount from 'koa-mount';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
 
+const cookieKey = 'upstream-test-cookie-key';
+
 export interface UpstreamAccount {
   sub: string;
   claims: Record<string, unknown>;
@@ -30,34 +32,51 @@ export interface UpstreamOidcOptions {
  */
 export class UpstreamOidcProvider {
   readonly issuer: string;
-  readonly provider: Provider;
   readonly server: Server;
-  account: UpstreamAccount;
+  readonly #issuerPath: string;
+  #provider: Provider | undefined;
+  account: UpstreamAccount = { sub: 'upstream-user', claims: {} };
   behaviour: 'login' | 'deny' = 'login';
   /** Authorization parameters of the last request that reached the interaction (login_hint, scope...). */
   lastAuthorizationParams: Record<string, unknown> | undefined;
 
-  private constructor(issuer: string, provider: Provider, server: Server, account: UpstreamAccount) {
+  private constructor(issuer: string, issuerPath: string, server: Server) {
     this.issuer = issuer;
-    this.provider = provider;
+    this.#issuerPath = issuerPath;
     this.server = server;
-    this.account = account;
   }
 
-  static async start(options: UpstreamOidcOptions): Promise<UpstreamOidcProvider> {
+  /** Listens first, so the issuer URL is known before the clients (whose redirect URIs may depend on it) are. */
+  static async listen(issuerPath = ''): Promise<UpstreamOidcProvider> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const issuerPath = options.issuerPath ?? '';
-    const issuer = `http://127.0.0.1:${port}${issuerPath}`;
+    return new UpstreamOidcProvider(`http://127.0.0.1:${port}${issuerPath}`, issuerPath, server);
+  }
+
+  static async start(options: UpstreamOidcOptions): Promise<UpstreamOidcProvider> {
+    const upstream = await UpstreamOidcProvider.listen(options.issuerPath);
+    await upstream.configure(options);
+    return upstream;
+  }
+
+  get provider(): Provider {
+    if (!this.#provider) throw new Error('configure() the upstream first');
+    return this.#provider;
+  }
+
+  async configure(options: Omit<UpstreamOidcOptions, 'issuerPath'>): Promise<this> {
+    const { issuer, server } = this;
+    const issuerPath = this.#issuerPath;
+    const upstream = this;
+    if (options.account) this.account = options.account;
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
     const signingKey = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'upstream-test' };
 
-    let upstream!: UpstreamOidcProvider;
     const provider = new Provider(issuer, {
       clients: options.clients,
       jwks: { keys: [signingKey as NonNullable<Configuration['jwks']>['keys'][number]] },
-      cookies: { keys: ['upstream-test-cookie-key'] },
+      cookies: { keys: [cookieKey] },
       claims: options.claims ?? { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'given_name', 'family_name'] },
       conformIdTokenClaims: options.conformIdTokenClaims ?? true,
       findAccount: (_ctx, sub) => (sub === upstream.account.sub ? { accountId: sub, claims: () => ({ ...upstream.account.claims, sub }) } : undefined),
@@ -74,9 +93,11 @@ export class UpstreamOidcProvider {
       },
       ...options.configuration,
     });
-    upstream = new UpstreamOidcProvider(issuer, provider, server, options.account ?? { sub: 'upstream-user', claims: {} });
+    this.#provider = provider;
 
     const app = new Koa();
+    // koa-mount runs the provider on this app's context: both must sign cookies with the same keys.
+    app.keys = [cookieKey];
     app.use(async (ctx, next) => {
       const match = new RegExp(`^${issuerPath}/interaction/([\\w-]+)$`).exec(ctx.path);
       if (!match) return next();
@@ -90,7 +111,7 @@ export class UpstreamOidcProvider {
     });
     app.use(issuerPath ? mount(issuerPath, provider) : mount(provider));
     server.on('request', app.callback());
-    return upstream;
+    return this;
   }
 
   close(): Promise<void> {
