@@ -17,7 +17,7 @@ const assetsDir = path.resolve(import.meta.dirname, '..', 'views', 'assets');
 
 /** Composition root of the HTTP side: our middleware and routes first, oidc-provider mounted last. */
 export function createApp(services: Services, host: ProviderHost, logger: Logger): Koa {
-  const app = new Koa({ proxy: false });
+  const app = new Koa({ proxy: services.config.trustProxy });
   app.keys = [...services.config.cookieSecrets];
   // Errors are rendered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;

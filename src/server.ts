@@ -30,7 +30,10 @@ export async function connectDatabase(config: Config): Promise<{ db: Db; embedde
 
 async function buildProvider(services: Services) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
-  return { provider: createProvider({ ...services, signingKeys: keys }), fingerprint };
+  const provider = createProvider({ ...services, signingKeys: keys });
+  // Mounted, the provider sees the app's context; set here too for anything reading its own app.proxy.
+  provider.proxy = services.config.trustProxy;
+  return { provider, fingerprint };
 }
 
 function listen(server: Server, port: number): Promise<void> {
@@ -45,10 +48,11 @@ function listen(server: Server, port: number): Promise<void> {
 
 /**
  * Starts everything: database (and migrations), signing keys, provider, HTTP. `server` lets a
- * caller that must know the port before choosing the issuer (tests) pass one already listening.
+ * caller that must know the port before choosing the issuer (tests) pass one already listening;
+ * `logger` lets tests capture the log lines.
  */
-export async function startServer(config: Config, options: { server?: Server; db?: Db } = {}): Promise<RunningServer> {
-  const logger = createLogger(config.logLevel);
+export async function startServer(config: Config, options: { server?: Server; db?: Db; logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
   const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config);
   await migrateToLatest(db);
   const services = createServices(config, db);
