@@ -85,8 +85,12 @@ export async function startServer(config: Config, options: { server?: Server; db
     async close() {
       host.stopPolling();
       clearInterval(purgeTimer);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections finishing a request after close() would otherwise idle until their keep-alive timeout.
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
       server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
+      clearInterval(idleSweep);
       if (!options.db) await db.destroy();
       await embedded?.stop();
     },
