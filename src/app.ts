@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
 import { errorHandler } from './http/error-handler.ts';
+import { formBody } from './http/form-body.ts';
 import { healthRouter } from './http/health.router.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -31,9 +31,8 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   const health = healthRouter(services.db);
   app.use(health.routes());
 
-  // Body parsing only for our own routes: oidc-provider parses its endpoints' bodies itself.
   const interactions = interactionRouter(services, () => host.provider);
-  app.use(mount('/interaction', bodyParser({ enableTypes: ['form'], formLimit: '64kb' })));
+  app.use(mount('/interaction', formBody));
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
   app.use(host.middleware());

@@ -1,30 +1,13 @@
-import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
 import type { RunningServer } from '../src/server.ts';
+import { CapturedLog } from './helpers/captured-log.ts';
 import { createTestDatabase } from './helpers/database.ts';
 import { authorizationRequest, client, exchangeCode, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { UserAgent } from './helpers/user-agent.ts';
-
-/** A pino destination that keeps every line written to it. */
-class CapturedLog extends Writable {
-  text = '';
-
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-
-  get lines(): Record<string, unknown>[] {
-    return this.text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-}
 
 describe('logs of a whole sign-in, at the most verbose level', () => {
   const log = new CapturedLog();
