@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
+import { migrateToLatest } from '../db/migrator.ts';
+import { ConflictError } from '../http/errors.ts';
 import { listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
 import { retiredKeyGraceSeconds, type Services } from '../services.ts';
 
@@ -15,7 +17,7 @@ export const usage = `Usage: npm run cli -- <command> [options]
   keys list                                 published signing keys
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
-                 [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--json]
+                 [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL] [--json]
   clients list [--json]
   clients delete CLIENT_ID
   users create --email E --password P [--name N] [--verified] [--json]
@@ -25,7 +27,7 @@ export const usage = `Usage: npm run cli -- <command> [options]
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    throw new CliUsageError(parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n'));
+    throw new CliUsageError(parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; '));
   }
   return parsed.data;
 }
@@ -33,6 +35,7 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
 const grantTypes = z.enum(['authorization_code', 'refresh_token', 'client_credentials']);
 const alg = z.enum(signingAlgorithms);
 const absoluteUrl = z.url();
+const webUrl = z.url({ protocol: /^https?$/ });
 
 const clientOptions = z
   .object({
@@ -47,6 +50,8 @@ const clientOptions = z
       .transform((value) => value.split(',').map((type) => type.trim()))
       .pipe(z.array(grantTypes).min(1)),
     'id-token-alg': alg.optional(),
+    'logo-uri': webUrl.optional(),
+    'client-uri': webUrl.optional(),
   })
   .refine((o) => !o['grant-types'].includes('authorization_code') || o['redirect-uri'].length > 0, {
     path: ['redirect-uri'],
@@ -58,8 +63,9 @@ const clientOptions = z
   });
 
 export const commands: Record<string, Command> = {
-  async migrate() {
-    return 'migrations are up to date';
+  async migrate({ db }) {
+    const { results = [] } = await migrateToLatest(db);
+    return results.length ? { applied: results.map((migration) => migration.migrationName) } : 'migrations are up to date';
   },
 
   async 'keys rotate'({ db, secretBox, config }) {
@@ -81,6 +87,8 @@ export const commands: Record<string, Command> = {
       isPublic: o.public,
       firstParty: o['first-party'],
       ...(o['id-token-alg'] ? { idTokenSigningAlg: o['id-token-alg'] } : {}),
+      ...(o['logo-uri'] ? { logoUri: o['logo-uri'] } : {}),
+      ...(o['client-uri'] ? { clientUri: o['client-uri'] } : {}),
     });
     return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
   },
@@ -100,13 +108,18 @@ export const commands: Record<string, Command> = {
       z.object({ email: emailSchema, password: z.string().min(8).optional(), name: z.string().trim().optional(), verified: z.boolean() }),
       options,
     );
-    const account = await accountService.createAccount({
-      email: o.email,
-      ...(o.password ? { password: o.password } : {}),
-      ...(o.name ? { name: o.name } : {}),
-      emailVerified: o.verified,
-    });
-    return { id: account.id, email: account.email };
+    try {
+      const account = await accountService.createAccount({
+        email: o.email,
+        ...(o.password ? { password: o.password } : {}),
+        ...(o.name ? { name: o.name } : {}),
+        emailVerified: o.verified,
+      });
+      return { id: account.id, email: account.email };
+    } catch (error) {
+      if (error instanceof ConflictError) throw new CliUsageError(`An account already exists for ${o.email}`);
+      throw error;
+    }
   },
 
   async 'resource-servers create'({ resourceServers, config }, options) {

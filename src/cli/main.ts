@@ -26,22 +26,26 @@ async function main(argv: string[]): Promise<number> {
       'first-party': { type: 'boolean', default: false },
       'grant-types': { type: 'string' },
       'id-token-alg': { type: 'string' },
+      'logo-uri': { type: 'string' },
+      'client-uri': { type: 'string' },
       identifier: { type: 'string' },
       scope: { type: 'string', multiple: true },
       alg: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const key = positionals.slice(0, 2).join(' ');
-  const command = commands[key] ?? commands[positionals[0] ?? ''];
-  if (values.help || !command) {
+  if (values.help || positionals.length === 0) {
     console.log(usage);
     return values.help ? 0 : 2;
   }
+  const key = positionals.slice(0, 2).join(' ');
+  const command = commands[key] ?? commands[positionals[0]!];
+  if (!command) throw new CliUsageError(`Unknown command "${key}" (npm run cli -- --help lists them)`);
   const config = loadConfig();
   const { db, embedded } = await connectDatabase(config);
   try {
-    await migrateToLatest(db);
+    // Every command works on the current schema; `migrate` reports what it applies itself.
+    if (command !== commands.migrate) await migrateToLatest(db);
     const output = await command(createServices(config, db), values, positionals.slice(2));
     console.log(values.json ? JSON.stringify(output, null, 2) : formatHuman(output));
     return 0;
@@ -59,8 +63,10 @@ function formatHuman(output: unknown): string {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // Bad input (exit 2) and failures (exit 1) are one line on stderr, without a stack trace.
     const known = error instanceof CliUsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(known ? (error as Error).message : `Error: ${(error as Error).message}`);
+    const message = known ? (error as Error).message : `Error: ${(error as Error).message}`;
+    console.error(message.replace(/\s*\n\s*/g, ' '));
     process.exit(known ? 2 : 1);
   },
 );
