@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
-import { createDatabase, type Db } from './db/database.ts';
-import { type RunningPostgres, startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { connectDatabase } from './db/connection.ts';
+import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { createLogger, type Logger } from './log.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
@@ -19,13 +19,6 @@ export interface RunningServer {
   host: ProviderHost;
   logger: Logger;
   close(): Promise<void>;
-}
-
-/** Connects to DATABASE_URL, or runs the embedded PostgreSQL of DATA_DIR when it is unset. */
-export async function connectDatabase(config: Config): Promise<{ db: Db; embedded?: RunningPostgres }> {
-  if (config.databaseUrl) return { db: createDatabase(config.databaseUrl) };
-  const embedded = await startEmbeddedPostgres(config.dataDir);
-  return { db: createDatabase(embedded.url), embedded };
 }
 
 async function buildProvider(services: Services) {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import { connectDatabase } from '../server.ts';
+import { connectDatabase } from '../db/connection.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { createServices } from '../services.ts';
 import { CliUsageError, commands, usage } from './commands.ts';
