@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commands } from '../src/cli/commands.ts';
 import type { RunningServer } from '../src/server.ts';
-import { type Finished, runNode, testSecretsEnv } from './helpers/processes.ts';
+import { type Finished, projectRoot, runNode, testSecretsEnv } from './helpers/processes.ts';
 import { client, discover } from './helpers/relying-party.ts';
 import { startTestServer } from './helpers/test-server.ts';
 
@@ -117,6 +120,11 @@ describe('npm run cli against DATABASE_URL', () => {
     const badUser = await cli('users', 'create', '--email', 'not-an-email', '--password', 'hunter2');
     expectBadInput(badUser, /^--email: .*; --password: /);
     expect(badUser.stderr).not.toContain('hunter2');
+  });
+
+  it('every command is documented in the README', () => {
+    const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+    for (const command of Object.keys(commands)) expect(readme).toContain(`| \`${command}`);
   });
 
   it('without a command prints the usage and exits 2; --help exits 0', async () => {

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
-import { runNode, testSecretsEnv } from './helpers/processes.ts';
+import { ConfigError, environmentVariables, loadConfig } from '../src/config.ts';
+import { projectRoot, runNode, testSecretsEnv } from './helpers/processes.ts';
 import { authorizationRequest, registerRelyingParty } from './helpers/relying-party.ts';
 import { startTestServer } from './helpers/test-server.ts';
 
@@ -95,6 +95,11 @@ describe('loadConfig', () => {
     );
     expect(existsSync(path.join(dataDir, 'secrets.json'))).toBe(false);
     expect(configErrorOf({ ...productionEnv, KEY_ENCRYPTION_SECRET: '' })).toBe('Invalid configuration: KEY_ENCRYPTION_SECRET is required in production');
+  });
+
+  it('documents every environment variable in the README table', () => {
+    const readme = readFileSync(path.join(projectRoot, 'README.md'), 'utf8');
+    for (const { name } of [{ name: 'NODE_ENV' }, ...environmentVariables]) expect(readme).toContain(`| \`${name}\` |`);
   });
 
   it('in production refuses an http issuer other than localhost', () => {
