@@ -143,9 +143,18 @@ describe('TRUST_PROXY', () => {
     try {
       const app = await registerRelyingParty(server);
       const request = await authorizationRequest(app.config);
-      const response = await fetch(request.url, { redirect: 'manual', headers: { 'x-forwarded-proto': 'https' } });
+      const headers = { 'x-forwarded-proto': 'https' };
+      const response = await fetch(request.url, { redirect: 'manual', headers });
       expect(response.status).toBe(303);
-      return response.headers.getSetCookie();
+      const providerCookies = response.headers.getSetCookie();
+      // The sign-in page itself sets our CSRF cookie.
+      const page = await fetch(new URL(response.headers.get('location')!, server.url), {
+        redirect: 'manual',
+        headers: { ...headers, cookie: providerCookies.map((cookie) => cookie.split(';')[0]).join('; ') },
+      });
+      const pageCookies = page.headers.getSetCookie();
+      expect(pageCookies.some((cookie) => cookie.startsWith('csrf_secret='))).toBe(true);
+      return [...providerCookies, ...pageCookies];
     } finally {
       await server.close();
     }
