@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
 import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
+import { formBody, formBodyParser } from './http/form-body.ts';
 import { healthRouter } from './http/health.router.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -19,7 +19,7 @@ const assetsDir = path.resolve(import.meta.dirname, '..', 'views', 'assets');
 
 /** Composition root of the HTTP side: our middleware and routes first, oidc-provider mounted last. */
 export function createApp(services: Services, host: ProviderHost, logger: Logger): Koa {
-  const app = new Koa({ proxy: false });
+  const app = new Koa({ proxy: services.config.trustProxy });
   app.keys = [...services.config.cookieSecrets];
   // Errors are rendered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;
@@ -33,16 +33,15 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   const health = healthRouter(services.db);
   app.use(health.routes());
 
-  // Body parsing only for our own routes: oidc-provider parses its endpoints' bodies itself.
   const interactions = interactionRouter(services, () => host.provider);
-  app.use(mount('/interaction', bodyParser({ enableTypes: ['form'], formLimit: '64kb' })));
+  app.use(mount('/interaction', formBody));
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
   // Enterprise sign-in: the federated interaction step, and the URLs upstream IdPs call back (SAML posts large forms).
   const federated = federatedInteractionRouter(services, () => host.provider);
   app.use(federated.routes()).use(federated.allowedMethods());
   const federation = federationRouter(services);
-  app.use(mount('/federation', bodyParser({ enableTypes: ['form'], formLimit: '512kb' })));
+  app.use(mount('/federation', formBodyParser('512kb')));
   app.use(federation.routes()).use(federation.allowedMethods());
 
   app.use(host.middleware());

@@ -19,6 +19,8 @@ const configSchema = z
     bcryptCost: z.coerce.number().int().min(4).max(15),
     cookieSecrets: z.array(secret).min(1),
     keyEncryptionSecret: secret,
+    // Behind a TLS-terminating load balancer: trust X-Forwarded-Proto/-For/-Host.
+    trustProxy: z.union([z.boolean(), z.stringbool()]),
     ttl: z.object({
       accessTokenSeconds: seconds,
       idTokenSeconds: seconds,
@@ -54,10 +56,6 @@ function readJson(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 }
 
-function definedOnly<T extends Record<string, unknown>>(record: T): Partial<T> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
 function mergeDeep(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
   const merged = { ...base };
   for (const [key, value] of Object.entries(override)) {
@@ -70,28 +68,49 @@ function mergeDeep(base: Record<string, unknown>, override: Record<string, unkno
   return merged;
 }
 
+/** Every environment variable, the setting it overrides and what a valid value looks like (for error messages and the README). */
+export const environmentVariables: ReadonlyArray<{ name: string; path: string; expected: string }> = [
+  { name: 'ISSUER', path: 'issuer', expected: 'an absolute http(s) URL' },
+  { name: 'PORT', path: 'port', expected: 'an integer between 0 and 65535' },
+  { name: 'DATABASE_URL', path: 'databaseUrl', expected: 'a postgres:// URL' },
+  { name: 'DATA_DIR', path: 'dataDir', expected: 'a directory path' },
+  { name: 'LOG_LEVEL', path: 'logLevel', expected: 'one of fatal, error, warn, info, debug, trace, silent' },
+  { name: 'BCRYPT_COST', path: 'bcryptCost', expected: 'an integer between 4 and 15' },
+  { name: 'COOKIE_SECRETS', path: 'cookieSecrets', expected: 'a comma-separated list of secrets of at least 32 characters each' },
+  { name: 'KEY_ENCRYPTION_SECRET', path: 'keyEncryptionSecret', expected: 'a secret of at least 32 characters' },
+  { name: 'TRUST_PROXY', path: 'trustProxy', expected: 'true or false' },
+  { name: 'ACCESS_TOKEN_TTL', path: 'ttl.accessTokenSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'ID_TOKEN_TTL', path: 'ttl.idTokenSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'AUTHORIZATION_CODE_TTL', path: 'ttl.authorizationCodeSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'REFRESH_TOKEN_TTL', path: 'ttl.refreshTokenSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'CLIENT_CREDENTIALS_TTL', path: 'ttl.clientCredentialsSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'INTERACTION_TTL', path: 'ttl.interactionSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'SESSION_TTL', path: 'ttl.sessionSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'GRANT_TTL', path: 'ttl.grantSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'KEY_REFRESH_INTERVAL', path: 'keyRefreshSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'PURGE_INTERVAL', path: 'purge.intervalSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'PURGE_BATCH_SIZE', path: 'purge.batchSize', expected: 'an integer between 1 and 100000' },
+  { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
+];
+
+const listSettings = new Set(['cookieSecrets', 'dnsServers']);
+
+function setPath(target: Record<string, unknown>, dottedPath: string, value: unknown): void {
+  const keys = dottedPath.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  node[keys.at(-1)!] = value;
+}
+
+/** Empty variables count as unset, so `VAR=` in a compose file falls back to the default. */
 function fromEnvironment(env: Env): Record<string, unknown> {
-  return definedOnly({
-    issuer: env.ISSUER,
-    port: env.PORT,
-    databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: env.DATA_DIR,
-    logLevel: env.LOG_LEVEL,
-    bcryptCost: env.BCRYPT_COST,
-    cookieSecrets: env.COOKIE_SECRETS?.split(',').map((value) => value.trim()),
-    keyEncryptionSecret: env.KEY_ENCRYPTION_SECRET,
-    dnsServers: env.DNS_SERVERS?.split(',').map((value) => value.trim()).filter(Boolean),
-    ttl: definedOnly({
-      accessTokenSeconds: env.ACCESS_TOKEN_TTL,
-      idTokenSeconds: env.ID_TOKEN_TTL,
-      authorizationCodeSeconds: env.AUTHORIZATION_CODE_TTL,
-      refreshTokenSeconds: env.REFRESH_TOKEN_TTL,
-      clientCredentialsSeconds: env.CLIENT_CREDENTIALS_TTL,
-      interactionSeconds: env.INTERACTION_TTL,
-      sessionSeconds: env.SESSION_TTL,
-      grantSeconds: env.GRANT_TTL,
-    }),
-  });
+  const settings: Record<string, unknown> = {};
+  for (const { name, path: settingPath } of environmentVariables) {
+    const value = env[name]?.trim();
+    if (!value) continue;
+    setPath(settings, settingPath, listSettings.has(settingPath) ? value.split(',').map((item) => item.trim()) : value);
+  }
+  return settings;
 }
 
 interface DevelopmentSecrets {
@@ -112,8 +131,16 @@ function developmentSecrets(dataDir: string): DevelopmentSecrets {
   return secrets;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`).join('; ');
+/** One issue as an operator reads it: named by its environment variable, or by its config file path. */
+function describeIssue(issue: z.core.$ZodIssue, environment: Config['env']): string {
+  const issuePath = issue.path.join('.');
+  const variable = environmentVariables.find(({ path: settingPath }) => issuePath === settingPath || issuePath.startsWith(`${settingPath}.`));
+  const name = variable?.name ?? `${issuePath || 'config'} (config/*.json)`;
+  if (issue.code === 'custom') return `${name} ${issue.message}`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return `${name} is required${environment === 'production' ? ' in production' : ''}`;
+  }
+  return `${name} must be ${variable?.expected ?? issue.message}`;
 }
 
 export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}): Config {
@@ -132,12 +159,19 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   raw.dataDir = path.resolve(projectRoot, String(raw.dataDir ?? '.data'));
 
   if (environment !== 'production' && (raw.cookieSecrets === undefined || raw.keyEncryptionSecret === undefined)) {
-    const generated = developmentSecrets(raw.dataDir as string);
+    let generated: DevelopmentSecrets;
+    try {
+      generated = developmentSecrets(raw.dataDir as string);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration: DATA_DIR ${String(raw.dataDir)} cannot hold the generated development secrets (${(error as Error).message})`);
+    }
     raw.cookieSecrets ??= generated.cookieSecrets;
     raw.keyEncryptionSecret ??= generated.keyEncryptionSecret;
   }
 
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssues(parsed.error)}`);
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration: ${parsed.error.issues.map((issue) => describeIssue(issue, environment)).join('; ')}`);
+  }
   return Object.freeze(parsed.data);
 }

@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
-import { createDatabase, type Db } from './db/database.ts';
-import { type RunningPostgres, startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { connectDatabase } from './db/connection.ts';
+import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { createLogger, type Logger } from './log.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
@@ -21,16 +21,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Connects to DATABASE_URL, or runs the embedded PostgreSQL of DATA_DIR when it is unset. */
-export async function connectDatabase(config: Config): Promise<{ db: Db; embedded?: RunningPostgres }> {
-  if (config.databaseUrl) return { db: createDatabase(config.databaseUrl) };
-  const embedded = await startEmbeddedPostgres(config.dataDir);
-  return { db: createDatabase(embedded.url), embedded };
-}
-
 async function buildProvider(services: Services) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
-  return { provider: createProvider({ ...services, signingKeys: keys }), fingerprint };
+  const provider = createProvider({ ...services, signingKeys: keys });
+  // Mounted, the provider sees the app's context; set here too for anything reading its own app.proxy.
+  provider.proxy = services.config.trustProxy;
+  return { provider, fingerprint };
 }
 
 function listen(server: Server, port: number): Promise<void> {
@@ -45,10 +41,11 @@ function listen(server: Server, port: number): Promise<void> {
 
 /**
  * Starts everything: database (and migrations), signing keys, provider, HTTP. `server` lets a
- * caller that must know the port before choosing the issuer (tests) pass one already listening.
+ * caller that must know the port before choosing the issuer (tests) pass one already listening;
+ * `logger` lets tests capture the log lines.
  */
-export async function startServer(config: Config, options: { server?: Server; db?: Db } = {}): Promise<RunningServer> {
-  const logger = createLogger(config.logLevel);
+export async function startServer(config: Config, options: { server?: Server; db?: Db; logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
   const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config);
   await migrateToLatest(db);
   const services = createServices(config, db);
@@ -82,8 +79,12 @@ export async function startServer(config: Config, options: { server?: Server; db
     async close() {
       host.stopPolling();
       clearInterval(purgeTimer);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections finishing a request after close() would otherwise idle until their keep-alive timeout.
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
       server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
+      clearInterval(idleSweep);
       if (!options.db) await db.destroy();
       await embedded?.stop();
     },

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
+import { migrateToLatest } from '../db/migrator.ts';
+import { ConflictError } from '../http/errors.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
 import { listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
 import { retiredKeyGraceSeconds, type Services } from '../services.ts';
@@ -17,7 +19,7 @@ export const usage = `Usage: npm run cli -- <command> [options]
   keys list                                 published signing keys
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
-                 [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--json]
+                 [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL] [--json]
   clients list [--json]
   clients delete CLIENT_ID
   users create --email E --password P [--name N] [--verified] [--json]
@@ -37,7 +39,7 @@ export const usage = `Usage: npm run cli -- <command> [options]
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    throw new CliUsageError(parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n'));
+    throw new CliUsageError(parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; '));
   }
   return parsed.data;
 }
@@ -45,6 +47,7 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
 const grantTypes = z.enum(['authorization_code', 'refresh_token', 'client_credentials']);
 const alg = z.enum(signingAlgorithms);
 const absoluteUrl = z.url();
+const webUrl = z.url({ protocol: /^https?$/ });
 
 const clientOptions = z
   .object({
@@ -59,6 +62,8 @@ const clientOptions = z
       .transform((value) => value.split(',').map((type) => type.trim()))
       .pipe(z.array(grantTypes).min(1)),
     'id-token-alg': alg.optional(),
+    'logo-uri': webUrl.optional(),
+    'client-uri': webUrl.optional(),
   })
   .refine((o) => !o['grant-types'].includes('authorization_code') || o['redirect-uri'].length > 0, {
     path: ['redirect-uri'],
@@ -73,8 +78,9 @@ const organizationOption = z.string().trim().min(1);
 const oneDomain = z.array(domainSchema).length(1, 'give exactly one --domain').transform((domains) => domains[0]!);
 
 export const commands: Record<string, Command> = {
-  async migrate() {
-    return 'migrations are up to date';
+  async migrate({ db }) {
+    const { results = [] } = await migrateToLatest(db);
+    return results.length ? { applied: results.map((migration) => migration.migrationName) } : 'migrations are up to date';
   },
 
   async 'keys rotate'({ db, secretBox, config }) {
@@ -96,6 +102,8 @@ export const commands: Record<string, Command> = {
       isPublic: o.public,
       firstParty: o['first-party'],
       ...(o['id-token-alg'] ? { idTokenSigningAlg: o['id-token-alg'] } : {}),
+      ...(o['logo-uri'] ? { logoUri: o['logo-uri'] } : {}),
+      ...(o['client-uri'] ? { clientUri: o['client-uri'] } : {}),
     });
     return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
   },
@@ -115,13 +123,18 @@ export const commands: Record<string, Command> = {
       z.object({ email: emailSchema, password: z.string().min(8).optional(), name: z.string().trim().optional(), verified: z.boolean() }),
       options,
     );
-    const account = await accountService.createAccount({
-      email: o.email,
-      ...(o.password ? { password: o.password } : {}),
-      ...(o.name ? { name: o.name } : {}),
-      emailVerified: o.verified,
-    });
-    return { id: account.id, email: account.email };
+    try {
+      const account = await accountService.createAccount({
+        email: o.email,
+        ...(o.password ? { password: o.password } : {}),
+        ...(o.name ? { name: o.name } : {}),
+        emailVerified: o.verified,
+      });
+      return { id: account.id, email: account.email };
+    } catch (error) {
+      if (error instanceof ConflictError) throw new CliUsageError(`An account already exists for ${o.email}`);
+      throw error;
+    }
   },
 
   async 'resource-servers create'({ resourceServers, config }, options) {

@@ -11,6 +11,9 @@ export interface NewClient {
   isPublic?: boolean;
   firstParty?: boolean;
   idTokenSigningAlg?: 'RS256' | 'ES256' | 'EdDSA';
+  /** Shown on the sign-in pages. */
+  logoUri?: string;
+  clientUri?: string;
 }
 
 export interface RegisteredClient {
@@ -55,6 +58,8 @@ export class ClientRepository {
       response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
       token_endpoint_auth_method: client.isPublic ? 'none' : 'client_secret_basic',
       ...(client.idTokenSigningAlg ? { id_token_signed_response_alg: client.idTokenSigningAlg } : {}),
+      ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
+      ...(client.clientUri ? { client_uri: client.clientUri } : {}),
     };
     await this.#db
       .insertInto('clients')
