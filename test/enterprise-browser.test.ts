@@ -90,6 +90,10 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
       await page.getByRole('heading', { name: 'Company sign-in did not work' }).waitFor();
       await screenshot(page, 'enterprise-cancelled');
       await expect(page.getByRole('alert').textContent()).resolves.toMatch(/cancelled/);
+      await page.getByRole('link', { name: 'Français' }).click();
+      await page.getByRole('heading', { name: "La connexion d'entreprise n'a pas abouti" }).waitFor();
+      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/annulée/);
+      await page.getByRole('link', { name: 'English' }).click();
       await page.getByRole('link', { name: 'Sign in another way' }).click();
       await page.waitForURL(`${server.url}/interaction/${uid}`);
       await page.close();

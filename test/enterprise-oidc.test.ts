@@ -140,7 +140,8 @@ describe('enterprise sign-in with OpenID Connect (a second oidc-provider as the 
     const offline = await server.services.connectionSetup.createOidc({ organizationId: organization.id, name: 'Offline', issuer: 'http://127.0.0.1:9/nowhere', clientId: 'x', clientSecret: 'y', enforceSso: false });
     const agent = new UserAgent();
     const { uid } = await startInteraction(agent, app);
-    const page = await beginFederated(agent, server.url, uid, offline.id);
+    const redirect = await beginFederated(agent, server.url, uid, offline.id);
+    const page = await agent.follow(new URL(redirect.headers.get('location')!, server.url).toString());
     expect(page.status).toBe(502);
     expect(page.$('[role=alert]').text()).toMatch(/cannot be reached/);
     expect(page.$(`a[href="/interaction/${uid}"]`).length).toBe(1);

@@ -5,6 +5,7 @@ import { emailSchema } from '../accounts/email.ts';
 import { FederationError } from '../federation/federation-error.ts';
 import { BadRequestError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
+import { hasMessage } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 
@@ -37,20 +38,30 @@ export function federatedInteractionRouter(services: Services, provider: () => P
     return details;
   };
 
-  const renderFailure = (ctx: Context, details: InteractionDetails, error: FederationError) => {
+  // Failures redirect to a page of their own, so that reloading it or switching its language works.
+  const redirectToFailure = (ctx: Context, details: InteractionDetails, error: FederationError) => {
+    const query = new URLSearchParams({ reason: error.code, ...(error.connectionId ? { connection: error.connectionId } : {}) });
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${encodeURIComponent(details.uid)}/federated/failed?${query}`);
+  };
+
+  router.get('/failed', async (ctx) => {
+    const details = await loginDetails(ctx);
     const uid = encodeURIComponent(details.uid);
+    const reason = typeof ctx.query.reason === 'string' && ctx.query.reason.startsWith('federation.') && hasMessage(`error.${ctx.query.reason}`) ? ctx.query.reason : 'federation.upstream_error';
+    const connection = typeof ctx.query.connection === 'string' && /^[\w-]{1,64}$/.test(ctx.query.connection) ? ctx.query.connection : undefined;
     renderPage(
       ctx,
       'federation/failed',
       {
-        messageKey: `error.${error.code}`,
-        retryUrl: error.connectionId ? `/interaction/${uid}/federated/${encodeURIComponent(error.connectionId)}` : undefined,
+        messageKey: `error.${reason}`,
+        retryUrl: connection ? `/interaction/${uid}/federated/${connection}` : undefined,
         backUrl: `/interaction/${uid}`,
         requestId: ctx.state.requestId,
       },
-      { status: error.status, locale: localeFor(ctx, details.params.ui_locales) },
+      { status: reason === 'federation.upstream_unreachable' ? 502 : 400, locale: localeFor(ctx, details.params.ui_locales) },
     );
-  };
+  });
 
   router.get('/resume', async (ctx) => {
     const details = await loginDetails(ctx);
@@ -59,7 +70,7 @@ export function federatedInteractionRouter(services: Services, provider: () => P
       await provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: account.id, amr: ['fed'] } }, { mergeWithLastSubmission: false });
     } catch (error) {
       if (!(error instanceof FederationError)) throw error;
-      renderFailure(ctx, details, error);
+      redirectToFailure(ctx, details, error);
     }
   });
 
@@ -74,7 +85,7 @@ export function federatedInteractionRouter(services: Services, provider: () => P
       renderPage(ctx, 'federation/auto-post', { url: next.url, fields: Object.entries(next.fields) }, { locale: localeFor(ctx, details.params.ui_locales) });
     } catch (error) {
       if (!(error instanceof FederationError)) throw error;
-      renderFailure(ctx, details, error);
+      redirectToFailure(ctx, details, error);
     }
   });
 
