@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HomeRealmDiscovery } from '../src/hrd/home-realm-discovery.ts';
+import { type HomeRealmDiscovery, passwordOnlyDiscovery } from '../src/hrd/home-realm-discovery.ts';
 import type { RunningServer } from '../src/server.ts';
 import { authorizationRequest, client, discover, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { enterEmail, signInThroughBrowserless } from './helpers/sign-in.ts';
@@ -238,7 +238,7 @@ describe('sign-in steps over HTTP', () => {
       const unknown = await new UserAgent().follow(new URL('/interaction/no-such-interaction?client_id=nope', server.url).toString());
       expect(unknown.status).toBe(400);
       expect(unknown.$('h1').text()).toBe('This sign-in has expired');
-      expect(unknown.$('[role=alert]').text()).toContain('Go back to the application and sign in again.');
+      expect(unknown.$('[role=alert]').text()).toContain('Start again from the application.');
       expect(unknown.$('a.button').length).toBe(0);
 
       const agent = new UserAgent();
@@ -301,7 +301,7 @@ describe('sign-in steps over HTTP', () => {
 
   describe('My company ID', () => {
     afterEach(() => {
-      server.services.homeRealmDiscovery = { discover: () => Promise.resolve({ kind: 'password' }) };
+      server.services.homeRealmDiscovery = passwordOnlyDiscovery;
     });
 
     it('says clearly when the domain has no company sign-in, and links back to the email page', async () => {
@@ -319,6 +319,7 @@ describe('sign-in steps over HTTP', () => {
     });
 
     it('sends a company email to its connection, from the email page and from the company ID page', async () => {
+      // Stands in for the enterprise connections' discovery, which lives behind the same interface.
       const companyDiscovery: HomeRealmDiscovery = {
         discover: (address) => Promise.resolve(address.endsWith('@navy.example') ? { kind: 'federated', connectionId: 'navy-saml' } : { kind: 'password' }),
       };
