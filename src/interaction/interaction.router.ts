@@ -15,10 +15,10 @@ import { showPassword, submitPassword } from './password.step.ts';
 async function showCurrentStep(flow: InteractionFlow): Promise<void> {
   if (flow.details.prompt.name === 'consent') return showConsent(flow);
   const { state } = flow;
-  if (state?.step === 'password') return showPassword(flow, state);
   if (!state) return startSignIn(flow);
+  if (state.step === 'password') return showPassword(flow, state);
   // Back from a company sign-in page: offer the email again rather than bouncing back there.
-  showIdentifier(flow, { email: state.step === 'federated' ? state.email : '' });
+  showIdentifier(flow, { email: state.email });
 }
 
 /** Pages reached by a link (identifier, company ID) exist only while the sign-in asks for a login. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { InteractionDetails } from './interaction-flow.ts';
 
+// Nothing saved yet means the identifier (email) step.
 const signInStateSchema = z.discriminatedUnion('step', [
-  z.object({ step: z.literal('identifier') }),
   z.object({ step: z.literal('password'), email: z.string() }),
   z.object({ step: z.literal('federated'), email: z.string(), connectionId: z.string() }),
 ]);
