@@ -4,6 +4,7 @@ import { PasswordHasher } from './accounts/password-hasher.ts';
 import type { Config } from './config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
+import { type HomeRealmDiscovery, passwordOnlyDiscovery } from './hrd/home-realm-discovery.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
 
@@ -21,6 +22,7 @@ export function createServices(config: Config, db: Db) {
     accountService: new AccountService(accounts, passwordHasher),
     clients: new ClientRepository(db, secretBox),
     resourceServers: new ResourceServerRegistry(db),
+    homeRealmDiscovery: passwordOnlyDiscovery as HomeRealmDiscovery,
   };
 }
 

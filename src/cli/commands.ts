@@ -17,7 +17,8 @@ export const usage = `Usage: npm run cli -- <command> [options]
   keys list                                 published signing keys
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
-                 [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL] [--json]
+                 [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL]
+                 [--initiate-login-uri HTTPS_URL] [--json]
   clients list [--json]
   clients delete CLIENT_ID
   users create --email E --password P [--name N] [--verified] [--json]
@@ -52,6 +53,7 @@ const clientOptions = z
     'id-token-alg': alg.optional(),
     'logo-uri': webUrl.optional(),
     'client-uri': webUrl.optional(),
+    'initiate-login-uri': z.url({ protocol: /^https$/ }).optional(),
   })
   .refine((o) => !o['grant-types'].includes('authorization_code') || o['redirect-uri'].length > 0, {
     path: ['redirect-uri'],
@@ -89,6 +91,7 @@ export const commands: Record<string, Command> = {
       ...(o['id-token-alg'] ? { idTokenSigningAlg: o['id-token-alg'] } : {}),
       ...(o['logo-uri'] ? { logoUri: o['logo-uri'] } : {}),
       ...(o['client-uri'] ? { clientUri: o['client-uri'] } : {}),
+      ...(o['initiate-login-uri'] ? { initiateLoginUri: o['initiate-login-uri'] } : {}),
     });
     return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
   },

@@ -28,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
       'id-token-alg': { type: 'string' },
       'logo-uri': { type: 'string' },
       'client-uri': { type: 'string' },
+      'initiate-login-uri': { type: 'string' },
       identifier: { type: 'string' },
       scope: { type: 'string', multiple: true },
       alg: { type: 'string' },

@@ -5,6 +5,13 @@ import { hasMessage } from '../ui/i18n.ts';
 import { renderPage } from '../ui/views.ts';
 import { AppError } from './errors.ts';
 
+declare module 'koa' {
+  interface DefaultState {
+    /** Set by routes that know how the person can recover (a link on, the app's name): passed to the error page. */
+    errorPage?: Record<string, unknown>;
+  }
+}
+
 interface ErrorResponse {
   status: number;
   code: string;
@@ -41,7 +48,8 @@ export function errorHandler(logger: Logger) {
         ctx.body = { error: code, request_id: ctx.state.requestId };
         return;
       }
-      renderPage(ctx, 'errors/error', { messageKey, code, requestId: ctx.state.requestId }, { status });
+      const titleKey = hasMessage(`${messageKey}.title`) ? `${messageKey}.title` : 'error.title';
+      renderPage(ctx, 'errors/error', { ...ctx.state.errorPage, messageKey, titleKey, code, requestId: ctx.state.requestId }, { status });
     }
   };
 }

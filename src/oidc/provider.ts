@@ -4,6 +4,8 @@ import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'o
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import { interactionUrl } from '../interaction/interaction-url.ts';
+import { clientView } from '../ui/client-view.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { accountClaims } from './account-claims.ts';
@@ -42,7 +44,7 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
     },
     responseTypes: ['code'],
     extraClientMetadata: { properties: ['first_party'] },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => interactionUrl(interaction.uid, interaction.params.client_id) },
     features: {
       devInteractions: { enabled: false },
       // A client may introspect or revoke only the tokens issued to it.
@@ -53,10 +55,12 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx, form) {
-          renderPage(ctx as unknown as Context, 'interaction/logout', { form, clientName: ctx.oidc.client?.clientName }, { locale: localeFor(ctx as unknown as Context, ctx.oidc.params?.ui_locales) });
+          const client = ctx.oidc.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
+          renderPage(ctx as unknown as Context, 'interaction/logout', { form, client }, { locale: localeFor(ctx as unknown as Context, ctx.oidc.params?.ui_locales) });
         },
         postLogoutSuccessSource(ctx) {
-          renderPage(ctx as unknown as Context, 'interaction/logged-out', { clientName: ctx.oidc.client?.clientName }, { locale: localeFor(ctx as unknown as Context) });
+          const client = ctx.oidc.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
+          renderPage(ctx as unknown as Context, 'interaction/logged-out', { client }, { locale: localeFor(ctx as unknown as Context) });
         },
       },
       resourceIndicators: {
@@ -101,7 +105,8 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
       client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isFirstParty(client)),
     rotateRefreshToken: true,
     async renderError(ctx, out) {
-      renderPage(ctx as unknown as Context, 'errors/oauth-error', { error: out.error, description: out.error_description }, { status: ctx.status >= 400 ? ctx.status : 400, locale: localeFor(ctx as unknown as Context) });
+      const client = ctx.oidc?.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
+      renderPage(ctx as unknown as Context, 'errors/oauth-error', { error: out.error, description: out.error_description, client }, { status: ctx.status >= 400 ? ctx.status : 400, locale: localeFor(ctx as unknown as Context) });
     },
     ttl: {
       AccessToken: ttl.accessTokenSeconds,
