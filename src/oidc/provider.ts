@@ -85,15 +85,20 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
     clientBasedCORS(_ctx, origin, client) {
       return client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false;
     },
-    // First-party apps are ours: the user is not asked to consent to them.
+    // First-party apps are ours: whatever they request (scopes, claims, API scopes) is granted
+    // without asking, also when a later request asks for more than the session's grant holds.
     async loadExistingGrant(ctx: KoaContextWithOIDC) {
       const { client, session, result } = ctx.oidc;
       if (!client || !session?.accountId) return undefined;
       const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
-      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      if (!isFirstParty(client)) return undefined;
-      const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-      grant.addOIDCScope(String(ctx.oidc.params?.scope ?? 'openid'));
+      const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+      if (!isFirstParty(client)) return existing;
+      const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+      grant.addOIDCScope([...ctx.oidc.requestParamOIDCScopes].join(' '));
+      grant.addOIDCClaims([...ctx.oidc.requestParamClaims]);
+      for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {})) {
+        grant.addResourceScope(indicator, [...ctx.oidc.requestParamScopes].filter((scope) => server.scopes.has(scope)).join(' '));
+      }
       await grant.save();
       return grant;
     },
