@@ -78,6 +78,7 @@ function fromEnvironment(env: Env): Record<string, unknown> {
     bcryptCost: env.BCRYPT_COST,
     cookieSecrets: env.COOKIE_SECRETS?.split(',').map((value) => value.trim()),
     keyEncryptionSecret: env.KEY_ENCRYPTION_SECRET,
+    keyRefreshSeconds: env.KEY_REFRESH_SECONDS,
     ttl: definedOnly({
       accessTokenSeconds: env.ACCESS_TOKEN_TTL,
       idTokenSeconds: env.ID_TOKEN_TTL,
