@@ -8,6 +8,8 @@ import { listSigningKeys, rotateSigningKeys, type SigningKeySummary } from '../s
 import { authorizationRequest, exchangeCode, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
 import { startTestServer, testSecrets } from './helpers/test-server.ts';
+import { publishedKids, travelInTime } from './helpers/signing-keys.ts';
+import { until } from './helpers/until.ts';
 import { UserAgent } from './helpers/user-agent.ts';
 
 const email = 'margaret@example.com';
@@ -22,26 +24,13 @@ interface KeyRow {
   retired_at: Date | null;
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 describe('signing keys', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let app: TestClient;
 
   const keyRows = async () => (await sql<KeyRow>`select kid, alg, public_jwk, private_jwk_encrypted, retired_at from signing_keys order by created_at`.execute(server.services.db)).rows;
   const currentKid = async (alg: string) => (await keyRows()).find((row) => row.alg === alg && !row.retired_at)!.kid;
-  const publishedKids = async () => {
-    const jwks = (await (await fetch(new URL('/jwks', server.url))).json()) as { keys: JWK[] };
-    return jwks.keys.map((key) => key.kid!);
-  };
+  const publishedKidsNow = () => publishedKids(server.url);
   const idToken = async () => {
     const request = await authorizationRequest(app.config);
     const callback = await signInThroughBrowserless(new UserAgent(), request.url, email, password);
@@ -50,14 +39,10 @@ describe('signing keys', () => {
   // A fresh key set each time, like an app that has not cached the JWKS yet.
   const verifyAgainstJwks = (token: string) =>
     jwtVerify(token, createRemoteJWKSet(new URL('/jwks', server.url)), { issuer: server.services.config.issuer, audience: app.clientId });
-  // Moves every key timestamp back, as if that much time had passed.
-  const travelInTime = (seconds: number) =>
-    sql`update signing_keys set created_at = created_at - make_interval(secs => ${seconds}), activates_at = activates_at - make_interval(secs => ${seconds}),
-        retired_at = retired_at - make_interval(secs => ${seconds}), unpublish_after = unpublish_after - make_interval(secs => ${seconds})`.execute(server.services.db);
   const statuses = (keys: SigningKeySummary[]) => Object.fromEntries(Object.entries(Object.groupBy(keys, (key) => key.status)).map(([status, group]) => [status, group!.length]));
   const waitUntilPublished = (expected: (kids: string[]) => boolean, what: string) =>
     until(async () => {
-      const kids = await publishedKids();
+      const kids = await publishedKidsNow();
       return expected(kids) ? kids : undefined;
     }, what);
 
@@ -103,18 +88,18 @@ describe('signing keys', () => {
     expect(statuses(await listSigningKeys(server.services.db))).toEqual({ current: 3, next: 3 });
 
     // Once the activation time has passed, new tokens carry the new kid; the old tokens still verify.
-    await travelInTime(600);
+    await travelInTime(server.services.db, 600);
     const after = await until(async () => {
       const token = await idToken();
       return decodeProtectedHeader(token).kid === newKid ? token : undefined;
     }, 'tokens signed with the new key');
     await verifyAgainstJwks(after);
     await verifyAgainstJwks(before);
-    expect(await publishedKids()).toContain(oldKid);
+    expect(await publishedKidsNow()).toContain(oldKid);
     expect(statuses(await listSigningKeys(server.services.db))).toEqual({ current: 3, retired: 3 });
 
     // Once the grace period is over the retired keys are unpublished, and their tokens stop verifying.
-    await travelInTime(3600);
+    await travelInTime(server.services.db, 3600);
     const remaining = await waitUntilPublished((kids) => !kids.includes(oldKid), 'the retired key to be unpublished');
     expect(remaining).toHaveLength(3);
     expect(remaining).toContain(newKid);
@@ -143,7 +128,7 @@ describe('signing keys', () => {
 
     // Signing switches two key refreshes (2 s here) after the rotation, with both generations published.
     await until(async () => (decodeProtectedHeader(await idToken()).kid === newKid ? true : undefined), 'tokens signed with the key rotated by the CLI');
-    expect(await publishedKids()).toEqual(expect.arrayContaining([previousKid, newKid]));
+    expect(await publishedKidsNow()).toEqual(expect.arrayContaining([previousKid, newKid]));
 
     // The retired generation stays published for the configured grace period after it stops signing.
     const timing = (
