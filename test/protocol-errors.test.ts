@@ -27,6 +27,13 @@ async function expectOAuthError(promise: Promise<unknown>, error: string) {
   expect((thrown as client.ResponseBodyError).error).toBe(error);
 }
 
+function expectOneWinner(results: PromiseSettledResult<unknown>[]) {
+  expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+  for (const result of results) {
+    if (result.status === 'rejected') expect((result.reason as client.ResponseBodyError).error).toBe('invalid_grant');
+  }
+}
+
 describe('protocol errors and token lifecycle rules', () => {
   let server: RunningServer;
   let app: TestClient;
@@ -92,6 +99,19 @@ describe('protocol errors and token lifecycle rules', () => {
 
     expect((await client.tokenIntrospection(app.config, tokens.access_token)).active).toBe(false);
     await expectOAuthError(client.refreshTokenGrant(app.config, tokens.refresh_token!), 'invalid_grant');
+  });
+
+  it('redeems a code only once when requests race for it', async () => {
+    const { request, callbackUrl } = await signIn(app);
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => exchangeCode(app.config, callbackUrl, request)));
+    expectOneWinner(results);
+  });
+
+  it('rotates a refresh token only once when requests race with it', async () => {
+    const { request, callbackUrl } = await signIn(app);
+    const tokens = await exchangeCode(app.config, callbackUrl, request);
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => client.refreshTokenGrant(app.config, tokens.refresh_token!)));
+    expectOneWinner(results);
   });
 
   it('refuses a wrong client secret with invalid_client', async () => {
