@@ -158,6 +158,36 @@ describe('protocol errors and token lifecycle rules', () => {
     expect((await client.tokenIntrospection(app.config, second.access_token)).active).toBe(false);
   });
 
+  it('lets a client introspect and revoke only its own tokens', async () => {
+    const { request, callbackUrl } = await signIn(app);
+    const tokens = await exchangeCode(app.config, callbackUrl, request);
+    const other = await registerRelyingParty(server);
+
+    expect(await client.tokenIntrospection(other.config, tokens.access_token)).toEqual({ active: false });
+    await client.tokenRevocation(other.config, tokens.access_token).catch(() => undefined);
+    await client.tokenRevocation(other.config, tokens.refresh_token!).catch(() => undefined);
+
+    expect((await client.tokenIntrospection(app.config, tokens.access_token)).active).toBe(true);
+    expect((await client.refreshTokenGrant(app.config, tokens.refresh_token!)).access_token).toBeTruthy();
+  });
+
+  it('answers cross-origin calls only from the origin of a registered redirect URI', async () => {
+    const tokenCall = (origin: string) =>
+      fetch(new URL('/token', server.url), {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'unknown', client_id: publicApp.clientId }),
+      });
+
+    const fromApp = await tokenCall(new URL(redirectUri).origin);
+    expect(fromApp.headers.get('access-control-allow-origin')).toBe(new URL(redirectUri).origin);
+    expect((await fromApp.json()).error).toBe('invalid_grant');
+
+    const fromElsewhere = await tokenCall('https://attacker.example');
+    expect(fromElsewhere.headers.get('access-control-allow-origin')).toBeNull();
+    expect(await fromElsewhere.json()).toMatchObject({ error: 'invalid_request' });
+  });
+
   it('refuses RP-initiated logout to an unregistered post_logout_redirect_uri', async () => {
     const agent = new UserAgent();
     const request = await authorizationRequest(app.config);
