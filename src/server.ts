@@ -28,9 +28,9 @@ export async function connectDatabase(config: Config): Promise<{ db: Db; embedde
   return { db: createDatabase(embedded.url), embedded };
 }
 
-async function buildProvider(services: Services) {
+async function buildProvider(services: Services, logger: Logger) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
-  return { provider: createProvider({ ...services, signingKeys: keys }), fingerprint };
+  return { provider: createProvider({ ...services, signingKeys: keys, logger }), fingerprint };
 }
 
 function listen(server: Server, port: number): Promise<void> {
@@ -54,10 +54,10 @@ export async function startServer(config: Config, options: { server?: Server; db
   const services = createServices(config, db);
   await ensureSigningKeys(db, services.secretBox);
 
-  const built = await buildProvider(services);
+  const built = await buildProvider(services, logger);
   const host = new ProviderHost(built.provider, built.fingerprint);
   host.startPolling(config.keyRefreshSeconds * 1000, logger, () =>
-    host.refresh(() => signingKeysFingerprint(db), () => buildProvider(services)),
+    host.refresh(() => signingKeysFingerprint(db), () => buildProvider(services, logger)),
   );
 
   const purgeTimer = setInterval(() => {

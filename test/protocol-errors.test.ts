@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { authorizationRequest, client, discover, exchangeCode, postLogoutRedirectUri, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
@@ -199,5 +200,41 @@ describe('protocol errors and token lifecycle rules', () => {
 
     const registered = client.buildEndSessionUrl(app.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: postLogoutRedirectUri });
     expect((await agent.request(registered.toString())).status).toBe(200);
+  });
+});
+
+describe('an unexpected failure inside the provider', () => {
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server?.close());
+
+  it('answers server_error without details, and is logged', async () => {
+    const service = await registerRelyingParty(server, { grantTypes: ['client_credentials'] });
+    const logged: unknown[] = [];
+    server.logger.error = ((entry: unknown) => void logged.push(entry)) as typeof server.logger.error;
+
+    // The resource server lookup fails as it would during a database outage.
+    await sql`alter table resource_servers rename to resource_servers_away`.execute(server.services.db);
+    try {
+      const response = await fetch(new URL('/token', server.url), {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${service.clientId}:${service.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'https://api.example.test/' }),
+      });
+      expect(response.status).toBe(500);
+      const body = await response.text();
+      expect(JSON.parse(body).error).toBe('server_error');
+      expect(body).not.toMatch(/resource_servers|relation|\.ts:/);
+    } finally {
+      await sql`alter table resource_servers_away rename to resource_servers`.execute(server.services.db);
+    }
+    expect(logged).toHaveLength(1);
+    expect(String((logged[0] as { err: Error }).err.message)).toMatch(/resource_servers/);
   });
 });

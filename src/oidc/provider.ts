@@ -4,6 +4,7 @@ import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'o
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import type { Logger } from '../log.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { accountClaims } from './account-claims.ts';
@@ -19,12 +20,13 @@ export interface ProviderDependencies {
   accounts: AccountRepository;
   resourceServers: ResourceServerRegistry;
   signingKeys: JWK[];
+  logger: Logger;
 }
 
 const isFirstParty = (client: unknown) => (client as { first_party?: boolean } | undefined)?.first_party === true;
 
 /** The one oidc-provider configuration of the service. */
-export function createProvider({ config, db, clients, accounts, resourceServers, signingKeys }: ProviderDependencies): Provider {
+export function createProvider({ config, db, clients, accounts, resourceServers, signingKeys, logger }: ProviderDependencies): Provider {
   const { ttl } = config;
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, clients),
@@ -120,5 +122,9 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
     },
   };
   const provider = new Provider(config.issuer, configuration);
+  // oidc-provider answers its own unexpected errors (a generic server_error, no details): log them here.
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: unknown) => {
+    logger.error({ err: error, requestId: (ctx as unknown as Context).state?.requestId, path: ctx.path }, 'oidc-provider server error');
+  });
   return provider;
 }
