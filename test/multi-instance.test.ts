@@ -4,6 +4,7 @@ import { rotateSigningKeys } from '../src/oidc/signing-keys.ts';
 import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
 import { publishedKids, travelInTime } from './helpers/signing-keys.ts';
+import { createTestDatabase } from './helpers/database.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { until } from './helpers/until.ts';
 import { UserAgent } from './helpers/user-agent.ts';
@@ -113,5 +114,17 @@ describe('two instances on one database', () => {
     await until(async () => (next.includes(await idTokenKid(app.config)) ? true : undefined), 'A to sign with the new keys');
     await until(async () => (next.includes(await idTokenKid(onB)) ? true : undefined), 'B to sign with the new keys');
     expect(await publishedKids(b.url)).toEqual(await publishedKids(a.url));
+  });
+
+  it('creates one key generation when instances start together on an empty database', async () => {
+    const databaseUrl = await createTestDatabase();
+    const [first, second] = await Promise.all([startTestServer({ databaseUrl }), startTestServer({ databaseUrl })]);
+    try {
+      const kids = await publishedKids(first.url);
+      expect(kids).toHaveLength(3);
+      expect(await publishedKids(second.url)).toEqual(kids);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
   });
 });
