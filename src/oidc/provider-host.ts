@@ -36,7 +36,7 @@ export class ProviderHost {
     this.#fingerprint = fingerprint;
   }
 
-  /** Rebuilds the provider when the published keys changed; a refresh still running (slow database) skips the tick. */
+  /** Rebuilds the provider when the published keys changed; a tick during a slow refresh is skipped. */
   async refresh(readFingerprint: () => Promise<string>, build: () => Promise<{ provider: Provider; fingerprint: string }>): Promise<boolean> {
     if (this.#refreshing) return false;
     this.#refreshing = true;

@@ -58,9 +58,9 @@ export interface RotationPolicy {
 }
 
 /**
- * Adds the next generation and returns its kids. It is published at once but signs only after the activation
- * delay, so that no instance issues a token that another instance's JWKS cannot verify yet; the
- * previous keys sign until then and stay published for the grace period after.
+ * Adds the next generation and returns its kids. It is published at once but signs only after the
+ * activation delay, so that no instance issues a token that another instance's JWKS cannot verify
+ * yet; the previous keys sign until then and stay published for the grace period after.
  */
 export async function rotateSigningKeys(db: Db, box: SecretBox, policy: RotationPolicy): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
