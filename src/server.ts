@@ -21,9 +21,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-async function buildProvider(services: Services) {
+async function buildProvider(services: Services, logger: Logger) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
-  const provider = createProvider({ ...services, signingKeys: keys });
+  const provider = createProvider({ ...services, signingKeys: keys, logger });
   // Mounted, the provider sees the app's context; set here too for anything reading its own app.proxy.
   provider.proxy = services.config.trustProxy;
   return { provider, fingerprint };
@@ -51,10 +51,10 @@ export async function startServer(config: Config, options: { server?: Server; db
   const services = createServices(config, db);
   await ensureSigningKeys(db, services.secretBox);
 
-  const built = await buildProvider(services);
+  const built = await buildProvider(services, logger);
   const host = new ProviderHost(built.provider, built.fingerprint);
   host.startPolling(config.keyRefreshSeconds * 1000, logger, () =>
-    host.refresh(() => signingKeysFingerprint(db), () => buildProvider(services)),
+    host.refresh(() => signingKeysFingerprint(db), () => buildProvider(services, logger)),
   );
 
   const purgeTimer = setInterval(() => {

@@ -7,6 +7,7 @@ import type { Db } from './db/database.ts';
 import { type HomeRealmDiscovery, passwordOnlyDiscovery } from './hrd/home-realm-discovery.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
+import type { RotationPolicy } from './oidc/signing-keys.ts';
 
 /** Repositories and services shared by the HTTP app and the CLI. */
 export function createServices(config: Config, db: Db) {
@@ -28,8 +29,15 @@ export function createServices(config: Config, db: Db) {
 
 export type Services = ReturnType<typeof createServices>;
 
-/** How long retired signing keys stay published: the longest lifetime of anything they signed, plus skew. */
-export function retiredKeyGraceSeconds(config: Config): number {
+/**
+ * How `keys rotate` schedules a new generation: published for two key-refresh periods before it
+ * signs (every instance has reloaded by then), the previous keys published for the longest lifetime
+ * of anything they signed, plus skew, after they stop signing.
+ */
+export function keyRotationPolicy(config: Config): RotationPolicy {
   const { idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds } = config.ttl;
-  return Math.max(idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds) + 300;
+  return {
+    activationDelaySeconds: 2 * config.keyRefreshSeconds,
+    retiredKeyGraceSeconds: Math.max(idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds) + 300,
+  };
 }

@@ -3,7 +3,7 @@ import { emailSchema } from '../accounts/email.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { ConflictError } from '../http/errors.ts';
 import { listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
-import { retiredKeyGraceSeconds, type Services } from '../services.ts';
+import { keyRotationPolicy, type Services } from '../services.ts';
 
 export class CliUsageError extends Error {}
 
@@ -13,7 +13,7 @@ type Command = (services: Services, options: CliOptions, args: string[]) => Prom
 export const usage = `Usage: npm run cli -- <command> [options]
 
   migrate                                   apply pending database migrations
-  keys rotate                               make a new signing key generation current
+  keys rotate                               publish a new signing key generation; it signs after 2 key refreshes
   keys list                                 published signing keys
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
@@ -71,8 +71,9 @@ export const commands: Record<string, Command> = {
   },
 
   async 'keys rotate'({ db, secretBox, config }) {
-    const current = await rotateSigningKeys(db, secretBox, retiredKeyGraceSeconds(config));
-    return { current };
+    const policy = keyRotationPolicy(config);
+    const next = await rotateSigningKeys(db, secretBox, policy);
+    return { next, signsFrom: new Date(Date.now() + policy.activationDelaySeconds * 1000) };
   },
 
   async 'keys list'({ db }) {

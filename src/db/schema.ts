@@ -50,6 +50,7 @@ export interface SigningKeyTable {
   public_jwk: Json<Record<string, unknown>>;
   private_jwk_encrypted: string;
   created_at: Timestamp;
+  activates_at: Timestamp;
   retired_at: NullableTimestamp;
   unpublish_after: NullableTimestamp;
 }

@@ -1,9 +1,12 @@
 import { sql } from 'kysely';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Db } from '../db/database.ts';
 import type { ClientRepository } from './client.repository.ts';
 
-const toDate = (epochSeconds: number) => new Date(epochSeconds * 1000);
+const alreadyConsumed = (model: string) =>
+  model === 'PushedAuthorizationRequest'
+    ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
+    : new errors.InvalidGrant(`${model} already used`);
 
 /**
  * Stores every oidc-provider model in the one `oidc_models` table, keyed by (model, id), with the
@@ -56,14 +59,19 @@ export class PostgresAdapter implements Adapter {
     return this.#findWhere('user_code', userCode);
   }
 
+  /**
+   * oidc-provider checks `consumed` on what it found, then consumes: two requests racing with one
+   * code or refresh token would both pass. The conditional update lets exactly one of them win.
+   */
   async consume(id: string): Promise<void> {
-    await this.#db
+    const result = await this.#db
       .updateTable('oidc_models')
       .set({ consumed_at: sql`now()` })
       .where('model', '=', this.#model)
       .where('id', '=', id)
       .where('consumed_at', 'is', null)
-      .execute();
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw alreadyConsumed(this.#model);
   }
 
   async destroy(id: string): Promise<void> {
