@@ -8,7 +8,7 @@ import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 const email = 'katherine@example.com';
 const password = 'orbital mechanics 1962';
 
-const isConsentPage = (page: PageResponse) => page.$('form[action$="/consent"]').length === 1;
+const isConsentPage = (page: PageResponse) => page.$('form[action*="/consent"]').length === 1;
 
 describe('consent', () => {
   let server: RunningServer;
@@ -54,9 +54,9 @@ describe('consent', () => {
     expect(consent.status).toBe(200);
     expect(isConsentPage(consent)).toBe(true);
     expect(consent.$('h1').text()).toBe('Allow access?');
-    expect(consent.$('.scopes li').map((_, li) => consent.$(li).text()).get()).toEqual(['Know who you are', 'See your email address']);
+    expect(consent.$('.permissions li').map((_, li) => consent.$(li).text().trim()).get()).toEqual(['Know who you are', 'See your email address']);
 
-    const callback = await agent.submit(consent, 'form[action$="/consent"]', {}, redirectUri);
+    const callback = await agent.submit(consent, 'form[action*="/consent"]', {}, redirectUri);
     const tokens = await exchangeCode(thirdParty.config, callback.url, request);
     expect(tokens.claims()?.aud).toBe(thirdParty.clientId);
     expect(await client.fetchUserInfo(thirdParty.config, tokens.access_token, tokens.claims()!.sub)).toMatchObject({ email });
@@ -84,7 +84,7 @@ describe('consent', () => {
     const consent = await signInThroughBrowserless(agent, request.url, email, password);
     expect(isConsentPage(consent)).toBe(true);
 
-    const callback = await agent.submit(consent, 'form[action$="/abort"]', {}, redirectUri);
+    const callback = await agent.submit(consent, 'form[action*="/abort"]', {}, redirectUri);
     const params = new URL(callback.url).searchParams;
     expect(params.get('error')).toBe('access_denied');
     expect(params.get('state')).toBe(request.state);

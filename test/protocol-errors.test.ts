@@ -14,7 +14,7 @@ function expectErrorPage(response: PageResponse, error: string) {
   expect(response.status).toBe(400);
   expect(response.headers.get('location')).toBeNull();
   expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-  expect(response.$('p.brand').text()).toBe('Sign in');
+  expect(response.$('link[rel=stylesheet]').attr('href')).toBe('/assets/site.css');
   expect(response.$('[role=alert]').text()).toContain('invalid sign-in request');
   expect(response.$('code').text()).toBe(error);
 }
