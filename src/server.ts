@@ -6,6 +6,8 @@ import { createDatabase, type Db } from './db/database.ts';
 import { type RunningPostgres, startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createMailDelivery } from './mail/mail-delivery.ts';
+import { MailSender } from './mail/mail-sender.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -65,6 +67,9 @@ export async function startServer(config: Config, options: { server?: Server; db
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
 
+  const mailSender = new MailSender(services.outgoingMails, services.mailOutbox, createMailDelivery(config, logger), config.mail, logger);
+  mailSender.start();
+
   const app = createApp(services, host, logger);
   const server = options.server ?? createServer();
   server.on('request', app.callback());
@@ -81,6 +86,7 @@ export async function startServer(config: Config, options: { server?: Server; db
     async close() {
       host.stopPolling();
       clearInterval(purgeTimer);
+      await mailSender.stop();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (!options.db) await db.destroy();

@@ -67,7 +67,7 @@ export function interactionRouter(services: Services, provider: () => Provider):
     const details = await provider().interactionDetails(ctx.req, ctx.res);
     expectPrompt(details, 'login');
     const form = parseForm(loginForm, ctx.request.body);
-    const account = await services.accountService.authenticateWithPassword(form.email, form.password);
+    const account = await services.loginLimiter.attempt(form.email, ctx.ip, () => services.accountService.authenticateWithPassword(form.email, form.password));
     if (!account) {
       await page(ctx, details, { error: 'session.invalid_credentials', email: form.email });
       return;
