@@ -12,7 +12,7 @@ export interface TestServerOptions {
   overrides?: Record<string, unknown>;
 }
 
-const testSecrets = {
+export const testSecrets = {
   cookieSecrets: ['test-cookie-secret-0123456789abcdefghijklmnop'],
   keyEncryptionSecret: 'test-key-encryption-secret-0123456789abcdef',
 };
