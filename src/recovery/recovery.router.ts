@@ -54,7 +54,8 @@ export function recoveryRouter(services: Services): Router {
     const interaction = interactionUid.parse(ctx.query.interaction);
     const email = emailSchema.safeParse(ctx.query.email);
     renderPage(ctx, 'recovery/email-help', {
-      sender: config.mailFrom,
+      // The address alone ("Sign-in <no-reply@x>" → "no-reply@x"): that is what goes into contacts.
+      sender: /<([^>]+)>/.exec(config.mailFrom)?.[1] ?? config.mailFrom,
       resetUrl: withInteraction('/forgot-password', interaction, email.success ? { email: email.data } : {}),
       signUpUrl: withInteraction('/signup', interaction),
     });
