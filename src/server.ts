@@ -64,6 +64,7 @@ export async function startServer(config: Config, options: { server?: Server; db
 
   const purgeTimer = setInterval(() => {
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
+    services.linkTokens.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
 

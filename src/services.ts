@@ -35,6 +35,7 @@ export function createServices(config: Config, db: Db) {
     accountService,
     outgoingMails,
     mailOutbox,
+    linkTokens: tokens,
     signUp: new SignUpService({ config, accounts, accountService, tokens, hasher: passwordHasher, outbox: mailOutbox }),
     recovery: new RecoveryService({ config, accounts, tokens, passwords: accountPasswords, outbox: mailOutbox }),
     invitations: new InvitationService({ config, accounts, accountService, tokens, passwords: accountPasswords, outbox: mailOutbox }),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { normalizeEmail } from '../accounts/email.ts';
+import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../http/errors.ts';
 import { rateLimitStore } from './rate-limit-store.ts';
@@ -89,7 +90,8 @@ export class AttemptLimiter {
   }
 }
 
-export function createAttemptLimiters(db: Db, rules: { login: { perAccountAndIp: LimitRule; perIp: LimitRule }; forgotPassword: { perEmail: LimitRule; perIp: LimitRule }; signUp: { perEmail: LimitRule; perIp: LimitRule } }) {
+/** The limits of the actions worth guessing or spamming: password attempts, reset requests, sign-ups. */
+export function createAttemptLimiters(db: Db, rules: Config['rateLimits']) {
   return {
     loginLimiter: new AttemptLimiter(db, 'login', { emailAndIp: rules.login.perAccountAndIp, ip: rules.login.perIp }),
     forgotPasswordLimiter: new AttemptLimiter(db, 'forgot_password', { email: rules.forgotPassword.perEmail, ip: rules.forgotPassword.perIp }),

@@ -70,4 +70,9 @@ export class LinkTokenRepository {
       .where('consumed_at', 'is', null)
       .execute();
   }
+
+  /** Links are kept a day past their expiry (support can tell "expired" from "never sent"), then deleted. */
+  async purgeExpired(): Promise<void> {
+    await this.#db.deleteFrom('account_tokens').where('expires_at', '<', sql<Date>`now() - interval '1 day'`).execute();
+  }
 }
