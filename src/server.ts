@@ -6,6 +6,8 @@ import { connectDatabase } from './db/connection.ts';
 import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createMailDelivery } from './mail/mail-delivery.ts';
+import { MailSender } from './mail/mail-sender.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -59,8 +61,12 @@ export async function startServer(config: Config, options: { server?: Server; db
 
   const purgeTimer = setInterval(() => {
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
+    services.linkTokens.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
+
+  const mailSender = new MailSender(services.outgoingMails, services.mailOutbox, createMailDelivery(config, logger), config.mail, logger);
+  mailSender.start();
 
   const app = createApp(services, host, logger);
   const server = options.server ?? createServer();
@@ -78,6 +84,7 @@ export async function startServer(config: Config, options: { server?: Server; db
     async close() {
       host.stopPolling();
       clearInterval(purgeTimer);
+      await mailSender.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Connections finishing a request after close() would otherwise idle until their keep-alive timeout.
       const idleSweep = setInterval(() => server.closeIdleConnections(), 100);

@@ -1,10 +1,19 @@
+import { createAttemptLimiters } from './abuse/attempt-limiter.ts';
 import { AccountRepository } from './accounts/account.repository.ts';
 import { AccountService } from './accounts/account.service.ts';
+import { AccountPasswordService } from './accounts/account-password.service.ts';
+import { AccountSessionsRepository } from './accounts/account-sessions.repository.ts';
+import { LinkTokenRepository } from './accounts/link-token.repository.ts';
 import { PasswordHasher } from './accounts/password-hasher.ts';
 import type { Config } from './config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
 import { type HomeRealmDiscovery, passwordOnlyDiscovery } from './hrd/home-realm-discovery.ts';
+import { InvitationService } from './invitations/invitation.service.ts';
+import { MailOutbox } from './mail/mail-outbox.ts';
+import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
+import { RecoveryService } from './recovery/recovery.service.ts';
+import { SignUpService } from './signup/signup.service.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
 import type { RotationPolicy } from './oidc/signing-keys.ts';
@@ -14,13 +23,25 @@ export function createServices(config: Config, db: Db) {
   const secretBox = new SecretBox(config.keyEncryptionSecret);
   const accounts = new AccountRepository(db);
   const passwordHasher = new PasswordHasher(config.bcryptCost);
+  const accountService = new AccountService(accounts, passwordHasher);
+  const outgoingMails = new OutgoingMailRepository(db);
+  const mailOutbox = new MailOutbox(outgoingMails, secretBox);
+  const tokens = new LinkTokenRepository(db);
+  const accountPasswords = new AccountPasswordService({ db, accounts, tokens, sessions: new AccountSessionsRepository(db), hasher: passwordHasher });
   return {
     config,
     db,
     secretBox,
     accounts,
     passwordHasher,
-    accountService: new AccountService(accounts, passwordHasher),
+    accountService,
+    outgoingMails,
+    mailOutbox,
+    linkTokens: tokens,
+    signUp: new SignUpService({ config, accounts, accountService, tokens, hasher: passwordHasher, outbox: mailOutbox }),
+    recovery: new RecoveryService({ config, accounts, tokens, passwords: accountPasswords, outbox: mailOutbox }),
+    invitations: new InvitationService({ config, accounts, accountService, tokens, passwords: accountPasswords, outbox: mailOutbox }),
+    ...createAttemptLimiters(db, config.rateLimits),
     clients: new ClientRepository(db, secretBox),
     resourceServers: new ResourceServerRegistry(db),
     homeRealmDiscovery: passwordOnlyDiscovery as HomeRealmDiscovery,

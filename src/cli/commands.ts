@@ -4,6 +4,7 @@ import { migrateToLatest } from '../db/migrator.ts';
 import { ConflictError } from '../http/errors.ts';
 import { listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
 import { keyRotationPolicy, type Services } from '../services.ts';
+import { supportedLocales } from '../ui/i18n.ts';
 
 export class CliUsageError extends Error {}
 
@@ -22,6 +23,8 @@ export const usage = `Usage: npm run cli -- <command> [options]
   clients list [--json]
   clients delete CLIENT_ID
   users create --email E --password P [--name N] [--verified] [--json]
+  users invite --email E [--name N] [--locale en|fr] [--json]
+                                            mail a link to choose a password (sent by the running server)
   resource-servers create --identifier URL --name N [--scope S ...] [--alg RS256|ES256|EdDSA] [--json]
   resource-servers list [--json]`;
 
@@ -122,6 +125,17 @@ export const commands: Record<string, Command> = {
       return { id: account.id, email: account.email };
     } catch (error) {
       if (error instanceof ConflictError) throw new CliUsageError(`An account already exists for ${o.email}`);
+      throw error;
+    }
+  },
+
+  async 'users invite'({ invitations }, options) {
+    const o = parse(z.object({ email: emailSchema, name: z.string().trim().min(1).optional(), locale: z.enum(supportedLocales).default('en') }), options);
+    try {
+      const invitation = await invitations.invite({ email: o.email, name: o.name, locale: o.locale });
+      return { id: invitation.accountId, email: invitation.email, invited: true, link_expires_at: invitation.expiresAt.toISOString() };
+    } catch (error) {
+      if (error instanceof ConflictError) throw new CliUsageError(`${o.email} already has an account with a password`);
       throw error;
     }
   },

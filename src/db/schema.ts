@@ -11,6 +11,7 @@ export interface OidcModelTable {
   grant_id: string | null;
   user_code: string | null;
   uid: string | null;
+  account_id: string | null;
   expires_at: NullableTimestamp;
   consumed_at: NullableTimestamp;
 }
@@ -66,10 +67,43 @@ export interface ResourceServerTable {
 }
 export type ResourceServerRow = Selectable<ResourceServerTable>;
 
+export type AccountTokenPurpose = 'email_verification' | 'invitation' | 'password_reset';
+
+export interface AccountTokenTable {
+  id: Generated<string>;
+  account_id: string;
+  purpose: AccountTokenPurpose;
+  token_hash: string;
+  expires_at: Timestamp;
+  consumed_at: NullableTimestamp;
+  created_at: Generated<Date>;
+}
+export type AccountTokenRow = Selectable<AccountTokenTable>;
+
+export type OutgoingMailStatus = 'pending' | 'sent' | 'failed';
+
+export interface OutgoingMailTable {
+  id: Generated<string>;
+  recipient: string;
+  template: string;
+  locale: string;
+  content_encrypted: string;
+  status: Generated<OutgoingMailStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  sent_at: NullableTimestamp;
+}
+export type OutgoingMailRow = Selectable<OutgoingMailTable>;
+export type NewOutgoingMailRow = Insertable<OutgoingMailTable>;
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
   accounts: AccountTable;
   signing_keys: SigningKeyTable;
   resource_servers: ResourceServerTable;
+  account_tokens: AccountTokenTable;
+  outgoing_mails: OutgoingMailTable;
 }

@@ -45,7 +45,8 @@ export async function submitPassword(flow: InteractionFlow): Promise<void> {
     showPassword(flow, state, { error: 'password.required', remember }, 400);
     return;
   }
-  const account = await flow.services.accountService.authenticateWithPassword(state.email, form.password);
+  const { loginLimiter, accountService } = flow.services;
+  const account = await loginLimiter.attempt(state.email, flow.ctx.ip, () => accountService.authenticateWithPassword(state.email, form.password));
   if (!account) {
     showPassword(flow, state, { error: 'error.session.invalid_credentials', remember }, 400);
     return;

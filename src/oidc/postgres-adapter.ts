@@ -11,7 +11,8 @@ const alreadyConsumed = (model: string) =>
 /**
  * Stores every oidc-provider model in the one `oidc_models` table, keyed by (model, id), with the
  * lookup columns the provider queries by (grant, interaction uid, device user code) pulled out of
- * the payload so that each lookup is one indexed query. Clients come from the `clients` table.
+ * the payload so that each lookup is one indexed query; account_id lets everything of one account
+ * be revoked at once (password reset). Clients come from the `clients` table.
  */
 export class PostgresAdapter implements Adapter {
   readonly #db: Db;
@@ -30,6 +31,7 @@ export class PostgresAdapter implements Adapter {
       grant_id: payload.grantId ?? null,
       user_code: payload.userCode ?? null,
       uid: payload.uid ?? null,
+      account_id: payload.accountId ?? null,
       expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
     };
     await this.#db
@@ -41,6 +43,7 @@ export class PostgresAdapter implements Adapter {
           grant_id: row.grant_id,
           user_code: row.user_code,
           uid: row.uid,
+          account_id: row.account_id,
           expires_at: row.expires_at,
         }),
       )
