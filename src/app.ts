@@ -10,9 +10,13 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { federatedInteractionRouter } from './interaction/federated.router.ts';
 import { interactionRouter } from './interaction/interaction.router.ts';
+import { invitationRouter } from './invitations/invitation.router.ts';
 import type { Logger } from './log.ts';
+import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
+import { recoveryRouter } from './recovery/recovery.router.ts';
 import type { Services } from './services.ts';
+import { signUpRouter } from './signup/signup.router.ts';
 import { localeMiddleware } from './ui/locale.ts';
 
 const assetsDir = path.resolve(import.meta.dirname, '..', 'views', 'assets');
@@ -43,6 +47,11 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   const federation = federationRouter(services);
   app.use(mount('/federation', formBodyParser('512kb')));
   app.use(federation.routes()).use(federation.allowedMethods());
+  // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
+  // live links: it does not exist in production.
+  const accountPages = [signUpRouter(services), recoveryRouter(services), invitationRouter(services)];
+  if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services));
+  for (const router of accountPages) app.use(router.routes()).use(router.allowedMethods());
 
   app.use(host.middleware());
   return app;

@@ -7,6 +7,9 @@ const projectRoot = path.resolve(import.meta.dirname, '..');
 
 const secret = z.string().min(32, 'must be at least 32 characters');
 const seconds = z.coerce.number().int().positive();
+/** Fractions allowed: tests poll and retry mail within a fraction of a second. */
+const fractionalSeconds = z.coerce.number().positive();
+const rateLimitRule = z.object({ points: z.coerce.number().int().min(1), durationSeconds: seconds });
 
 const configSchema = z
   .object({
@@ -35,9 +38,20 @@ const configSchema = z
     purge: z.object({ intervalSeconds: seconds, batchSize: z.coerce.number().int().min(1).max(100_000) }),
     /** DNS servers (host or host:port) for domain verification; empty: the system's resolvers. */
     dnsServers: z.array(z.string().min(1)).default([]),
+    /** Unset outside production: mail goes to the log and to the /dev/mail outbox page. */
+    smtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
+    mailFrom: z.string().trim().min(3),
+    mail: z.object({ pollIntervalSeconds: fractionalSeconds, retryBaseSeconds: fractionalSeconds, maxAttempts: z.coerce.number().int().min(1).max(50) }),
+    links: z.object({ emailVerificationSeconds: seconds, invitationSeconds: seconds, passwordResetSeconds: seconds }),
+    rateLimits: z.object({
+      login: z.object({ perAccountAndIp: rateLimitRule, perIp: rateLimitRule }),
+      forgotPassword: z.object({ perEmail: rateLimitRule, perIp: rateLimitRule }),
+      signUp: z.object({ perEmail: rateLimitRule, perIp: rateLimitRule }),
+    }),
   })
   .superRefine((config, ctx) => {
     if (config.env !== 'production') return;
+    if (!config.smtpUrl) ctx.addIssue({ code: 'custom', path: ['smtpUrl'], message: 'is required in production (password resets are sent by mail)' });
     const { protocol, hostname } = new URL(config.issuer);
     if (protocol !== 'https:' && hostname !== 'localhost') {
       ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'must use https in production (http is allowed for localhost only)' });
@@ -91,6 +105,8 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'PURGE_INTERVAL', path: 'purge.intervalSeconds', expected: 'a positive whole number of seconds' },
   { name: 'PURGE_BATCH_SIZE', path: 'purge.batchSize', expected: 'an integer between 1 and 100000' },
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
+  { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
+  { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },
 ];
 
 const listSettings = new Set(['cookieSecrets', 'dnsServers']);

@@ -6,6 +6,8 @@ import { connectDatabase } from './db/connection.ts';
 import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createMailDelivery } from './mail/mail-delivery.ts';
+import { MailSender } from './mail/mail-sender.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -21,9 +23,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-async function buildProvider(services: Services) {
+async function buildProvider(services: Services, logger: Logger) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
-  const provider = createProvider({ ...services, signingKeys: keys });
+  const provider = createProvider({ ...services, signingKeys: keys, logger });
   // Mounted, the provider sees the app's context; set here too for anything reading its own app.proxy.
   provider.proxy = services.config.trustProxy;
   return { provider, fingerprint };
@@ -51,17 +53,21 @@ export async function startServer(config: Config, options: { server?: Server; db
   const services = createServices(config, db);
   await ensureSigningKeys(db, services.secretBox);
 
-  const built = await buildProvider(services);
+  const built = await buildProvider(services, logger);
   const host = new ProviderHost(built.provider, built.fingerprint);
   host.startPolling(config.keyRefreshSeconds * 1000, logger, () =>
-    host.refresh(() => signingKeysFingerprint(db), () => buildProvider(services)),
+    host.refresh(() => signingKeysFingerprint(db), () => buildProvider(services, logger)),
   );
 
   const purgeTimer = setInterval(() => {
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
     services.federation.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'federation purge failed'));
+    services.linkTokens.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
+
+  const mailSender = new MailSender(services.outgoingMails, services.mailOutbox, createMailDelivery(config, logger), config.mail, logger);
+  mailSender.start();
 
   const app = createApp(services, host, logger);
   const server = options.server ?? createServer();
@@ -79,6 +85,7 @@ export async function startServer(config: Config, options: { server?: Server; db
     async close() {
       host.stopPolling();
       clearInterval(purgeTimer);
+      await mailSender.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Connections finishing a request after close() would otherwise idle until their keep-alive timeout.
       const idleSweep = setInterval(() => server.closeIdleConnections(), 100);

@@ -96,16 +96,18 @@ describe('npm run cli against DATABASE_URL', () => {
     expect(duplicate.stderr).not.toContain('another secret password');
   });
 
-  it('keys rotate makes a new current generation; keys list shows current and retired keys', async () => {
+  it('keys rotate adds a generation that is published now and signs later; keys list shows next, current and retired keys', async () => {
     const before = await cliJson<{ kid: string; status: string }[]>('keys', 'list');
-    const rotated = await cliJson<{ current: string[] }>('keys', 'rotate');
-    expect(rotated.current).toHaveLength(3);
+    const rotated = await cliJson<{ next: string[]; signsFrom: string }>('keys', 'rotate');
+    expect(rotated.next).toHaveLength(3);
+    expect(new Date(rotated.signsFrom).getTime()).toBeGreaterThan(Date.now());
     const after = await cliJson<{ kid: string; alg: string; status: string }[]>('keys', 'list');
-    expect(after.filter((key) => key.status === 'current').map((key) => key.kid).sort()).toEqual([...rotated.current].sort());
+    expect(after.filter((key) => key.status === 'next').map((key) => key.kid).sort()).toEqual([...rotated.next].sort());
+    expect(new Set(after.filter((key) => key.status === 'next').map((key) => key.alg))).toEqual(new Set(['RS256', 'ES256', 'EdDSA']));
+    // Until the new generation signs, the one before stays current.
     for (const key of before.filter((entry) => entry.status === 'current')) {
-      expect(after).toContainEqual(expect.objectContaining({ kid: key.kid, status: 'retired' }));
+      expect(after).toContainEqual(expect.objectContaining({ kid: key.kid, status: 'current' }));
     }
-    expect(new Set(after.filter((key) => key.status === 'current').map((key) => key.alg))).toEqual(new Set(['RS256', 'ES256', 'EdDSA']));
   });
 
   it('answers bad input with one line on stderr and exit code 2, never echoing a password', async () => {

@@ -95,7 +95,7 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
       await expect(page.getByRole('alert').textContent()).resolves.toMatch(/annulée/);
       await page.getByRole('link', { name: 'English' }).click();
       await page.getByRole('link', { name: 'Sign in another way' }).click();
-      await page.waitForURL(`${server.url}/interaction/${uid}`);
+      await page.waitForURL(`${server.url}/interaction/${uid}?client_id=${app.clientId}`);
       await page.close();
     } finally {
       upstream.behaviour = 'login';

@@ -18,7 +18,7 @@ function expectFriendlyPage(page: PageResponse, status: number, message: string)
   expect(page.headers.get('content-type')).toMatch(/^text\/html/);
   expect(page.$('[role=alert]').text()).toBe(message);
   const requestId = page.headers.get('x-request-id')!;
-  expect(page.$('p.muted').text()).toContain(requestId);
+  expect(page.$('p.reference').text()).toContain(requestId);
   expect(page.body).not.toMatch(internals);
 }
 
@@ -47,7 +47,7 @@ describe('error pages', () => {
 
   it('an unknown or expired interaction says so, as a page or as JSON', async () => {
     const page = await new UserAgent().request(`${server.url}/interaction/unknown-uid-0123`);
-    expectFriendlyPage(page, 400, 'This sign-in page has expired. Go back to the application and sign in again.');
+    expectFriendlyPage(page, 400, 'For your security, a sign-in page stays open only for a while. Start again from the application.');
 
     const response = await fetch(`${server.url}/interaction/unknown-uid-0123`, { headers: json });
     expectJsonError(response, await response.json(), 400, 'interaction.expired');

@@ -28,7 +28,7 @@ describe('logs of a whole sign-in, at the most verbose level', () => {
     const agent = new UserAgent();
     const request = await authorizationRequest(app.config, { login_hint: email });
     const loginPage = await agent.follow(request.url);
-    const rejected = await agent.submit(loginPage, 'form[action$="/login"]', { email, password: wrongPassword });
+    const rejected = await agent.submit(loginPage, 'form[action*="/password"]', { password: wrongPassword });
     expect(rejected.status).toBe(400);
 
     const callback = await signInThroughBrowserless(agent, request.url, email, password);

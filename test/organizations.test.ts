@@ -81,7 +81,7 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     const verified = await cliJson<{ verified: boolean }>('orgs', 'verify-domain', '--org', 'Initech', '--domain', 'initech.test');
     expect(verified.verified).toBe(true);
     expect(await server.services.homeRealmDiscovery.discover('Peter@INITECH.test')).toEqual({ kind: 'federated', connectionId: connection.id });
-    expect(await server.services.homeRealmDiscovery.discoverDomain('initech.test')).toEqual({ kind: 'federated', connectionId: connection.id });
+    expect(await server.services.homeRealmDiscovery.discoverDomain!('initech.test')).toEqual({ kind: 'federated', connectionId: connection.id });
     expect(await server.services.homeRealmDiscovery.discover('peter@sub.initech.test')).toEqual({ kind: 'password' });
   });
 
@@ -131,31 +131,48 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     expect(await server.services.homeRealmDiscovery.discover('art@vandelay.test')).toEqual({ kind: 'federated', connectionId: saml.id });
   });
 
-  it('under enforced SSO the password no longer signs the organization’s users in', async () => {
+  it('under enforced SSO the password no longer signs the organization’s users in, and forgot-password points to the company sign-in', async () => {
     await cliJson('orgs', 'create', '--name', 'Wayne Enterprises', '--domain', 'wayne.test', '--verified');
     await server.services.accountService.createAccount({ email: 'bruce@wayne.test', password: 'i am the night 1939', emailVerified: true });
     await server.services.accountService.createAccount({ email: 'alfred@example.test', password: 'butler of the manor', emailVerified: true });
 
+    /** Identifier, then password; returns the answer to the password form (or where the email was sent). */
     const signInWithPassword = async (email: string, password: string) => {
       const agent = new UserAgent();
       const { page } = await startInteraction(agent, app);
-      return agent.submit(page, 'form[action$="/login"]', { email, password }, 'http://127.0.0.1:9/callback');
+      const next = await agent.submit(page, 'form[action*="/identifier"]', { email }, 'http://127.0.0.1:9/callback');
+      if (!next.$('form[action*="/password"]').length) return next;
+      return agent.submit(next, 'form[action*="/password"]', { password }, 'http://127.0.0.1:9/callback');
     };
-    // Before enforcement the password works.
+    // Before any connection the password works.
     expect((await signInWithPassword('bruce@wayne.test', 'i am the night 1939')).url).toMatch(/^http:\/\/127\.0\.0\.1:9\/callback\?code=/);
 
     const connection = await cliJson<{ id: string }>('connections', 'create-saml', '--org', 'Wayne Enterprises', '--metadata-url', idp.metadataUrl, '--enforce-sso');
-    const refused = await signInWithPassword('bruce@wayne.test', 'i am the night 1939');
-    expect(refused.status).toBe(400);
-    expect(refused.$('[role=alert]').text()).toMatch(/requires you to sign in with your company account/);
-    expect(refused.$(`a[href$="/federated/${connection.id}"]`).text()).toMatch(/Continue with company sign-in/);
+    // The email page now sends Bruce to the company IdP: no password page at all.
+    const agent = new UserAgent();
+    const { page, uid } = await startInteraction(agent, app);
+    const routed = await agent.request(new URL(page.$('form[action*="/identifier"]').attr('action')!, server.url).toString(), {
+      form: { _csrf: page.$('input[name=_csrf]').val() as string, email: 'bruce@wayne.test' },
+    });
+    expect(routed.headers.get('location')).toBe(`/interaction/${uid}/federated/${connection.id}`);
     expect(await server.services.ssoEnforcement.requiredFor('bruce@wayne.test')).toMatchObject({ connectionId: connection.id });
 
-    // A member of the organization whose email is elsewhere is held to it too; other users are not.
+    // A member of the organization whose email is elsewhere reaches the password page, where the password is refused.
     const alfred = (await server.services.accounts.findByEmail('alfred@example.test'))!;
     expect(await server.services.ssoEnforcement.requiredFor(alfred.email, alfred.id)).toBeUndefined();
     const wayne = (await server.services.organizationService.find('Wayne Enterprises')).id;
     await server.services.organizations.addMember(wayne, alfred.id);
-    expect((await signInWithPassword('alfred@example.test', 'butler of the manor')).$('[role=alert]').text()).toMatch(/company account/);
+    const refused = await signInWithPassword('alfred@example.test', 'butler of the manor');
+    expect(refused.status).toBe(400);
+    expect(refused.$('#password-error').text() + refused.$('[role=alert]').text()).toMatch(/requires you to sign in with your company account/);
+    expect(refused.$(`a[href$="/federated/${connection.id}"]`).text()).toMatch(/Continue with company sign-in/);
+
+    // Forgot password: no reset link, the company sign-in instead.
+    const forgotAgent = new UserAgent();
+    const forgotPage = await forgotAgent.follow(`${server.url}/forgot-password?email=bruce%40wayne.test`);
+    const answer = await forgotAgent.submit(forgotPage, 'form', { email: 'bruce@wayne.test' });
+    expect(answer.$('h1').text()).toBe('Use your company sign-in');
+    expect(answer.$('[role=status]').text()).toMatch(/signs you in with your company account/);
+    expect(await server.services.db.selectFrom('outgoing_mails').select('id').execute()).toHaveLength(0);
   });
 });

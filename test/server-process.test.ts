@@ -102,7 +102,7 @@ describe('npm start: node src/main.ts on the embedded PostgreSQL of a fresh DATA
     const postgresPid = postmasterPid(dataDir);
     expect(postgresPid).toBeDefined();
 
-    const slow = startSlowPost(`${server.url}/interaction/unknown/login`);
+    const slow = startSlowPost(`${server.url}/interaction/unknown/password`);
     // The request has reached the server (it waits for the rest of the body) before the signal.
     await new Promise((resolve) => setTimeout(resolve, 300));
     server.signal('SIGTERM');

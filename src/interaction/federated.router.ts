@@ -7,12 +7,15 @@ import { BadRequestError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { hasMessage } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
+import { interactionUrl } from './interaction-url.ts';
+import { signInStateOf } from './sign-in-state.ts';
 import { renderPage } from '../ui/views.ts';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
+/** The email to pass upstream: the one typed on the identifier page (saved state), or the app's login_hint. */
 function loginHintOf(ctx: Context, details: InteractionDetails): string | undefined {
-  for (const candidate of [ctx.query.login_hint, details.params.login_hint]) {
+  for (const candidate of [ctx.query.login_hint, signInStateOf(details)?.email, details.params.login_hint]) {
     const parsed = emailSchema.safeParse(candidate);
     if (parsed.success) return parsed.data;
   }
@@ -56,7 +59,8 @@ export function federatedInteractionRouter(services: Services, provider: () => P
       {
         messageKey: `error.${reason}`,
         retryUrl: connection ? `/interaction/${uid}/federated/${connection}` : undefined,
-        backUrl: `/interaction/${uid}`,
+        // The sign-in page again (the email step, filled in): not straight back to the company IdP.
+        backUrl: interactionUrl(details.uid, details.params.client_id),
         requestId: ctx.state.requestId,
       },
       { status: reason === 'federation.upstream_unreachable' ? 502 : 400, locale: localeFor(ctx, details.params.ui_locales) },

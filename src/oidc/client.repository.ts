@@ -13,7 +13,10 @@ export interface NewClient {
   idTokenSigningAlg?: 'RS256' | 'ES256' | 'EdDSA';
   /** Shown on the sign-in pages. */
   logoUri?: string;
+  /** The app's home page: where "return to the app" links lead when a sign-in has expired. */
   clientUri?: string;
+  /** Starts a new sign-in at the app (OIDC third-party initiated login, https only); preferred over clientUri. */
+  initiateLoginUri?: string;
 }
 
 export interface RegisteredClient {
@@ -60,6 +63,7 @@ export class ClientRepository {
       ...(client.idTokenSigningAlg ? { id_token_signed_response_alg: client.idTokenSigningAlg } : {}),
       ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
       ...(client.clientUri ? { client_uri: client.clientUri } : {}),
+      ...(client.initiateLoginUri ? { initiate_login_uri: client.initiateLoginUri } : {}),
     };
     await this.#db
       .insertInto('clients')

@@ -15,7 +15,7 @@ export interface TestServerOptions {
   logger?: Logger;
 }
 
-const testSecrets = {
+export const testSecrets = {
   cookieSecrets: ['test-cookie-secret-0123456789abcdefghijklmnop'],
   keyEncryptionSecret: 'test-key-encryption-secret-0123456789abcdef',
 };
