@@ -1,0 +1,61 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CoreLayout } from './cores.ts';
+
+export interface PinnedChild {
+  process: ChildProcess;
+  /** The last lines the child wrote to stderr, to explain a failure. */
+  stderrTail(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node <script>` on the server core; stdout is dropped unless `captureStdout` is set. */
+export function startOnServerCore(layout: CoreLayout, script: string, env: NodeJS.ProcessEnv, options: { captureStdout?: boolean } = {}): PinnedChild {
+  const { command, args } = layout.serverCommand(process.execPath, [script]);
+  const child = spawn(command, args, { env, stdio: ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    process: child,
+    stderrTail: () => stderr.trim(),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Polls `url` until it answers 200, failing early with the child's stderr if the child dies. */
+export async function waitUntilReady(child: PinnedChild, url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.process.exitCode !== null) throw new Error(`${url} never came up: the process exited (${child.process.exitCode}).\n${child.stderrTail()}`);
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} not ready after ${timeoutMs / 1000} s.\n${child.stderrTail()}`);
+}
+
+/** Runs a script on the server core to completion and parses the JSON it prints. */
+export async function runOnServerCore<T>(layout: CoreLayout, script: string, env: NodeJS.ProcessEnv): Promise<T> {
+  const child = startOnServerCore(layout, script, env, { captureStdout: true });
+  let stdout = '';
+  child.process.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.process.once('close', resolve));
+  if (code !== 0) throw new Error(`${script} failed (${code}).\n${child.stderrTail()}`);
+  return JSON.parse(stdout) as T;
+}

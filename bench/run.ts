@@ -1,0 +1,126 @@
+/**
+ * `npm run bench`: throughput and latency of the token endpoint and of complete sign-ins, on
+ * loopback, against a bare oidc-provider and the cost of bcrypt. See README.md, "Performance".
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import type { BareProviderSetup } from './bare-provider.ts';
+import { type PinnedChild, runOnServerCore, startOnServerCore, waitUntilReady } from './child-process.ts';
+import { arrangeCores } from './cores.ts';
+import type { CryptoCeilings } from './crypto-ceilings.ts';
+import { type Fixtures, prepareFixtures } from './fixtures.ts';
+import { checkLogin, driveLogins, type LoginTarget } from './login-driver.ts';
+import { type BenchResults, ceilingsLine, type Machine, resultsTable, writePerformanceSection } from './report.ts';
+import { readSettings, warmupSeconds } from './settings.ts';
+import { checkTokenEndpoint, loadTokenEndpoint, type TokenTarget } from './token-load.ts';
+
+const projectRoot = path.resolve(import.meta.dirname, '..');
+const script = (name: string) => path.join(import.meta.dirname, name);
+const algs = ['RS256', 'ES256'] as const;
+
+const settings = readSettings();
+const warmup = warmupSeconds(settings);
+const log = (message: string) => console.log(`[bench] ${message}`);
+
+function cpuModel(): string {
+  const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((entry) => entry.startsWith('model name'));
+  return line?.split(':')[1]?.trim() ?? 'unknown CPU';
+}
+
+const nproc = availableParallelism();
+const layout = arrangeCores();
+const machine: Machine = { cpuModel: cpuModel(), nproc, node: process.version, layout: layout.description, serverCores: layout.serverCores };
+log(`${machine.cpuModel}, nproc ${nproc}, Node ${machine.node}; ${layout.description}`);
+
+const children: PinnedChild[] = [];
+let fixtures: Fixtures | undefined;
+async function cleanUp(): Promise<void> {
+  await Promise.all(children.map((child) => child.stop()));
+  await fixtures?.dispose();
+  fixtures = undefined;
+}
+process.once('SIGINT', () => {
+  cleanUp().finally(() => process.exit(130));
+});
+
+async function startChild(name: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<PinnedChild> {
+  const child = startOnServerCore(layout, script(name), env);
+  children.push(child);
+  await waitUntilReady(child, readyUrl);
+  return child;
+}
+
+async function measureTokens(target: TokenTarget) {
+  await checkTokenEndpoint(target);
+  await loadTokenEndpoint(target, { seconds: warmup, connections: settings.BENCH_CONNECTIONS });
+  return loadTokenEndpoint(target, { seconds: settings.BENCH_SECONDS, connections: settings.BENCH_CONNECTIONS });
+}
+
+try {
+  log('starting a throwaway PostgreSQL and registering clients, resource servers and a user');
+  fixtures = await prepareFixtures(process.env, settings.BENCH_LOG_LEVEL);
+  const { config, serverEnv, serverUrl, machineClient, loginClient, resourceServers, user } = fixtures;
+  log('measuring bcrypt and signature ceilings on the server core');
+  const ceilings = await runOnServerCore<CryptoCeilings>(layout, script('crypto-ceilings.ts'), {
+    ...process.env,
+    BCRYPT_COST: String(config.bcryptCost),
+    BENCH_CEILING_SECONDS: String(Math.min(5, Math.max(2, settings.BENCH_SECONDS / 2))),
+  });
+  log(ceilingsLine(ceilings));
+
+  log('bare oidc-provider: client_credentials');
+  const bareSetup: BareProviderSetup = { ...machineClient, resourceServers: Object.values(resourceServers) };
+  const bare = await startChild('bare-provider.ts', { ...process.env, NODE_ENV: 'production', PORT: serverEnv.PORT, BARE_PROVIDER_SETUP: JSON.stringify(bareSetup) }, `${serverUrl}/.well-known/openid-configuration`);
+  const bareResults: Partial<Record<(typeof algs)[number], Awaited<ReturnType<typeof measureTokens>>>> = {};
+  for (const alg of algs) {
+    bareResults[alg] = await measureTokens({ baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers[alg] });
+    log(`  ${alg}: ${Math.round(bareResults[alg].perSecond)} req/s, p99 ${bareResults[alg].p99Ms} ms`);
+  }
+  await bare.stop();
+
+  log('sign-in service: client_credentials');
+  await startChild('../src/main.ts', serverEnv, `${serverUrl}/readyz`);
+  const tokens = {} as BenchResults['tokens'];
+  for (const alg of algs) {
+    const server = await measureTokens({ baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers[alg] });
+    tokens[alg] = { server, bare: bareResults[alg]! };
+    log(`  ${alg}: ${Math.round(server.perSecond)} req/s, p99 ${server.p99Ms} ms`);
+  }
+
+  log('sign-in service: complete logins');
+  const loginTarget: LoginTarget = { baseUrl: serverUrl, ...loginClient, ...user };
+  const concurrency = settings.BENCH_LOGIN_CONCURRENCY;
+  await checkLogin(loginTarget);
+  await driveLogins(loginTarget, { seconds: warmup, concurrency });
+  const logins = await driveLogins(loginTarget, { seconds: settings.BENCH_SECONDS, concurrency });
+  log(`  ${logins.perSecond.toFixed(1)} logins/s, p99 ${Math.round(logins.p99Ms)} ms${logins.firstError ? `; first failure: ${logins.firstError}` : ''}`);
+
+  log(`sign-in service: token p99 at ${settings.BENCH_MIXED_RATE} req/s, without then with logins`);
+  const mixedTarget: TokenTarget = { baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers.RS256 };
+  const mixedLoad = { seconds: settings.BENCH_SECONDS, connections: 16, rate: settings.BENCH_MIXED_RATE };
+  const alone = await loadTokenEndpoint(mixedTarget, mixedLoad);
+  const [withLogins, mixedLogins] = await Promise.all([loadTokenEndpoint(mixedTarget, mixedLoad), driveLogins(loginTarget, { seconds: settings.BENCH_SECONDS, concurrency })]);
+  log(`  p99 ${alone.p99Ms} ms alone, ${withLogins.p99Ms} ms with ${mixedLogins.perSecond.toFixed(1)} logins/s`);
+
+  await cleanUp();
+  const results: BenchResults = {
+    date: new Date().toISOString().slice(0, 10),
+    machine,
+    settings,
+    ceilings,
+    tokens,
+    logins,
+    mixed: { alone, withLogins, logins: mixedLogins },
+  };
+  console.log(`\n${resultsTable(results)}\n\n${ceilingsLine(ceilings)}\n`);
+  if (settings.BENCH_WRITE_README === '1') {
+    writePerformanceSection(path.join(projectRoot, 'README.md'), results);
+    log('figures written to README.md (## Performance)');
+  }
+} catch (error) {
+  console.error(`[bench] failed: ${(error as Error).stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
