@@ -9,9 +9,14 @@ export interface PinnedChild {
   stop(): Promise<void>;
 }
 
-/** Starts `node <script>` on the server core; stdout is dropped unless `captureStdout` is set. */
+/**
+ * Starts `node <script>` on the server core; stdout is dropped unless `captureStdout` is set.
+ * BENCH_CPU_PROF=<dir> profiles it (`node --cpu-prof`), to find what a slow scenario spends time on.
+ */
 export function startOnServerCore(layout: CoreLayout, script: string, env: NodeJS.ProcessEnv, options: { captureStdout?: boolean } = {}): PinnedChild {
-  const { command, args } = layout.serverCommand(process.execPath, [script]);
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const { command, args } = layout.serverCommand(process.execPath, [...nodeArgs, script]);
   const child = spawn(command, args, { env, stdio: ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {

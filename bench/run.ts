@@ -9,6 +9,7 @@ import type { BareProviderSetup } from './bare-provider.ts';
 import { type PinnedChild, runOnServerCore, startOnServerCore, waitUntilReady } from './child-process.ts';
 import { arrangeCores } from './cores.ts';
 import type { CryptoCeilings } from './crypto-ceilings.ts';
+import { freePort } from '../src/db/embedded-postgres.ts';
 import { type Fixtures, prepareFixtures } from './fixtures.ts';
 import { checkLogin, driveLogins, type LoginTarget } from './login-driver.ts';
 import { type BenchResults, ceilingsLine, type Machine, resultsTable, writePerformanceSection } from './report.ts';
@@ -61,34 +62,36 @@ try {
   log('starting a throwaway PostgreSQL and registering clients, resource servers and a user');
   fixtures = await prepareFixtures(process.env, settings.BENCH_LOG_LEVEL);
   const { config, serverEnv, serverUrl, machineClient, loginClient, resourceServers, user } = fixtures;
-  log('measuring bcrypt and signature ceilings on the server core');
+  // Both servers stay up on the server core and are measured alternately, so that each ratio
+  // compares runs minutes apart at most, even when the machine's load drifts.
+  log('starting the sign-in service and the bare oidc-provider');
+  const barePort = await freePort();
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  const bareSetup: BareProviderSetup = { ...machineClient, resourceServers: Object.values(resourceServers) };
+  const bare = await startChild('bare-provider.ts', { ...process.env, NODE_ENV: 'production', PORT: String(barePort), BARE_PROVIDER_SETUP: JSON.stringify(bareSetup) }, `${bareUrl}/.well-known/openid-configuration`);
+  await startChild('../src/main.ts', serverEnv, `${serverUrl}/readyz`);
+
+  const tokens = {} as BenchResults['tokens'];
+  for (const alg of algs) {
+    log(`client_credentials, ${alg} access tokens`);
+    const bareResult = await measureTokens({ baseUrl: bareUrl, ...machineClient, resourceServer: resourceServers[alg] });
+    log(`  bare oidc-provider: ${Math.round(bareResult.perSecond)} req/s, p99 ${bareResult.p99Ms} ms`);
+    const server = await measureTokens({ baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers[alg] });
+    log(`  sign-in service:    ${Math.round(server.perSecond)} req/s, p99 ${server.p99Ms} ms`);
+    tokens[alg] = { server, bare: bareResult };
+  }
+  await bare.stop();
+
+  // Right before the logins they are compared with; the idle server shares the core meanwhile.
+  log('bcrypt and signature ceilings of the server core');
   const ceilings = await runOnServerCore<CryptoCeilings>(layout, script('crypto-ceilings.ts'), {
     ...process.env,
     BCRYPT_COST: String(config.bcryptCost),
     BENCH_CEILING_SECONDS: String(Math.min(5, Math.max(2, settings.BENCH_SECONDS / 2))),
   });
-  log(ceilingsLine(ceilings));
+  log(`  ${ceilingsLine(ceilings)}`);
 
-  log('bare oidc-provider: client_credentials');
-  const bareSetup: BareProviderSetup = { ...machineClient, resourceServers: Object.values(resourceServers) };
-  const bare = await startChild('bare-provider.ts', { ...process.env, NODE_ENV: 'production', PORT: serverEnv.PORT, BARE_PROVIDER_SETUP: JSON.stringify(bareSetup) }, `${serverUrl}/.well-known/openid-configuration`);
-  const bareResults: Partial<Record<(typeof algs)[number], Awaited<ReturnType<typeof measureTokens>>>> = {};
-  for (const alg of algs) {
-    bareResults[alg] = await measureTokens({ baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers[alg] });
-    log(`  ${alg}: ${Math.round(bareResults[alg].perSecond)} req/s, p99 ${bareResults[alg].p99Ms} ms`);
-  }
-  await bare.stop();
-
-  log('sign-in service: client_credentials');
-  await startChild('../src/main.ts', serverEnv, `${serverUrl}/readyz`);
-  const tokens = {} as BenchResults['tokens'];
-  for (const alg of algs) {
-    const server = await measureTokens({ baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers[alg] });
-    tokens[alg] = { server, bare: bareResults[alg]! };
-    log(`  ${alg}: ${Math.round(server.perSecond)} req/s, p99 ${server.p99Ms} ms`);
-  }
-
-  log('sign-in service: complete logins');
+  log('complete logins');
   const loginTarget: LoginTarget = { baseUrl: serverUrl, ...loginClient, ...user };
   const concurrency = settings.BENCH_LOGIN_CONCURRENCY;
   await checkLogin(loginTarget);
@@ -96,7 +99,7 @@ try {
   const logins = await driveLogins(loginTarget, { seconds: settings.BENCH_SECONDS, concurrency });
   log(`  ${logins.perSecond.toFixed(1)} logins/s, p99 ${Math.round(logins.p99Ms)} ms${logins.firstError ? `; first failure: ${logins.firstError}` : ''}`);
 
-  log(`sign-in service: token p99 at ${settings.BENCH_MIXED_RATE} req/s, without then with logins`);
+  log(`token p99 at ${settings.BENCH_MIXED_RATE} req/s, without then with logins`);
   const mixedTarget: TokenTarget = { baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers.RS256 };
   const mixedLoad = { seconds: settings.BENCH_SECONDS, connections: 16, rate: settings.BENCH_MIXED_RATE };
   const alone = await loadTokenEndpoint(mixedTarget, mixedLoad);
