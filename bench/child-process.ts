@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreLayout } from './cores.ts';
 
@@ -6,6 +7,8 @@ export interface PinnedChild {
   process: ChildProcess;
   /** The last lines the child wrote to stderr, to explain a failure. */
   stderrTail(): string;
+  /** CPU seconds the child has used so far, all threads; NaN where /proc is unavailable. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -26,6 +29,7 @@ export function startOnServerCore(layout: CoreLayout, script: string, env: NodeJ
   return {
     process: child,
     stderrTail: () => stderr.trim(),
+    cpuSeconds: () => processCpuSeconds(child.pid),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -34,6 +38,22 @@ export function startOnServerCore(layout: CoreLayout, script: string, env: NodeJ
       clearTimeout(timer);
     },
   };
+}
+
+const clockTicksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * utime + stime from /proc/<pid>/stat. CPU time per request does not depend on what else the
+ * machine is running, unlike requests per second, so it is the steadier figure on a busy machine.
+ */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Polls `url` until it answers 200, failing early with the child's stderr if the child dies. */

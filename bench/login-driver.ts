@@ -11,6 +11,8 @@ export interface LoginTarget {
 }
 
 export interface LoginStats {
+  /** Logins completed, including those still running at the deadline (they used server CPU). */
+  completed: number;
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -144,6 +146,7 @@ export async function driveLogins(target: LoginTarget, options: { seconds: numbe
   const deadline = started + options.seconds * 1000;
   const durations: number[] = [];
   let requests = 0;
+  let completed = 0;
   let failures = 0;
   let firstError: string | undefined;
   const loop = async () => {
@@ -151,6 +154,7 @@ export async function driveLogins(target: LoginTarget, options: { seconds: numbe
       const begun = performance.now();
       try {
         const made = await login(target);
+        completed += 1;
         if (performance.now() > deadline) return;
         durations.push(performance.now() - begun);
         requests += made;
@@ -164,6 +168,7 @@ export async function driveLogins(target: LoginTarget, options: { seconds: numbe
   const elapsedMs = Math.min(performance.now(), deadline) - started;
   durations.sort((a, b) => a - b);
   return {
+    completed,
     perSecond: durations.length / (elapsedMs / 1000),
     p50Ms: percentile(durations, 0.5),
     p99Ms: percentile(durations, 0.99),

@@ -12,9 +12,9 @@ import type { CryptoCeilings } from './crypto-ceilings.ts';
 import { freePort } from '../src/db/embedded-postgres.ts';
 import { type Fixtures, prepareFixtures } from './fixtures.ts';
 import { checkLogin, driveLogins, type LoginTarget } from './login-driver.ts';
-import { type BenchResults, ceilingsLine, type Machine, resultsTable, writePerformanceSection } from './report.ts';
+import { type BenchResults, ceilingsLine, type Machine, resultsTable, type WithCpu, writePerformanceSection } from './report.ts';
 import { readSettings, warmupSeconds } from './settings.ts';
-import { checkTokenEndpoint, loadTokenEndpoint, type TokenTarget } from './token-load.ts';
+import { checkTokenEndpoint, type LoadResult, loadTokenEndpoint, type TokenTarget } from './token-load.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
 const script = (name: string) => path.join(import.meta.dirname, name);
@@ -52,10 +52,17 @@ async function startChild(name: string, env: NodeJS.ProcessEnv, readyUrl: string
   return child;
 }
 
-async function measureTokens(target: TokenTarget) {
+/** Runs a measurement and adds the server's CPU time per completed operation. */
+async function withServerCpu<T extends { completed: number }>(server: PinnedChild, measure: () => Promise<T>): Promise<WithCpu<T>> {
+  const before = server.cpuSeconds();
+  const result = await measure();
+  return { ...result, cpuMs: ((server.cpuSeconds() - before) * 1000) / result.completed };
+}
+
+async function measureTokens(server: PinnedChild, target: TokenTarget): Promise<WithCpu<LoadResult>> {
   await checkTokenEndpoint(target);
   await loadTokenEndpoint(target, { seconds: warmup, connections: settings.BENCH_CONNECTIONS });
-  return loadTokenEndpoint(target, { seconds: settings.BENCH_SECONDS, connections: settings.BENCH_CONNECTIONS });
+  return withServerCpu(server, () => loadTokenEndpoint(target, { seconds: settings.BENCH_SECONDS, connections: settings.BENCH_CONNECTIONS }));
 }
 
 try {
@@ -69,15 +76,15 @@ try {
   const bareUrl = `http://127.0.0.1:${barePort}`;
   const bareSetup: BareProviderSetup = { ...machineClient, resourceServers: Object.values(resourceServers) };
   const bare = await startChild('bare-provider.ts', { ...process.env, NODE_ENV: 'production', PORT: String(barePort), BARE_PROVIDER_SETUP: JSON.stringify(bareSetup) }, `${bareUrl}/.well-known/openid-configuration`);
-  await startChild('../src/main.ts', serverEnv, `${serverUrl}/readyz`);
+  const service = await startChild('../src/main.ts', serverEnv, `${serverUrl}/readyz`);
 
   const tokens = {} as BenchResults['tokens'];
   for (const alg of algs) {
     log(`client_credentials, ${alg} access tokens`);
-    const bareResult = await measureTokens({ baseUrl: bareUrl, ...machineClient, resourceServer: resourceServers[alg] });
-    log(`  bare oidc-provider: ${Math.round(bareResult.perSecond)} req/s, p99 ${bareResult.p99Ms} ms`);
-    const server = await measureTokens({ baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers[alg] });
-    log(`  sign-in service:    ${Math.round(server.perSecond)} req/s, p99 ${server.p99Ms} ms`);
+    const bareResult = await measureTokens(bare, { baseUrl: bareUrl, ...machineClient, resourceServer: resourceServers[alg] });
+    log(`  bare oidc-provider: ${Math.round(bareResult.perSecond)} req/s, p99 ${bareResult.p99Ms} ms, ${bareResult.cpuMs.toFixed(2)} ms CPU each`);
+    const server = await measureTokens(service, { baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers[alg] });
+    log(`  sign-in service:    ${Math.round(server.perSecond)} req/s, p99 ${server.p99Ms} ms, ${server.cpuMs.toFixed(2)} ms CPU each`);
     tokens[alg] = { server, bare: bareResult };
   }
   await bare.stop();
@@ -96,8 +103,8 @@ try {
   const concurrency = settings.BENCH_LOGIN_CONCURRENCY;
   await checkLogin(loginTarget);
   await driveLogins(loginTarget, { seconds: warmup, concurrency });
-  const logins = await driveLogins(loginTarget, { seconds: settings.BENCH_SECONDS, concurrency });
-  log(`  ${logins.perSecond.toFixed(1)} logins/s, p99 ${Math.round(logins.p99Ms)} ms${logins.firstError ? `; first failure: ${logins.firstError}` : ''}`);
+  const logins = await withServerCpu(service, () => driveLogins(loginTarget, { seconds: settings.BENCH_SECONDS, concurrency }));
+  log(`  ${logins.perSecond.toFixed(1)} logins/s, p99 ${Math.round(logins.p99Ms)} ms, ${logins.cpuMs.toFixed(1)} ms CPU each${logins.firstError ? `; first failure: ${logins.firstError}` : ''}`);
 
   log(`token p99 at ${settings.BENCH_MIXED_RATE} req/s, without then with logins`);
   const mixedTarget: TokenTarget = { baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers.RS256 };

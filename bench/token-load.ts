@@ -10,6 +10,8 @@ export interface TokenTarget {
 }
 
 export interface LoadResult {
+  /** Responses received, to divide the server's CPU time by. */
+  completed: number;
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -51,6 +53,7 @@ export async function loadTokenEndpoint(target: TokenTarget, options: { seconds:
     ...(options.rate ? { overallRate: options.rate } : {}),
   });
   return {
+    completed: result['2xx'] + result.non2xx,
     perSecond: result['2xx'] / result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
