@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../src/db/embedded-postgres.ts';
 import type { BareProviderSetup } from './bare-provider.ts';
 import { type PinnedChild, runOnServerCore, startOnServerCore, waitUntilReady } from './child-process.ts';
 import { arrangeCores } from './cores.ts';
 import type { CryptoCeilings } from './crypto-ceilings.ts';
-import { freePort } from '../src/db/embedded-postgres.ts';
 import { type Fixtures, prepareFixtures } from './fixtures.ts';
 import { checkLogin, driveLogins, type LoginTarget } from './login-driver.ts';
 import { type BenchResults, ceilingsLine, type Machine, resultsTable, type WithCpu, writePerformanceSection } from './report.ts';
@@ -19,6 +19,7 @@ import { checkTokenEndpoint, type LoadResult, loadTokenEndpoint, type TokenTarge
 const projectRoot = path.resolve(import.meta.dirname, '..');
 const script = (name: string) => path.join(import.meta.dirname, name);
 const algs = ['RS256', 'ES256'] as const;
+const mixedConnections = 16;
 
 const settings = readSettings();
 const warmup = warmupSeconds(settings);
@@ -32,7 +33,6 @@ function cpuModel(): string {
 const nproc = availableParallelism();
 const layout = arrangeCores();
 const machine: Machine = { cpuModel: cpuModel(), nproc, node: process.version, layout: layout.description, serverCores: layout.serverCores };
-log(`${machine.cpuModel}, nproc ${nproc}, Node ${machine.node}; ${layout.description}`);
 
 const children: PinnedChild[] = [];
 let fixtures: Fixtures | undefined;
@@ -65,19 +65,16 @@ async function measureTokens(server: PinnedChild, target: TokenTarget): Promise<
   return withServerCpu(server, () => loadTokenEndpoint(target, { seconds: settings.BENCH_SECONDS, connections: settings.BENCH_CONNECTIONS }));
 }
 
-try {
-  log('starting a throwaway PostgreSQL and registering clients, resource servers and a user');
-  fixtures = await prepareFixtures(process.env, settings.BENCH_LOG_LEVEL);
-  const { config, serverEnv, serverUrl, machineClient, loginClient, resourceServers, user } = fixtures;
-  // Both servers stay up on the server core and are measured alternately, so that each ratio
-  // compares runs minutes apart at most, even when the machine's load drifts.
-  log('starting the sign-in service and the bare oidc-provider');
+/**
+ * (a) and (b). Both servers stay up on the server core and are measured alternately, so that
+ * each ratio compares runs seconds apart, even when the machine's load drifts.
+ */
+async function tokenScenarios({ serverUrl, machineClient, resourceServers }: Fixtures, service: PinnedChild): Promise<BenchResults['tokens']> {
   const barePort = await freePort();
   const bareUrl = `http://127.0.0.1:${barePort}`;
   const bareSetup: BareProviderSetup = { ...machineClient, resourceServers: Object.values(resourceServers) };
-  const bare = await startChild('bare-provider.ts', { ...process.env, NODE_ENV: 'production', PORT: String(barePort), BARE_PROVIDER_SETUP: JSON.stringify(bareSetup) }, `${bareUrl}/.well-known/openid-configuration`);
-  const service = await startChild('../src/main.ts', serverEnv, `${serverUrl}/readyz`);
-
+  const bareEnv = { ...process.env, NODE_ENV: 'production', PORT: String(barePort), BARE_PROVIDER_SETUP: JSON.stringify(bareSetup) };
+  const bare = await startChild('bare-provider.ts', bareEnv, `${bareUrl}/.well-known/openid-configuration`);
   const tokens = {} as BenchResults['tokens'];
   for (const alg of algs) {
     log(`client_credentials, ${alg} access tokens`);
@@ -88,41 +85,59 @@ try {
     tokens[alg] = { server, bare: bareResult };
   }
   await bare.stop();
+  return tokens;
+}
 
-  // Right before the logins they are compared with; the idle server shares the core meanwhile.
+/** Measured right before the logins they are compared with; the idle server shares the core meanwhile. */
+function cryptoCeilings(bcryptCost: number): Promise<CryptoCeilings> {
   log('bcrypt and signature ceilings of the server core');
-  const ceilings = await runOnServerCore<CryptoCeilings>(layout, script('crypto-ceilings.ts'), {
+  return runOnServerCore<CryptoCeilings>(layout, script('crypto-ceilings.ts'), {
     ...process.env,
-    BCRYPT_COST: String(config.bcryptCost),
+    BCRYPT_COST: String(bcryptCost),
     BENCH_CEILING_SECONDS: String(Math.min(5, Math.max(2, settings.BENCH_SECONDS / 2))),
   });
-  log(`  ${ceilingsLine(ceilings)}`);
+}
 
+/** (c) */
+async function loginScenario(target: LoginTarget, service: PinnedChild): Promise<WithCpu<BenchResults['logins']>> {
   log('complete logins');
-  const loginTarget: LoginTarget = { baseUrl: serverUrl, ...loginClient, ...user };
   const concurrency = settings.BENCH_LOGIN_CONCURRENCY;
-  await checkLogin(loginTarget);
-  await driveLogins(loginTarget, { seconds: warmup, concurrency });
-  const logins = await withServerCpu(service, () => driveLogins(loginTarget, { seconds: settings.BENCH_SECONDS, concurrency }));
+  await checkLogin(target);
+  await driveLogins(target, { seconds: warmup, concurrency });
+  const logins = await withServerCpu(service, () => driveLogins(target, { seconds: settings.BENCH_SECONDS, concurrency }));
   log(`  ${logins.perSecond.toFixed(1)} logins/s, p99 ${Math.round(logins.p99Ms)} ms, ${logins.cpuMs.toFixed(1)} ms CPU each${logins.firstError ? `; first failure: ${logins.firstError}` : ''}`);
+  return logins;
+}
 
-  log(`token p99 at ${settings.BENCH_MIXED_RATE} req/s, without then with logins`);
-  const mixedTarget: TokenTarget = { baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers.RS256 };
-  const mixedLoad = { seconds: settings.BENCH_SECONDS, connections: 16, rate: settings.BENCH_MIXED_RATE };
-  const alone = await loadTokenEndpoint(mixedTarget, mixedLoad);
-  const [withLogins, mixedLogins] = await Promise.all([loadTokenEndpoint(mixedTarget, mixedLoad), driveLogins(loginTarget, { seconds: settings.BENCH_SECONDS, concurrency })]);
-  log(`  p99 ${alone.p99Ms} ms alone, ${withLogins.p99Ms} ms with ${mixedLogins.perSecond.toFixed(1)} logins/s`);
+/** (d) The same offered token load, alone and then alongside login loops. */
+async function mixedScenario(tokenTarget: TokenTarget, loginTarget: LoginTarget): Promise<BenchResults['mixed']> {
+  log(`token latency at ${settings.BENCH_MIXED_RATE} req/s, without then with logins`);
+  const load = { seconds: settings.BENCH_SECONDS, connections: mixedConnections, rate: settings.BENCH_MIXED_RATE };
+  const alone = await loadTokenEndpoint(tokenTarget, load);
+  const [withLogins, logins] = await Promise.all([
+    loadTokenEndpoint(tokenTarget, load),
+    driveLogins(loginTarget, { seconds: settings.BENCH_SECONDS, concurrency: settings.BENCH_LOGIN_CONCURRENCY }),
+  ]);
+  log(`  p99 ${alone.p99Ms} ms alone, ${withLogins.p99Ms} ms with ${logins.perSecond.toFixed(1)} logins/s`);
+  return { alone, withLogins, logins };
+}
 
+try {
+  log(`${machine.cpuModel}, nproc ${nproc}, Node ${machine.node}; ${layout.description}`);
+  log('starting a throwaway PostgreSQL, registering clients, resource servers and a user, starting the service');
+  fixtures = await prepareFixtures(process.env, settings.BENCH_LOG_LEVEL);
+  const { config, serverEnv, serverUrl, machineClient, loginClient, resourceServers, user } = fixtures;
+  const service = await startChild('../src/main.ts', serverEnv, `${serverUrl}/readyz`);
+  const loginTarget: LoginTarget = { baseUrl: serverUrl, ...loginClient, ...user };
+
+  const tokens = await tokenScenarios(fixtures, service);
+  const ceilings = await cryptoCeilings(config.bcryptCost);
+  log(`  ${ceilingsLine(ceilings)}`);
+  const logins = await loginScenario(loginTarget, service);
+  const mixed = await mixedScenario({ baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers.RS256 }, loginTarget);
   await cleanUp();
-  const results: BenchResults = {
-    date: new Date().toISOString().slice(0, 10),
-    machine,
-    settings,
-    ceilings,
-    tokens,
-    logins,
-    mixed: { alone, withLogins, logins: mixedLogins },
-  };
+
+  const results: BenchResults = { date: new Date().toISOString().slice(0, 10), machine, settings, ceilings, tokens, logins, mixed };
   console.log(`\n${resultsTable(results)}\n\n${ceilingsLine(ceilings)}\n`);
   if (settings.BENCH_WRITE_README === '1') {
     writePerformanceSection(path.join(projectRoot, 'README.md'), results);
