@@ -10,6 +10,8 @@ export interface Machine {
   node: string;
   layout: string;
   serverCores: number;
+  /** One-minute load average when the bench started and ended: above nproc, other work competed. */
+  loadAverage: { start: number; end: number };
 }
 
 /** A result with the server's CPU time per operation (all threads), the figure noise barely moves. */
@@ -68,7 +70,7 @@ export function resultsTable(results: BenchResults): string {
     tokenRow('(a) client_credentials, RS256 JWT access token', results.tokens.RS256, goals.rs256PerCore, machine.serverCores),
     tokenRow('(b) client_credentials, ES256 JWT access token', results.tokens.ES256, goals.es256PerCore, machine.serverCores),
     [
-      `(c) authorization-code login, ${ratio(logins.requestsPerLogin)} requests each, PKCE, ${settings.BENCH_LOGIN_CONCURRENCY} loops`,
+      `(c) authorization-code login, ${Number.isInteger(logins.requestsPerLogin) ? logins.requestsPerLogin : ratio(logins.requestsPerLogin)} requests each, PKCE, ${settings.BENCH_LOGIN_CONCURRENCY} loops`,
       `${rate(logins.perSecond)} logins/s${failures(logins)}`,
       ms(logins.p50Ms),
       ms(logins.p99Ms),
@@ -108,7 +110,22 @@ export function ceilingsLine(ceilings: CryptoCeilings): string {
 
 function machineLine(results: BenchResults): string {
   const { machine, settings } = results;
-  return `Measured ${results.date} on ${machine.cpuModel}, nproc ${machine.nproc}, Node ${machine.node}; ${machine.layout}; ${settings.BENCH_SECONDS} s per scenario after a warm-up, ${settings.BENCH_CONNECTIONS} connections for (a) and (b), server log level \`${settings.BENCH_LOG_LEVEL}\`.`;
+  const { start, end } = machine.loadAverage;
+  const busy = Math.max(start, end) > machine.nproc ? ' (other work was running: throughput and latency are noisy, CPU per operation much less so)' : '';
+  return `Measured ${results.date} on ${machine.cpuModel}, nproc ${machine.nproc}, Node ${machine.node}; ${machine.layout}; load average ${start.toFixed(1)} at the start, ${end.toFixed(1)} at the end${busy}; ${settings.BENCH_SECONDS} s per scenario after a warm-up, ${settings.BENCH_CONNECTIONS} connections for (a) and (b), server log level \`${settings.BENCH_LOG_LEVEL}\`.`;
+}
+
+/** Goals no server could meet on this machine: one core signs fewer tokens than asked, even without HTTP. */
+function ceilingNotes(results: BenchResults): string[] {
+  const { ceilings, machine } = results;
+  const notes: string[] = [];
+  if (ceilings.rs256Signs.perSecond < goals.rs256PerCore) {
+    notes.push(`The RS256 goal (${count(goals.rs256PerCore)}/s per core) is above what one core here signs at all (${count(ceilings.rs256Signs.perSecond)} RS256 signatures/s, no HTTP).`);
+  }
+  if (ceilings.es256Signs.perSecond < goals.es256PerCore) {
+    notes.push(`The ES256 goal (${count(goals.es256PerCore)}/s per core) is above what one core here signs at all (${count(ceilings.es256Signs.perSecond)} ES256 signatures/s).`);
+  }
+  return machine.serverCores === 1 ? notes : [];
 }
 
 function performanceSection(results: BenchResults): string {
@@ -130,7 +147,10 @@ ${machineLine(results)}
 
 ${resultsTable(results)}
 
-${ceilingsLine(results.ceilings)}
+${[ceilingsLine(results.ceilings), ...ceilingNotes(results)].join('\n\n')}
+
+"Server CPU per operation" is the CPU time the server process (all its threads) used per request or
+login, read from /proc; "per core" is one second divided by it. "by CPU" compares those figures.
 
 The password cost is \`BCRYPT_COST\` (default 10, 4 to 15). Raising it costs nothing at once:
 a stored hash with a lower cost is upgraded to the configured cost the next time its owner signs in.

@@ -3,7 +3,7 @@
  * loopback, against a bare oidc-provider and the cost of bcrypt. See README.md, "Performance".
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../src/db/embedded-postgres.ts';
 import type { BareProviderSetup } from './bare-provider.ts';
@@ -32,7 +32,15 @@ function cpuModel(): string {
 
 const nproc = availableParallelism();
 const layout = arrangeCores();
-const machine: Machine = { cpuModel: cpuModel(), nproc, node: process.version, layout: layout.description, serverCores: layout.serverCores };
+const loadAtStart = loadavg()[0]!;
+const machine: Machine = {
+  cpuModel: cpuModel(),
+  nproc,
+  node: process.version,
+  layout: layout.description,
+  serverCores: layout.serverCores,
+  loadAverage: { start: loadAtStart, end: loadAtStart },
+};
 
 const children: PinnedChild[] = [];
 let fixtures: Fixtures | undefined;
@@ -123,7 +131,7 @@ async function mixedScenario(tokenTarget: TokenTarget, loginTarget: LoginTarget)
 }
 
 try {
-  log(`${machine.cpuModel}, nproc ${nproc}, Node ${machine.node}; ${layout.description}`);
+  log(`${machine.cpuModel}, nproc ${nproc}, Node ${machine.node}; ${layout.description}; load average ${loadAtStart.toFixed(1)}`);
   log('starting a throwaway PostgreSQL, registering clients, resource servers and a user, starting the service');
   fixtures = await prepareFixtures(process.env, settings.BENCH_LOG_LEVEL);
   const { config, serverEnv, serverUrl, machineClient, loginClient, resourceServers, user } = fixtures;
@@ -136,6 +144,7 @@ try {
   const logins = await loginScenario(loginTarget, service);
   const mixed = await mixedScenario({ baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers.RS256 }, loginTarget);
   await cleanUp();
+  machine.loadAverage.end = loadavg()[0]!;
 
   const results: BenchResults = { date: new Date().toISOString().slice(0, 10), machine, settings, ceilings, tokens, logins, mixed };
   console.log(`\n${resultsTable(results)}\n\n${ceilingsLine(ceilings)}\n`);
