@@ -38,6 +38,8 @@ const cpu = (cpuMs: number) => (Number.isFinite(cpuMs) ? `${cpuMs >= 10 ? Math.r
 /** Operations one core could do if it did nothing else: 1 s of CPU divided by the CPU per operation. */
 const perCore = (cpuMs: number) => `${rate(1000 / cpuMs)}/s per core`;
 const verdict = (met: boolean) => (met ? 'met' : '**not met**');
+/** Judged on measured throughput, and on CPU time, which a busy machine distorts far less. */
+const verdicts = (measured: boolean, byCpu: boolean) => `${verdict(measured)} (by CPU ${verdict(byCpu)})`;
 
 function failures(result: { failures: number }): string {
   return result.failures ? ` (${result.failures} failed)` : '';
@@ -54,7 +56,7 @@ function tokenRow(label: string, results: BenchResults['tokens']['RS256'], goalP
     `${cpu(server.cpuMs)} (${perCore(server.cpuMs)})`,
     `bare oidc-provider: ${count(bare.perSecond)} req/s, p50 ${ms(bare.p50Ms)}, p99 ${ms(bare.p99Ms)}, CPU ${cpu(bare.cpuMs)} (${perCore(bare.cpuMs)})`,
     `${ratio(ofBare)} (by CPU ${ratio(bare.cpuMs / server.cpuMs)})`,
-    `≥ ${count(goalPerCore)}/s per server core: ${verdict(server.perSecond / serverCores >= goalPerCore)}; ≥ ${goals.ofBare} × bare: ${verdict(ofBare >= goals.ofBare)}`,
+    `≥ ${count(goalPerCore)}/s per server core: ${verdicts(server.perSecond / serverCores >= goalPerCore, 1000 / server.cpuMs >= goalPerCore)}; ≥ ${goals.ofBare} × bare: ${verdicts(ofBare >= goals.ofBare, bare.cpuMs / server.cpuMs >= goals.ofBare)}`,
   ];
 }
 
@@ -77,7 +79,7 @@ export function resultsTable(results: BenchResults): string {
       `${cpu(logins.cpuMs)} (${perCore(logins.cpuMs)})`,
       `bcrypt cost ${ceilings.bcryptCost} alone: ${rate(bcrypt.perSecond)} compares/s, CPU ${cpu(bcrypt.cpuMs)} (${perCore(bcrypt.cpuMs)})`,
       `${ratio(ofBcrypt)} (by CPU ${ratio(bcrypt.cpuMs / logins.cpuMs)})`,
-      `≥ ${goals.ofBcrypt} × bcrypt: ${verdict(ofBcrypt >= goals.ofBcrypt)}`,
+      `≥ ${goals.ofBcrypt} × bcrypt: ${verdicts(ofBcrypt >= goals.ofBcrypt, bcrypt.cpuMs / logins.cpuMs >= goals.ofBcrypt)}`,
     ],
     [
       `(d) client_credentials RS256 at ${settings.BENCH_MIXED_RATE} req/s offered, no logins`,
@@ -150,7 +152,8 @@ ${resultsTable(results)}
 ${[ceilingsLine(results.ceilings), ...ceilingNotes(results)].join('\n\n')}
 
 "Server CPU per operation" is the CPU time the server process (all its threads) used per request or
-login, read from /proc; "per core" is one second divided by it. "by CPU" compares those figures.
+login, read from /proc; "per core" is one second divided by it. "by CPU" compares and judges those
+figures, which other work on the machine distorts far less than requests per second.
 
 The password cost is \`BCRYPT_COST\` (default 10, 4 to 15). Raising it costs nothing at once:
 a stored hash with a lower cost is upgraded to the configured cost the next time its owner signs in.
