@@ -39,7 +39,11 @@ const secret = () => randomBytes(32).toString('base64url');
  */
 export async function prepareFixtures(env: NodeJS.ProcessEnv, logLevel: string): Promise<Fixtures> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'signin-bench-'));
-  const postgres = await startEmbeddedPostgres(dataDir, { persistent: false });
+  const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
+  const postgres = await startEmbeddedPostgres(dataDir, { persistent: false }).catch((error: unknown) => {
+    removeDataDir();
+    throw error;
+  });
   try {
     const port = await freePort();
     const issuer = `http://localhost:${port}`;
@@ -81,7 +85,7 @@ export async function prepareFixtures(env: NodeJS.ProcessEnv, logLevel: string):
         user,
         async dispose() {
           await postgres.stop();
-          rmSync(dataDir, { recursive: true, force: true });
+          removeDataDir();
         },
       };
     } finally {
@@ -89,7 +93,7 @@ export async function prepareFixtures(env: NodeJS.ProcessEnv, logLevel: string):
     }
   } catch (error) {
     await postgres.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir();
     throw error;
   }
 }
