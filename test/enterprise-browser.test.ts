@@ -29,7 +29,8 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     appCallback = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/callback`;
     const registered = await server.services.clients.create({ name: 'Browser App', redirectUris: [appCallback], firstParty: true });
     app = { clientId: registered.clientId, config: await discover(server.url, registered.clientId, registered.clientSecret) };
-    idp = await TestSamlIdp.start();
+    // On "localhost", the IdP is another site than the service: its response is a cross-site form post.
+    idp = await TestSamlIdp.start({ hostname: 'localhost' });
     // The company OIDC IdP answers on "localhost": a host of its own, so its cookies never mix with ours.
     upstream = await UpstreamOidcProvider.listen('/oauth2', 'localhost');
     const acme = await server.services.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
