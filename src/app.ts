@@ -37,7 +37,8 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   const health = healthRouter(services.db);
   app.use(health.routes());
 
-  const interactions = interactionRouter(services, () => host.provider);
+  const provider = () => host.provider;
+  const interactions = interactionRouter(services, provider);
   app.use(mount('/interaction', formBody));
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
@@ -49,7 +50,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(federation.routes()).use(federation.allowedMethods());
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
-  const accountPages = [signUpRouter(services), recoveryRouter(services), invitationRouter(services)];
+  const accountPages = [signUpRouter(services, provider), recoveryRouter(services, provider), invitationRouter(services)];
   if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services));
   for (const router of accountPages) app.use(router.routes()).use(router.allowedMethods());
 
