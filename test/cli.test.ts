@@ -31,12 +31,17 @@ describe('npm run cli against DATABASE_URL', () => {
   afterAll(() => server?.close());
 
   it('clients create prints an id and a secret that the token endpoint accepts', async () => {
-    const created = await cliJson<{ client_id: string; client_secret: string }>('clients', 'create', '--name', 'Billing worker', '--grant-types', 'client_credentials');
+    const billingApi = 'https://billing.example.test/';
+    await server.services.resourceServers.register({ identifier: billingApi, name: 'Billing', scopes: ['invoices:read'], signingAlg: 'RS256' });
+    const created = await cliJson<{ client_id: string; client_secret: string }>('clients', 'create', '--name', 'Billing worker', '--grant-types', 'client_credentials', '--resource', billingApi);
     expect(Object.keys(created).sort()).toEqual(['client_id', 'client_secret']);
 
     const config = await discover(server.url, created.client_id, created.client_secret);
     const tokens = await client.clientCredentialsGrant(config);
     expect(tokens.access_token).toBeTruthy();
+    // --resource lets it get JWT access tokens for that API.
+    const forApi = await client.clientCredentialsGrant(config, { scope: 'invoices:read', resource: billingApi });
+    expect(forApi.access_token.split('.')).toHaveLength(3);
     await expect(client.clientCredentialsGrant(await discover(server.url, created.client_id, 'not-the-secret'))).rejects.toThrow();
   });
 

@@ -17,7 +17,7 @@ describe('client_credentials with JWT access tokens for registered APIs', () => 
 
   beforeAll(async () => {
     server = await startTestServer();
-    service = await registerRelyingParty(server, { grantTypes: ['client_credentials'] });
+    service = await registerRelyingParty(server, { grantTypes: ['client_credentials'], allowedResources: [ordersApi, billingApi] });
     await server.services.resourceServers.register({ identifier: ordersApi, name: 'Orders', scopes: ['orders:read', 'orders:write'], signingAlg: 'RS256' });
     await server.services.resourceServers.register({ identifier: billingApi, name: 'Billing', scopes: ['billing:read'], signingAlg: 'ES256' });
     jwks = createRemoteJWKSet(new URL('/jwks', server.url));
@@ -56,6 +56,13 @@ describe('client_credentials with JWT access tokens for registered APIs', () => 
   it('refuses an unknown resource with invalid_target', async () => {
     const error = await client.clientCredentialsGrant(service.config, { scope: 'orders:read', resource: 'https://unknown.example.test/' }).catch((reason: unknown) => reason);
     expect(error).toBeInstanceOf(client.ResponseBodyError);
+    expect((error as client.ResponseBodyError).error).toBe('invalid_target');
+  });
+
+  it('refuses a registered API that the client is not allowed to call', async () => {
+    const ordersOnly = await registerRelyingParty(server, { grantTypes: ['client_credentials'], allowedResources: [ordersApi] });
+    expect((await client.clientCredentialsGrant(ordersOnly.config, { scope: 'orders:read', resource: ordersApi })).access_token).toBeTruthy();
+    const error = await client.clientCredentialsGrant(ordersOnly.config, { scope: 'billing:read', resource: billingApi }).catch((reason: unknown) => reason);
     expect((error as client.ResponseBodyError).error).toBe('invalid_target');
   });
 

@@ -17,7 +17,7 @@ describe('consent', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    firstParty = await registerRelyingParty(server, { firstParty: true });
+    firstParty = await registerRelyingParty(server, { firstParty: true, allowedResources: ['https://api.example.test/'] });
     thirdParty = await registerRelyingParty(server, { firstParty: false });
     await server.services.accountService.createAccount({ email, password, emailVerified: true });
   });

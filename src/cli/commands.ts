@@ -22,7 +22,7 @@ export const usage = `Usage: npm run cli -- <command> [options]
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
                  [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL]
-                 [--initiate-login-uri HTTPS_URL] [--json]
+                 [--initiate-login-uri HTTPS_URL] [--resource API_URL ...] [--json]
   clients list [--json]
   clients delete CLIENT_ID
   users create --email E --password P [--name N] [--verified] [--json]
@@ -70,6 +70,7 @@ const clientOptions = z
     'logo-uri': webUrl.optional(),
     'client-uri': webUrl.optional(),
     'initiate-login-uri': z.url({ protocol: /^https$/ }).optional(),
+    resource: z.array(absoluteUrl).default([]),
   })
   .refine((o) => !o['grant-types'].includes('authorization_code') || o['redirect-uri'].length > 0, {
     path: ['redirect-uri'],
@@ -112,6 +113,7 @@ export const commands: Record<string, Command> = {
       ...(o['logo-uri'] ? { logoUri: o['logo-uri'] } : {}),
       ...(o['client-uri'] ? { clientUri: o['client-uri'] } : {}),
       ...(o['initiate-login-uri'] ? { initiateLoginUri: o['initiate-login-uri'] } : {}),
+      allowedResources: o.resource,
     });
     return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
   },

@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
       'logo-uri': { type: 'string' },
       'client-uri': { type: 'string' },
       'initiate-login-uri': { type: 'string' },
+      resource: { type: 'string', multiple: true },
       identifier: { type: 'string' },
       scope: { type: 'string', multiple: true },
       alg: { type: 'string' },

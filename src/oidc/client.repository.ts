@@ -11,6 +11,8 @@ export interface NewClient {
   isPublic?: boolean;
   firstParty?: boolean;
   idTokenSigningAlg?: 'RS256' | 'ES256' | 'EdDSA';
+  /** Identifiers of the registered APIs this app may get access tokens for (the `resource` parameter). */
+  allowedResources?: string[];
   /** Shown on the sign-in pages. */
   logoUri?: string;
   /** The app's home page: where "return to the app" links lead when a sign-in has expired. */
@@ -70,6 +72,7 @@ export class ClientRepository {
       response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
       token_endpoint_auth_method: client.isPublic ? 'none' : 'client_secret_basic',
       ...(client.idTokenSigningAlg ? { id_token_signed_response_alg: client.idTokenSigningAlg } : {}),
+      ...(client.allowedResources?.length ? { allowed_resources: client.allowedResources } : {}),
       ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
       ...(client.clientUri ? { client_uri: client.clientUri } : {}),
       ...(client.initiateLoginUri ? { initiate_login_uri: client.initiateLoginUri } : {}),

@@ -25,6 +25,7 @@ export interface ProviderDependencies {
   logger: Logger;
 }
 
+const allowedResources = (client: unknown): string[] => (client as { allowed_resources?: string[] }).allowed_resources ?? [];
 const isFirstParty = (client: unknown) => (client as { first_party?: boolean } | undefined)?.first_party === true;
 
 /** The one oidc-provider configuration of the service. */
@@ -47,7 +48,7 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
     responseTypes: ['code'],
     // domain_hint: the app knows the user's company, so home-realm discovery can skip the email page.
     extraParams: ['domain_hint'],
-    extraClientMetadata: { properties: ['first_party'] },
+    extraClientMetadata: { properties: ['first_party', 'allowed_resources'] },
     interactions: { url: (_ctx, interaction) => interactionUrl(interaction.uid, interaction.params.client_id) },
     features: {
       devInteractions: { enabled: false },
@@ -71,9 +72,13 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
         enabled: true,
         // Tokens for the app itself (userinfo) stay opaque; a registered API gets a JWT for its audience.
         useGrantedResource: () => true,
-        async getResourceServerInfo(_ctx, resourceIndicator) {
+        async getResourceServerInfo(_ctx, resourceIndicator, client) {
           const server = await resourceServers.find(resourceIndicator);
           if (!server) throw new errors.InvalidTarget();
+          // Like Auth0's client grants: an app gets tokens only for the APIs registered for it.
+          if (!allowedResources(client).includes(server.identifier)) {
+            throw new errors.InvalidTarget('this client is not allowed to request tokens for this resource');
+          }
           return {
             scope: server.scopes.join(' '),
             audience: server.identifier,

@@ -13,7 +13,7 @@ export interface TestClient {
 /** Registers an app (as the CLI would) and discovers the server with openid-client, like a product app. */
 export async function registerRelyingParty(
   server: RunningServer,
-  options: { firstParty?: boolean; isPublic?: boolean; grantTypes?: string[]; idTokenSigningAlg?: 'RS256' | 'ES256' | 'EdDSA' } = {},
+  options: { firstParty?: boolean; isPublic?: boolean; grantTypes?: string[]; idTokenSigningAlg?: 'RS256' | 'ES256' | 'EdDSA'; allowedResources?: string[] } = {},
 ): Promise<TestClient> {
   const { clientId, clientSecret } = await server.services.clients.create({
     name: 'Test App',
@@ -23,6 +23,7 @@ export async function registerRelyingParty(
     firstParty: options.firstParty ?? true,
     isPublic: options.isPublic ?? false,
     ...(options.idTokenSigningAlg ? { idTokenSigningAlg: options.idTokenSigningAlg } : {}),
+    ...(options.allowedResources ? { allowedResources: options.allowedResources } : {}),
   });
   return { clientId, ...(clientSecret ? { clientSecret } : {}), config: await discover(server.url, clientId, clientSecret) };
 }
