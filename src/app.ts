@@ -10,6 +10,7 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { federatedInteractionRouter } from './interaction/federated.router.ts';
 import { interactionRouter } from './interaction/interaction.router.ts';
+import { socialInteractionRouter } from './interaction/social.router.ts';
 import type { Logger } from './log.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 import type { Services } from './services.ts';
@@ -41,6 +42,9 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   // Enterprise sign-in: the federated interaction step, and the URLs upstream IdPs call back (SAML posts large forms).
   const federated = federatedInteractionRouter(services, () => host.provider);
   app.use(federated.routes()).use(federated.allowedMethods());
+  // Social sign-in buttons (configured providers); their answers come back through the same federation URLs.
+  const social = socialInteractionRouter(services, () => host.provider);
+  app.use(social.routes()).use(social.allowedMethods());
   const federation = federationRouter(services);
   app.use(mount('/federation', bodyParser({ enableTypes: ['form'], formLimit: '512kb' })));
   app.use(federation.routes()).use(federation.allowedMethods());

@@ -8,6 +8,27 @@ const projectRoot = path.resolve(import.meta.dirname, '..');
 const secret = z.string().min(32, 'must be at least 32 characters');
 const seconds = z.coerce.number().int().positive();
 
+/** Social providers: enabled by a client id and secret; every upstream address can be overridden (tests use loopback stand-ins). */
+export const socialProviderNames = ['google', 'microsoft', 'linkedin', 'facebook'] as const;
+export type SocialProviderName = (typeof socialProviderNames)[number];
+
+const envName = (provider: SocialProviderName, setting: string) => `SOCIAL_${provider.toUpperCase()}_${setting}`;
+
+function socialClient<T extends z.ZodRawShape>(provider: SocialProviderName, addresses: T) {
+  const required = (setting: string, other: string) =>
+    z.string({ error: `${envName(provider, setting)} is required when ${envName(provider, other)} is set` }).min(1, `${envName(provider, setting)} must not be empty`);
+  return z.object({ clientId: required('CLIENT_ID', 'CLIENT_SECRET'), clientSecret: required('CLIENT_SECRET', 'CLIENT_ID'), ...addresses }).optional();
+}
+
+const socialSchema = z
+  .object({
+    google: socialClient('google', { issuer: z.url().optional() }),
+    microsoft: socialClient('microsoft', { issuer: z.url().optional() }),
+    linkedin: socialClient('linkedin', { issuer: z.url().optional() }),
+    facebook: socialClient('facebook', { authorizationUrl: z.url().optional(), tokenUrl: z.url().optional(), graphUrl: z.url().optional() }),
+  })
+  .default({});
+
 const configSchema = z
   .object({
     env: z.enum(['development', 'test', 'production']),
@@ -33,12 +54,20 @@ const configSchema = z
     purge: z.object({ intervalSeconds: seconds, batchSize: z.coerce.number().int().min(1).max(100_000) }),
     /** DNS servers (host or host:port) for domain verification; empty: the system's resolvers. */
     dnsServers: z.array(z.string().min(1)).default([]),
+    social: socialSchema,
   })
   .superRefine((config, ctx) => {
     if (config.env !== 'production') return;
     const { protocol, hostname } = new URL(config.issuer);
     if (protocol !== 'https:' && hostname !== 'localhost') {
       ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'must use https in production (http is allowed for localhost only)' });
+    }
+    for (const [provider, settings] of Object.entries(config.social)) {
+      for (const [name, value] of Object.entries(settings ?? {})) {
+        if (name !== 'clientId' && name !== 'clientSecret' && typeof value === 'string' && !value.startsWith('https://')) {
+          ctx.addIssue({ code: 'custom', path: ['social', provider, name], message: 'must use https in production' });
+        }
+      }
     }
   });
 
@@ -70,6 +99,20 @@ function mergeDeep(base: Record<string, unknown>, override: Record<string, unkno
   return merged;
 }
 
+/** SOCIAL_<NAME>_CLIENT_ID, _CLIENT_SECRET and the address overrides; a provider none of them names is left out. */
+function socialFromEnvironment(env: Env): Record<string, unknown> {
+  const addresses = { issuer: 'ISSUER', authorizationUrl: 'AUTHORIZATION_URL', tokenUrl: 'TOKEN_URL', graphUrl: 'GRAPH_URL' };
+  const providers = socialProviderNames.map((provider) => {
+    const settings = definedOnly({
+      clientId: env[envName(provider, 'CLIENT_ID')],
+      clientSecret: env[envName(provider, 'CLIENT_SECRET')],
+      ...Object.fromEntries(Object.entries(addresses).map(([key, setting]) => [key, env[envName(provider, setting)]])),
+    });
+    return [provider, settings] as const;
+  });
+  return Object.fromEntries(providers.filter(([, settings]) => Object.keys(settings).length > 0));
+}
+
 function fromEnvironment(env: Env): Record<string, unknown> {
   return definedOnly({
     issuer: env.ISSUER,
@@ -81,6 +124,7 @@ function fromEnvironment(env: Env): Record<string, unknown> {
     cookieSecrets: env.COOKIE_SECRETS?.split(',').map((value) => value.trim()),
     keyEncryptionSecret: env.KEY_ENCRYPTION_SECRET,
     dnsServers: env.DNS_SERVERS?.split(',').map((value) => value.trim()).filter(Boolean),
+    social: socialFromEnvironment(env),
     ttl: definedOnly({
       accessTokenSeconds: env.ACCESS_TOKEN_TTL,
       idTokenSeconds: env.ID_TOKEN_TTL,

@@ -21,7 +21,7 @@ export class ConnectionRepository {
     this.#secrets = secrets;
   }
 
-  async insert(connection: Omit<ConnectionRecord, 'enabled'>): Promise<void> {
+  async insert(connection: Omit<ConnectionRecord, 'enabled' | 'kind'>): Promise<void> {
     await this.#db
       .insertInto('federation_connections')
       .values({
@@ -68,6 +68,8 @@ export class ConnectionRepository {
   async #toRecord(row: FederationConnectionRow): Promise<ConnectionRecord> {
     return {
       id: row.id,
+      // Stored connections are organizations' company IdPs; social providers come from the configuration.
+      kind: 'enterprise',
       organizationId: row.organization_id,
       type: row.type,
       name: row.name,

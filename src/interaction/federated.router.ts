@@ -6,6 +6,8 @@ import { FederationError } from '../federation/federation-error.ts';
 import { BadRequestError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { localeFor } from '../ui/locale.ts';
+import { finishLogin, savePendingLink } from './finish-login.ts';
+import { socialFailure } from './social-failure.ts';
 import { renderPage } from '../ui/views.ts';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -38,6 +40,8 @@ export function federatedInteractionRouter(services: Services, provider: () => P
   };
 
   const renderFailure = (ctx: Context, details: InteractionDetails, error: FederationError) => {
+    const social = services.socialSignIn.byConnectionId(error.connectionId);
+    if (social) return socialFailure(ctx, details, error, social);
     const uid = encodeURIComponent(details.uid);
     renderPage(
       ctx,
@@ -55,8 +59,15 @@ export function federatedInteractionRouter(services: Services, provider: () => P
   router.get('/resume', async (ctx) => {
     const details = await loginDetails(ctx);
     try {
-      const { account } = await services.federation.finish(details.uid, typeof ctx.query.callback === 'string' ? ctx.query.callback : '');
-      await provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: account.id, amr: ['fed'] } }, { mergeWithLastSubmission: false });
+      const { outcome, remember } = await services.federation.finish(details.uid, typeof ctx.query.callback === 'string' ? ctx.query.callback : '');
+      if (outcome.kind === 'link_required') {
+        // Never linked automatically: the sign-in page asks the person to sign in to the account first.
+        await savePendingLink(ctx, provider(), outcome.link);
+        ctx.status = 303;
+        ctx.redirect(`/interaction/${encodeURIComponent(details.uid)}`);
+        return;
+      }
+      await finishLogin(ctx, services, provider(), details, { accountId: outcome.account.id, amr: ['fed'], remember });
     } catch (error) {
       if (!(error instanceof FederationError)) throw error;
       renderFailure(ctx, details, error);
@@ -66,7 +77,7 @@ export function federatedInteractionRouter(services: Services, provider: () => P
   router.get('/:connectionId', async (ctx) => {
     const details = await loginDetails(ctx);
     try {
-      const next = await services.federation.start(details.uid, String(ctx.params.connectionId), loginHintOf(ctx, details));
+      const next = await services.federation.start(String(ctx.params.connectionId), { uid: details.uid, loginHint: loginHintOf(ctx, details) });
       if (next.kind === 'redirect') {
         ctx.redirect(next.url);
         return;

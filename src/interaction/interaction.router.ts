@@ -8,6 +8,8 @@ import { BadRequestError } from '../http/errors.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { grantConsent } from './consent.step.ts';
+import { finishLogin, pendingLinkOf } from './finish-login.ts';
+import { socialSignInView } from './social-sign-in.view.ts';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -50,10 +52,11 @@ export function interactionRouter(services: Services, provider: () => Provider):
       {
         uid: details.uid,
         clientName: client?.clientName ?? String(details.params.client_id),
-        email: view.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
+        email: view.email ?? pendingLinkOf(details)?.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
         error: view.error,
         ssoUrl: view.ssoUrl,
         scopes: String(details.params.scope ?? '').split(' ').filter((scope) => scope && scope !== 'openid'),
+        social: socialSignInView(ctx, services, details),
       },
       { locale, status: view.error ? 400 : 200 },
     );
@@ -79,12 +82,7 @@ export function interactionRouter(services: Services, provider: () => Provider):
       await page(ctx, details, { error: 'session.invalid_credentials', email: form.email });
       return;
     }
-    await provider().interactionFinished(
-      ctx.req,
-      ctx.res,
-      { login: { accountId: account.id, amr: ['pwd'], remember: form.remember === 'on' } },
-      { mergeWithLastSubmission: false },
-    );
+    await finishLogin(ctx, services, provider(), details, { accountId: account.id, amr: ['pwd'], remember: form.remember === 'on' });
   });
 
   router.post('/consent', async (ctx) => {

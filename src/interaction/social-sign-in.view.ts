@@ -1,0 +1,33 @@
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Services } from '../services.ts';
+import { pendingLinkOf } from './finish-login.ts';
+
+type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** What the sign-in page shows of social sign-in: a message, if any, and the buttons of the enabled providers. */
+export interface SocialSignInView {
+  action: string;
+  forgetLinkAction: string;
+  providers: Array<{ name: string; displayName: string }>;
+  notice?: { messageKey: string; params: Record<string, string>; canForget: boolean };
+}
+
+export function socialSignInView(ctx: Context, services: Services, details: InteractionDetails): SocialSignInView {
+  const base = `/interaction/${encodeURIComponent(details.uid)}/social`;
+  const view: SocialSignInView = {
+    action: base,
+    forgetLinkAction: `${base}/forget-link`,
+    providers: services.socialSignIn.providers.map(({ name, displayName }) => ({ name, displayName })),
+  };
+  const pending = pendingLinkOf(details);
+  const waiting = pending && services.socialSignIn.byConnectionId(pending.connectionId);
+  if (pending && waiting) {
+    view.notice = { messageKey: `social.link.${pending.reason}`, params: { provider: waiting.displayName, email: pending.email ?? '' }, canForget: true };
+    return view;
+  }
+  // Back from the provider's page where the person cancelled (a message only: nothing is trusted from the query).
+  const cancelled = typeof ctx.query.cancelled === 'string' ? services.socialSignIn.byName(ctx.query.cancelled) : undefined;
+  if (cancelled) view.notice = { messageKey: 'social.cancelled', params: { provider: cancelled.displayName }, canForget: false };
+  return view;
+}
