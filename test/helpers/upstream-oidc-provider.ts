@@ -23,6 +23,8 @@ export interface UpstreamOidcOptions {
   conformIdTokenClaims?: boolean;
   /** Anything else of oidc-provider's configuration (a social provider's quirks). */
   configuration?: Partial<Configuration>;
+  /** Koa middleware run before the provider: extra endpoints (a Graph API) or answers reshaped like a real provider's. */
+  middleware?: Koa.Middleware[];
 }
 
 /**
@@ -98,6 +100,7 @@ export class UpstreamOidcProvider {
     const app = new Koa();
     // koa-mount runs the provider on this app's context: both must sign cookies with the same keys.
     app.keys = [cookieKey];
+    for (const middleware of options.middleware ?? []) app.use(middleware);
     app.use(async (ctx, next) => {
       const match = new RegExp(`^${issuerPath}/interaction/([\\w-]+)$`).exec(ctx.path);
       if (!match) return next();
