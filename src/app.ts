@@ -1,26 +1,30 @@
 import path from 'node:path';
-import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
 import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
+import { formBody, formBodyParser } from './http/form-body.ts';
 import { healthRouter } from './http/health.router.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { federatedInteractionRouter } from './interaction/federated.router.ts';
 import { interactionRouter } from './interaction/interaction.router.ts';
 import { socialInteractionRouter } from './interaction/social.router.ts';
+import { invitationRouter } from './invitations/invitation.router.ts';
 import type { Logger } from './log.ts';
+import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
+import { recoveryRouter } from './recovery/recovery.router.ts';
 import type { Services } from './services.ts';
+import { signUpRouter } from './signup/signup.router.ts';
 import { localeMiddleware } from './ui/locale.ts';
 
 const assetsDir = path.resolve(import.meta.dirname, '..', 'views', 'assets');
 
 /** Composition root of the HTTP side: our middleware and routes first, oidc-provider mounted last. */
 export function createApp(services: Services, host: ProviderHost, logger: Logger): Koa {
-  const app = new Koa({ proxy: false });
+  const app = new Koa({ proxy: services.config.trustProxy });
   app.keys = [...services.config.cookieSecrets];
   // Errors are rendered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;
@@ -34,9 +38,8 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   const health = healthRouter(services.db);
   app.use(health.routes());
 
-  // Body parsing only for our own routes: oidc-provider parses its endpoints' bodies itself.
   const interactions = interactionRouter(services, () => host.provider);
-  app.use(mount('/interaction', bodyParser({ enableTypes: ['form'], formLimit: '64kb' })));
+  app.use(mount('/interaction', formBody));
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
   // Enterprise sign-in: the federated interaction step, and the URLs upstream IdPs call back (SAML posts large forms).
@@ -46,8 +49,13 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   const social = socialInteractionRouter(services, () => host.provider);
   app.use(social.routes()).use(social.allowedMethods());
   const federation = federationRouter(services);
-  app.use(mount('/federation', bodyParser({ enableTypes: ['form'], formLimit: '512kb' })));
+  app.use(mount('/federation', formBodyParser('512kb')));
   app.use(federation.routes()).use(federation.allowedMethods());
+  // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
+  // live links: it does not exist in production.
+  const accountPages = [signUpRouter(services), recoveryRouter(services), invitationRouter(services)];
+  if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services));
+  for (const router of accountPages) app.use(router.routes()).use(router.allowedMethods());
 
   app.use(host.middleware());
   return app;

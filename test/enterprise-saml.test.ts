@@ -62,7 +62,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
     expect(page.url.startsWith(redirectUri)).toBe(false);
     expect(page.status).toBeGreaterThanOrEqual(400);
     expect(page.$('[role=alert]').text()).toMatch(message);
-    expect(page.$('a').filter((_, a) => /Sign in another way/.test(page.$(a).text())).attr('href')).toMatch(/^\/interaction\/[^/]+$/);
+    expect(page.$('a').filter((_, a) => /Sign in another way/.test(page.$(a).text())).attr('href')).toMatch(/^\/interaction\/[^/?]+\?client_id=[\w-]+$/);
   }
 
   it('publishes our SP metadata per connection: entityID, ACS URL and signing certificate', async () => {
@@ -216,7 +216,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
     it('a failed sign-in at the IdP: a page that offers to try again or sign in another way', async () => {
       const end = await refusedWith((form) => form, /reported an error/, { status: 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed' });
       expect(end.$(`a[href$="/federated/${connection.id}"]`).text()).toMatch(/Try again/);
-      expect(end.$('a').filter((_, a) => /Sign in another way/.test(end.$(a).text())).attr('href')).toMatch(/^\/interaction\/[^/]+$/);
+      expect(end.$('a').filter((_, a) => /Sign in another way/.test(end.$(a).text())).attr('href')).toMatch(/^\/interaction\/[^/?]+\?client_id=/);
     });
   });
 

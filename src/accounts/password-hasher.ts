@@ -1,5 +1,6 @@
 import bcrypt from 'bcrypt';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { maximumPasswordBytes, normalizePassword } from './password-policy.ts';
 
 export interface PasswordCheck {
   valid: boolean;
@@ -22,11 +23,17 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.#limit(() => bcrypt.hash(password, this.#cost));
+    return this.#limit(() => bcrypt.hash(normalizePassword(password), this.#cost));
   }
 
   async verify(password: string, hash: string): Promise<PasswordCheck> {
-    const valid = await this.#limit(() => bcrypt.compare(password, hash));
+    const normalized = normalizePassword(password);
+    // bcrypt would compare the first 72 bytes only: a longer input never matches (no password over 72 bytes is ever set).
+    if (Buffer.byteLength(normalized, 'utf8') > maximumPasswordBytes) {
+      await this.decoyVerify(password);
+      return { valid: false, needsRehash: false };
+    }
+    const valid = await this.#limit(() => bcrypt.compare(normalized, hash));
     return { valid, needsRehash: valid && bcrypt.getRounds(hash) < this.#cost };
   }
 

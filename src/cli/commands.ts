@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
+import { migrateToLatest } from '../db/migrator.ts';
+import { ConflictError } from '../http/errors.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
 import { listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
-import { retiredKeyGraceSeconds, type Services } from '../services.ts';
+import { keyRotationPolicy, type Services } from '../services.ts';
+import { supportedLocales } from '../ui/i18n.ts';
 
 export class CliUsageError extends Error {}
 
@@ -13,14 +16,17 @@ type Command = (services: Services, options: CliOptions, args: string[]) => Prom
 export const usage = `Usage: npm run cli -- <command> [options]
 
   migrate                                   apply pending database migrations
-  keys rotate                               make a new signing key generation current
+  keys rotate                               publish a new signing key generation; it signs after 2 key refreshes
   keys list                                 published signing keys
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
-                 [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--json]
+                 [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL]
+                 [--initiate-login-uri HTTPS_URL] [--json]
   clients list [--json]
   clients delete CLIENT_ID
   users create --email E --password P [--name N] [--verified] [--json]
+  users invite --email E [--name N] [--locale en|fr] [--json]
+                                            mail a link to choose a password (sent by the running server)
   resource-servers create --identifier URL --name N [--scope S ...] [--alg RS256|ES256|EdDSA] [--json]
   resource-servers list [--json]
   orgs create --name N --domain D [--domain D2] [--verified] [--json]
@@ -37,7 +43,7 @@ export const usage = `Usage: npm run cli -- <command> [options]
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    throw new CliUsageError(parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n'));
+    throw new CliUsageError(parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; '));
   }
   return parsed.data;
 }
@@ -45,6 +51,7 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
 const grantTypes = z.enum(['authorization_code', 'refresh_token', 'client_credentials']);
 const alg = z.enum(signingAlgorithms);
 const absoluteUrl = z.url();
+const webUrl = z.url({ protocol: /^https?$/ });
 
 const clientOptions = z
   .object({
@@ -59,6 +66,9 @@ const clientOptions = z
       .transform((value) => value.split(',').map((type) => type.trim()))
       .pipe(z.array(grantTypes).min(1)),
     'id-token-alg': alg.optional(),
+    'logo-uri': webUrl.optional(),
+    'client-uri': webUrl.optional(),
+    'initiate-login-uri': z.url({ protocol: /^https$/ }).optional(),
   })
   .refine((o) => !o['grant-types'].includes('authorization_code') || o['redirect-uri'].length > 0, {
     path: ['redirect-uri'],
@@ -73,13 +83,15 @@ const organizationOption = z.string().trim().min(1);
 const oneDomain = z.array(domainSchema).length(1, 'give exactly one --domain').transform((domains) => domains[0]!);
 
 export const commands: Record<string, Command> = {
-  async migrate() {
-    return 'migrations are up to date';
+  async migrate({ db }) {
+    const { results = [] } = await migrateToLatest(db);
+    return results.length ? { applied: results.map((migration) => migration.migrationName) } : 'migrations are up to date';
   },
 
   async 'keys rotate'({ db, secretBox, config }) {
-    const current = await rotateSigningKeys(db, secretBox, retiredKeyGraceSeconds(config));
-    return { current };
+    const policy = keyRotationPolicy(config);
+    const next = await rotateSigningKeys(db, secretBox, policy);
+    return { next, signsFrom: new Date(Date.now() + policy.activationDelaySeconds * 1000) };
   },
 
   async 'keys list'({ db }) {
@@ -96,6 +108,9 @@ export const commands: Record<string, Command> = {
       isPublic: o.public,
       firstParty: o['first-party'],
       ...(o['id-token-alg'] ? { idTokenSigningAlg: o['id-token-alg'] } : {}),
+      ...(o['logo-uri'] ? { logoUri: o['logo-uri'] } : {}),
+      ...(o['client-uri'] ? { clientUri: o['client-uri'] } : {}),
+      ...(o['initiate-login-uri'] ? { initiateLoginUri: o['initiate-login-uri'] } : {}),
     });
     return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
   },
@@ -115,13 +130,29 @@ export const commands: Record<string, Command> = {
       z.object({ email: emailSchema, password: z.string().min(8).optional(), name: z.string().trim().optional(), verified: z.boolean() }),
       options,
     );
-    const account = await accountService.createAccount({
-      email: o.email,
-      ...(o.password ? { password: o.password } : {}),
-      ...(o.name ? { name: o.name } : {}),
-      emailVerified: o.verified,
-    });
-    return { id: account.id, email: account.email };
+    try {
+      const account = await accountService.createAccount({
+        email: o.email,
+        ...(o.password ? { password: o.password } : {}),
+        ...(o.name ? { name: o.name } : {}),
+        emailVerified: o.verified,
+      });
+      return { id: account.id, email: account.email };
+    } catch (error) {
+      if (error instanceof ConflictError) throw new CliUsageError(`An account already exists for ${o.email}`);
+      throw error;
+    }
+  },
+
+  async 'users invite'({ invitations }, options) {
+    const o = parse(z.object({ email: emailSchema, name: z.string().trim().min(1).optional(), locale: z.enum(supportedLocales).default('en') }), options);
+    try {
+      const invitation = await invitations.invite({ email: o.email, name: o.name, locale: o.locale });
+      return { id: invitation.accountId, email: invitation.email, invited: true, link_expires_at: invitation.expiresAt.toISOString() };
+    } catch (error) {
+      if (error instanceof ConflictError) throw new CliUsageError(`${o.email} already has an account with a password`);
+      throw error;
+    }
   },
 
   async 'resource-servers create'({ resourceServers, config }, options) {

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import { AppError } from '../http/errors.ts';
-import { connectDatabase } from '../server.ts';
+import { connectDatabase } from '../db/connection.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { createServices } from '../services.ts';
 import { CliUsageError, commands, usage } from './commands.ts';
@@ -21,12 +20,16 @@ async function main(argv: string[]): Promise<number> {
       email: { type: 'string' },
       password: { type: 'string' },
       verified: { type: 'boolean', default: false },
+      locale: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true },
       'post-logout-redirect-uri': { type: 'string', multiple: true },
       public: { type: 'boolean', default: false },
       'first-party': { type: 'boolean', default: false },
       'grant-types': { type: 'string' },
       'id-token-alg': { type: 'string' },
+      'logo-uri': { type: 'string' },
+      'client-uri': { type: 'string' },
+      'initiate-login-uri': { type: 'string' },
       identifier: { type: 'string' },
       scope: { type: 'string', multiple: true },
       alg: { type: 'string' },
@@ -44,16 +47,18 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const key = positionals.slice(0, 2).join(' ');
-  const command = commands[key] ?? commands[positionals[0] ?? ''];
-  if (values.help || !command) {
+  if (values.help || positionals.length === 0) {
     console.log(usage);
     return values.help ? 0 : 2;
   }
+  const key = positionals.slice(0, 2).join(' ');
+  const command = commands[key] ?? commands[positionals[0]!];
+  if (!command) throw new CliUsageError(`Unknown command "${key}" (npm run cli -- --help lists them)`);
   const config = loadConfig();
   const { db, embedded } = await connectDatabase(config);
   try {
-    await migrateToLatest(db);
+    // Every command works on the current schema; `migrate` reports what it applies itself.
+    if (command !== commands.migrate) await migrateToLatest(db);
     const output = await command(createServices(config, db), values, positionals.slice(2));
     console.log(values.json ? JSON.stringify(output, null, 2) : formatHuman(output));
     return 0;
@@ -71,12 +76,10 @@ function formatHuman(output: unknown): string {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof AppError) {
-      console.error(error.message === error.code ? `Error: ${error.code}` : `Error (${error.code}): ${error.message}`);
-      process.exit(1);
-    }
+    // Bad input (exit 2) and failures (exit 1) are one line on stderr, without a stack trace.
     const known = error instanceof CliUsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(known ? (error as Error).message : `Error: ${(error as Error).message}`);
+    const message = known ? (error as Error).message : `Error: ${(error as Error).message}`;
+    console.error(message.replace(/\s*\n\s*/g, ' '));
     process.exit(known ? 2 : 1);
   },
 );

@@ -19,7 +19,12 @@ export class SecretBox {
   }
 
   async open(sealed: string): Promise<string> {
-    const { plaintext } = await compactDecrypt(sealed, this.#key);
-    return new TextDecoder().decode(plaintext);
+    try {
+      const { plaintext } = await compactDecrypt(sealed, this.#key);
+      return new TextDecoder().decode(plaintext);
+    } catch (error) {
+      // The usual cause is an operator's: a different secret than the one the data was sealed with.
+      throw new Error('a stored secret cannot be decrypted (was KEY_ENCRYPTION_SECRET changed?)', { cause: error });
+    }
   }
 }

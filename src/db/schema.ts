@@ -11,6 +11,7 @@ export interface OidcModelTable {
   grant_id: string | null;
   user_code: string | null;
   uid: string | null;
+  account_id: string | null;
   expires_at: NullableTimestamp;
   consumed_at: NullableTimestamp;
 }
@@ -50,6 +51,7 @@ export interface SigningKeyTable {
   public_jwk: Json<Record<string, unknown>>;
   private_jwk_encrypted: string;
   created_at: Timestamp;
+  activates_at: Timestamp;
   retired_at: NullableTimestamp;
   unpublish_after: NullableTimestamp;
 }
@@ -134,6 +136,36 @@ export interface SamlAssertionSeenTable {
   assertion_id: string;
   expires_at: Timestamp;
 }
+export type AccountTokenPurpose = 'email_verification' | 'invitation' | 'password_reset';
+
+export interface AccountTokenTable {
+  id: Generated<string>;
+  account_id: string;
+  purpose: AccountTokenPurpose;
+  token_hash: string;
+  expires_at: Timestamp;
+  consumed_at: NullableTimestamp;
+  created_at: Generated<Date>;
+}
+export type AccountTokenRow = Selectable<AccountTokenTable>;
+
+export type OutgoingMailStatus = 'pending' | 'sent' | 'failed';
+
+export interface OutgoingMailTable {
+  id: Generated<string>;
+  recipient: string;
+  template: string;
+  locale: string;
+  content_encrypted: string;
+  status: Generated<OutgoingMailStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  sent_at: NullableTimestamp;
+}
+export type OutgoingMailRow = Selectable<OutgoingMailTable>;
+export type NewOutgoingMailRow = Insertable<OutgoingMailTable>;
 
 export interface Database {
   oidc_models: OidcModelTable;
@@ -149,4 +181,6 @@ export interface Database {
   federation_callbacks: FederationCallbackTable;
   saml_requests: SamlRequestTable;
   saml_assertions_seen: SamlAssertionSeenTable;
+  account_tokens: AccountTokenTable;
+  outgoing_mails: OutgoingMailTable;
 }

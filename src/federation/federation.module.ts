@@ -2,6 +2,7 @@ import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Db } from '../db/database.ts';
+import type { HomeRealmDiscovery } from '../hrd/home-realm-discovery.ts';
 import { OrganizationHomeRealmDiscovery } from '../hrd/organization-home-realm-discovery.ts';
 import type { OrganizationsModule } from '../orgs/organizations.module.ts';
 import { SsoEnforcement } from '../orgs/sso-enforcement.ts';
@@ -49,7 +50,7 @@ export function createFederation(config: Config, db: Db, secretBox: SecretBox, a
       policies: { enterprise: new AccountLinking(db, accounts, federatedIdentities, orgs.organizations), social: socialLinking },
       samlMessages,
     }),
-    homeRealmDiscovery: new OrganizationHomeRealmDiscovery(orgs.organizations, connections),
+    homeRealmDiscovery: new OrganizationHomeRealmDiscovery(orgs.organizations, connections) as HomeRealmDiscovery,
     ssoEnforcement,
     socialSignIn,
     socialLinking,

@@ -21,7 +21,7 @@ export async function csrfProtection(ctx: Context, next: Next): Promise<void> {
   let secret = ctx.cookies.get(secretCookie, { signed: true });
   if (!secret) {
     secret = tokens.secretSync();
-    ctx.cookies.set(secretCookie, secret, { httpOnly: true, sameSite: 'lax', signed: true, overwrite: true });
+    ctx.cookies.set(secretCookie, secret, { httpOnly: true, sameSite: 'lax', signed: true, overwrite: true, secure: ctx.secure });
   }
   if (unsafeMethods.has(ctx.method)) {
     const submitted = (ctx.request.body as Record<string, unknown> | undefined)?._csrf;

@@ -5,15 +5,24 @@ import { hasMessage } from '../ui/i18n.ts';
 import { renderPage } from '../ui/views.ts';
 import { AppError } from './errors.ts';
 
+declare module 'koa' {
+  interface DefaultState {
+    /** Set by routes that know how the person can recover (a link on, the app's name): passed to the error page. */
+    errorPage?: Record<string, unknown>;
+  }
+}
+
 interface ErrorResponse {
   status: number;
   code: string;
   expose: boolean;
+  params?: Record<string, string | number>;
+  headers?: Record<string, string>;
 }
 
 /** Maps any thrown error to a stable code and status; the one place where errors become responses. */
 function describe(error: unknown): ErrorResponse {
-  if (error instanceof AppError) return { status: error.status, code: error.code, expose: error.expose };
+  if (error instanceof AppError) return { status: error.status, code: error.code, expose: error.expose, params: error.params, headers: error.headers };
   if (error instanceof oidcErrors.SessionNotFound) return { status: 400, code: 'interaction.expired', expose: true };
   if (error instanceof oidcErrors.OIDCProviderError) return { status: error.statusCode, code: `oauth.${error.error}`, expose: true };
   const status = (error as { status?: number }).status;
@@ -33,7 +42,8 @@ export function errorHandler(logger: Logger) {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError('http.not_found', 404);
     } catch (error) {
-      const { status, code, expose } = describe(error);
+      const { status, code, expose, params, headers } = describe(error);
+      if (headers) ctx.set(headers);
       if (status >= 500) logger.error({ err: error, requestId: ctx.state.requestId }, 'unhandled error');
       const messageKey = expose && hasMessage(`error.${code}`) ? `error.${code}` : `error.http.${status >= 500 ? 'internal_error' : 'bad_request'}`;
       if (wantsJson(ctx)) {
@@ -41,7 +51,8 @@ export function errorHandler(logger: Logger) {
         ctx.body = { error: code, request_id: ctx.state.requestId };
         return;
       }
-      renderPage(ctx, 'errors/error', { messageKey, code, requestId: ctx.state.requestId }, { status });
+      const titleKey = hasMessage(`${messageKey}.title`) ? `${messageKey}.title` : 'error.title';
+      renderPage(ctx, 'errors/error', { ...ctx.state.errorPage, messageKey, messageParams: params, titleKey, code, requestId: ctx.state.requestId }, { status });
     }
   };
 }

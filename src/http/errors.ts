@@ -6,12 +6,22 @@ export class AppError extends Error {
   readonly code: string;
   readonly status: number;
   readonly expose: boolean;
+  /** Values for the translated message ("try again in {minutes} minutes"). */
+  readonly params: Record<string, string | number>;
+  /** Response headers that go with the error (Retry-After). */
+  readonly headers: Record<string, string>;
 
-  constructor(code: string, status: number, options: { message?: string; expose?: boolean; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    status: number,
+    options: { message?: string; expose?: boolean; cause?: unknown; params?: Record<string, string | number>; headers?: Record<string, string> } = {},
+  ) {
     super(options.message ?? code, { cause: options.cause });
     this.code = code;
     this.status = status;
     this.expose = options.expose ?? status < 500;
+    this.params = options.params ?? {};
+    this.headers = options.headers ?? {};
   }
 }
 

@@ -5,15 +5,19 @@ import { emailSchema } from '../accounts/email.ts';
 import { FederationError } from '../federation/federation-error.ts';
 import { BadRequestError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
+import { hasMessage } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
-import { finishLogin, savePendingLink } from './finish-login.ts';
-import { socialFailure } from './social-failure.ts';
+import { interactionUrl } from './interaction-url.ts';
+import { linkPendingIdentity, savePendingLink } from './pending-link.ts';
+import { redirectToSocialFailure, showSocialFailure } from './social-failure.ts';
+import { signInStateOf } from './sign-in-state.ts';
 import { renderPage } from '../ui/views.ts';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
+/** The email to pass upstream: the one typed on the identifier page (saved state), or the app's login_hint. */
 function loginHintOf(ctx: Context, details: InteractionDetails): string | undefined {
-  for (const candidate of [ctx.query.login_hint, details.params.login_hint]) {
+  for (const candidate of [ctx.query.login_hint, signInStateOf(details)?.email, details.params.login_hint]) {
     const parsed = emailSchema.safeParse(candidate);
     if (parsed.success) return parsed.data;
   }
@@ -39,38 +43,54 @@ export function federatedInteractionRouter(services: Services, provider: () => P
     return details;
   };
 
-  const renderFailure = (ctx: Context, details: InteractionDetails, error: FederationError) => {
+  // Failures redirect to a page of their own, so that reloading it or switching its language works.
+  const redirectToFailure = (ctx: Context, details: InteractionDetails, error: FederationError) => {
     const social = services.socialSignIn.byConnectionId(error.connectionId);
-    if (social) return socialFailure(ctx, details, error, social);
+    if (social) return redirectToSocialFailure(ctx, details, error, social);
+    const query = new URLSearchParams({ reason: error.code, ...(error.connectionId ? { connection: error.connectionId } : {}) });
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${encodeURIComponent(details.uid)}/federated/failed?${query}`);
+  };
+
+  router.get('/failed', async (ctx) => {
+    const details = await loginDetails(ctx);
+    const social = services.socialSignIn.byConnectionId(typeof ctx.query.connection === 'string' ? ctx.query.connection : undefined);
+    if (social) return showSocialFailure(ctx, details, social, ctx.query.reason);
     const uid = encodeURIComponent(details.uid);
+    const reason = typeof ctx.query.reason === 'string' && ctx.query.reason.startsWith('federation.') && hasMessage(`error.${ctx.query.reason}`) ? ctx.query.reason : 'federation.upstream_error';
+    const connection = typeof ctx.query.connection === 'string' && /^[\w-]{1,64}$/.test(ctx.query.connection) ? ctx.query.connection : undefined;
     renderPage(
       ctx,
       'federation/failed',
       {
-        messageKey: `error.${error.code}`,
-        retryUrl: error.connectionId ? `/interaction/${uid}/federated/${encodeURIComponent(error.connectionId)}` : undefined,
-        backUrl: `/interaction/${uid}`,
+        messageKey: `error.${reason}`,
+        retryUrl: connection ? `/interaction/${uid}/federated/${connection}` : undefined,
+        // The sign-in page again (the email step, filled in): not straight back to the company IdP.
+        backUrl: interactionUrl(details.uid, details.params.client_id),
         requestId: ctx.state.requestId,
       },
-      { status: error.status, locale: localeFor(ctx, details.params.ui_locales) },
+      { status: reason === 'federation.upstream_unreachable' ? 502 : 400, locale: localeFor(ctx, details.params.ui_locales) },
     );
-  };
+  });
 
   router.get('/resume', async (ctx) => {
     const details = await loginDetails(ctx);
     try {
       const { outcome, remember } = await services.federation.finish(details.uid, typeof ctx.query.callback === 'string' ? ctx.query.callback : '');
       if (outcome.kind === 'link_required') {
-        // Never linked automatically: the sign-in page asks the person to sign in to the account first.
-        await savePendingLink(ctx, provider(), outcome.link);
+        // Never linked automatically: the sign-in page asks the person to sign in to an account first.
+        await savePendingLink(ctx, provider(), details, outcome.link);
         ctx.status = 303;
-        ctx.redirect(`/interaction/${encodeURIComponent(details.uid)}`);
+        ctx.redirect(interactionUrl(details.uid, details.params.client_id));
         return;
       }
-      await finishLogin(ctx, services, provider(), details, { accountId: outcome.account.id, amr: ['fed'], remember });
+      await linkPendingIdentity(services, details, outcome.account.id);
+      // remember: the choice made before leaving for a social provider; undefined (a persistent session) for company sign-in.
+      const login = { accountId: outcome.account.id, amr: ['fed'], ...(remember === undefined ? {} : { remember }) };
+      await provider().interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
     } catch (error) {
       if (!(error instanceof FederationError)) throw error;
-      renderFailure(ctx, details, error);
+      redirectToFailure(ctx, details, error);
     }
   });
 
@@ -85,7 +105,7 @@ export function federatedInteractionRouter(services: Services, provider: () => P
       renderPage(ctx, 'federation/auto-post', { url: next.url, fields: Object.entries(next.fields) }, { locale: localeFor(ctx, details.params.ui_locales) });
     } catch (error) {
       if (!(error instanceof FederationError)) throw error;
-      renderFailure(ctx, details, error);
+      redirectToFailure(ctx, details, error);
     }
   });
 

@@ -1,106 +1,87 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
-import { z } from 'zod';
-import type { Services } from '../services.ts';
 import { csrfProtection } from '../http/csrf.ts';
-import { BadRequestError } from '../http/errors.ts';
-import { localeFor } from '../ui/locale.ts';
-import { renderPage } from '../ui/views.ts';
-import { grantConsent } from './consent.step.ts';
-import { finishLogin, pendingLinkOf } from './finish-login.ts';
-import { socialSignInView } from './social-sign-in.view.ts';
+import type { Services } from '../services.ts';
+import { findClientView } from '../ui/client-view.ts';
+import { showCompanyId, submitCompanyId } from './company-id.step.ts';
+import { abortInteraction, showConsent, submitConsent } from './consent.step.ts';
+import { showIdentifier, startSignIn, submitIdentifier } from './identifier.step.ts';
+import { type InteractionFlow, loadFlow, seeOther, stepUrl } from './interaction-flow.ts';
+import { interactionUrl } from './interaction-url.ts';
+import { showPassword, submitPassword } from './password.step.ts';
 
-type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
-
-const loginForm = z.object({
-  email: z.string().trim().max(254),
-  password: z.string().max(1024),
-  remember: z.literal('on').optional(),
-});
-
-function parseForm<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const parsed = schema.safeParse(body ?? {});
-  if (!parsed.success) throw new BadRequestError('http.bad_request');
-  return parsed.data;
+/** GET /interaction/:uid shows whatever step the saved state says. */
+async function showCurrentStep(flow: InteractionFlow): Promise<void> {
+  if (flow.details.prompt.name === 'consent') return showConsent(flow);
+  const { state } = flow;
+  if (!state) return startSignIn(flow);
+  if (state.step === 'password') return showPassword(flow, state);
+  // Back from a company sign-in page: offer the email again rather than bouncing back there.
+  showIdentifier(flow, { email: state.email });
 }
 
-function expectPrompt(details: InteractionDetails, name: string): void {
-  if (details.prompt.name !== name) throw new BadRequestError('interaction.wrong_step');
+/** Pages reached by a link (identifier, company ID) exist only while the sign-in asks for a login. */
+function loginPage(show: (flow: InteractionFlow) => void) {
+  return async (flow: InteractionFlow) => (flow.details.prompt.name === 'login' ? show(flow) : seeOther(flow.ctx, stepUrl(flow)));
 }
 
 /**
- * The pages oidc-provider sends the browser to when it needs the user: sign-in and consent.
- * Each POST re-reads the interaction and checks it is at the expected step before acting.
+ * When an interaction page fails, tell the error page how the person can go on: back to the
+ * step they are at while the interaction lives; once it has expired (or finished), back to the
+ * app, found through the client_id every interaction URL carries. The app's redirect_uri is not
+ * used for that: without the interaction, its state and the validated redirect_uri are gone.
+ */
+function recoveryOnError(provider: () => Provider) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (error) {
+      const { uid } = ctx.params as { uid: string };
+      // Only to choose a link: a failure here leaves the original error to be reported.
+      const details = await provider().interactionDetails(ctx.req, ctx.res).catch(() => undefined);
+      const alive = details?.uid === uid;
+      const clientId = alive ? details.params.client_id : ctx.query.client_id;
+      const client = await findClientView(provider(), clientId).catch(() => undefined);
+      const pageUrl = interactionUrl(uid, clientId);
+      const action = alive
+        ? { href: pageUrl, messageKey: 'interaction.continue' }
+        : client?.restartUri && { href: client.restartUri, messageKey: 'interaction.return_to_app' };
+      ctx.state.errorPage = { client, pageUrl, ...(action ? { action } : {}) };
+      throw error;
+    }
+  };
+}
+
+async function noStore(ctx: Context, next: Next): Promise<void> {
+  ctx.set('Cache-Control', 'no-store');
+  await next();
+}
+
+/**
+ * The pages oidc-provider sends the browser to when it needs the person: identifier, password,
+ * company ID, consent. Each handler reads the interaction afresh and checks its step first.
  */
 export function interactionRouter(services: Services, provider: () => Provider): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
-
-  router.use(async (ctx, next) => {
-    ctx.set('Cache-Control', 'no-store');
-    await next();
-  });
+  router.use(noStore);
+  router.use(recoveryOnError(provider));
   router.use(csrfProtection);
 
-  const page = async (ctx: Context, details: InteractionDetails, view: { error?: string; email?: string; ssoUrl?: string } = {}) => {
-    const client = await provider().Client.find(String(details.params.client_id));
-    const locale = localeFor(ctx, details.params.ui_locales);
-    const template = details.prompt.name === 'login' ? 'interaction/login' : 'interaction/consent';
-    renderPage(
-      ctx,
-      template,
-      {
-        uid: details.uid,
-        clientName: client?.clientName ?? String(details.params.client_id),
-        email: view.email ?? pendingLinkOf(details)?.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : ''),
-        error: view.error,
-        ssoUrl: view.ssoUrl,
-        scopes: String(details.params.scope ?? '').split(' ').filter((scope) => scope && scope !== 'openid'),
-        social: socialSignInView(ctx, services, details),
-      },
-      { locale, status: view.error ? 400 : 200 },
-    );
+  const on = (handler: (flow: InteractionFlow) => Promise<void> | void) => async (ctx: Context) => {
+    await handler(await loadFlow(ctx, services, provider()));
   };
 
-  router.get('/', async (ctx) => {
-    const details = await provider().interactionDetails(ctx.req, ctx.res);
-    await page(ctx, details);
-  });
+  router.get('/', on(showCurrentStep));
+  router.get('/identifier', on(loginPage(showIdentifier)));
+  router.get('/company-id', on(loginPage(showCompanyId)));
+  // A POST-only address opened directly (copied from the address bar) leads to the current step.
+  router.get(['/password', '/consent', '/abort'], on((flow) => seeOther(flow.ctx, stepUrl(flow))));
 
-  router.post('/login', async (ctx) => {
-    const details = await provider().interactionDetails(ctx.req, ctx.res);
-    expectPrompt(details, 'login');
-    const form = parseForm(loginForm, ctx.request.body);
-    // Under enforced SSO the password is not even checked: the company IdP is the only way in.
-    const enforced = await services.ssoEnforcement.requiredFor(form.email, (await services.accounts.findByEmail(form.email))?.id);
-    if (enforced) {
-      await page(ctx, details, { error: 'session.sso_required', email: form.email, ssoUrl: `/interaction/${details.uid}/federated/${enforced.connectionId}` });
-      return;
-    }
-    const account = await services.accountService.authenticateWithPassword(form.email, form.password);
-    if (!account) {
-      await page(ctx, details, { error: 'session.invalid_credentials', email: form.email });
-      return;
-    }
-    await finishLogin(ctx, services, provider(), details, { accountId: account.id, amr: ['pwd'], remember: form.remember === 'on' });
-  });
-
-  router.post('/consent', async (ctx) => {
-    const details = await provider().interactionDetails(ctx.req, ctx.res);
-    expectPrompt(details, 'consent');
-    const grantId = await grantConsent(provider(), details);
-    await provider().interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
-  });
-
-  router.post('/abort', async (ctx) => {
-    await provider().interactionDetails(ctx.req, ctx.res);
-    await provider().interactionFinished(
-      ctx.req,
-      ctx.res,
-      { error: 'access_denied', error_description: 'End-User aborted interaction' },
-      { mergeWithLastSubmission: false },
-    );
-  });
-
+  router.post('/identifier', on(submitIdentifier));
+  router.post('/password', on(submitPassword));
+  router.post('/company-id', on(submitCompanyId));
+  router.post('/consent', on(submitConsent));
+  router.post('/abort', on(abortInteraction));
   return router;
 }

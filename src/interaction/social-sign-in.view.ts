@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Services } from '../services.ts';
-import { pendingLinkOf } from './finish-login.ts';
+import { pendingLinkOf } from './pending-link.ts';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 

@@ -6,8 +6,9 @@ import { FederationError } from '../federation/federation-error.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { BadRequestError, NotFoundError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
-import { savePendingLink } from './finish-login.ts';
-import { socialFailure } from './social-failure.ts';
+import { interactionUrl } from './interaction-url.ts';
+import { savePendingLink } from './pending-link.ts';
+import { redirectToSocialFailure } from './social-failure.ts';
 
 const startForm = z.object({ provider: z.string().max(32), remember: z.literal('on').optional() });
 
@@ -43,15 +44,15 @@ export function socialInteractionRouter(services: Services, provider: () => Prov
       ctx.redirect(next.url);
     } catch (error) {
       if (!(error instanceof FederationError)) throw error;
-      socialFailure(ctx, details, error, social);
+      redirectToSocialFailure(ctx, details, error, social);
     }
   });
 
   router.post('/forget-link', async (ctx) => {
     const details = await loginDetails(ctx);
-    await savePendingLink(ctx, provider(), null);
+    await savePendingLink(ctx, provider(), details, null);
     ctx.status = 303;
-    ctx.redirect(`/interaction/${encodeURIComponent(details.uid)}`);
+    ctx.redirect(interactionUrl(details.uid, details.params.client_id));
   });
 
   return router;

@@ -11,6 +11,12 @@ export interface NewClient {
   isPublic?: boolean;
   firstParty?: boolean;
   idTokenSigningAlg?: 'RS256' | 'ES256' | 'EdDSA';
+  /** Shown on the sign-in pages. */
+  logoUri?: string;
+  /** The app's home page: where "return to the app" links lead when a sign-in has expired. */
+  clientUri?: string;
+  /** Starts a new sign-in at the app (OIDC third-party initiated login, https only); preferred over clientUri. */
+  initiateLoginUri?: string;
 }
 
 export interface RegisteredClient {
@@ -55,6 +61,9 @@ export class ClientRepository {
       response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
       token_endpoint_auth_method: client.isPublic ? 'none' : 'client_secret_basic',
       ...(client.idTokenSigningAlg ? { id_token_signed_response_alg: client.idTokenSigningAlg } : {}),
+      ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
+      ...(client.clientUri ? { client_uri: client.clientUri } : {}),
+      ...(client.initiateLoginUri ? { initiate_login_uri: client.initiateLoginUri } : {}),
     };
     await this.#db
       .insertInto('clients')

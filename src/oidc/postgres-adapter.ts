@@ -1,14 +1,18 @@
 import { sql } from 'kysely';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Db } from '../db/database.ts';
 import type { ClientRepository } from './client.repository.ts';
 
-const toDate = (epochSeconds: number) => new Date(epochSeconds * 1000);
+const alreadyConsumed = (model: string) =>
+  model === 'PushedAuthorizationRequest'
+    ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
+    : new errors.InvalidGrant(`${model} already used`);
 
 /**
  * Stores every oidc-provider model in the one `oidc_models` table, keyed by (model, id), with the
  * lookup columns the provider queries by (grant, interaction uid, device user code) pulled out of
- * the payload so that each lookup is one indexed query. Clients come from the `clients` table.
+ * the payload so that each lookup is one indexed query; account_id lets everything of one account
+ * be revoked at once (password reset). Clients come from the `clients` table.
  */
 export class PostgresAdapter implements Adapter {
   readonly #db: Db;
@@ -27,6 +31,7 @@ export class PostgresAdapter implements Adapter {
       grant_id: payload.grantId ?? null,
       user_code: payload.userCode ?? null,
       uid: payload.uid ?? null,
+      account_id: payload.accountId ?? null,
       expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
     };
     await this.#db
@@ -38,6 +43,7 @@ export class PostgresAdapter implements Adapter {
           grant_id: row.grant_id,
           user_code: row.user_code,
           uid: row.uid,
+          account_id: row.account_id,
           expires_at: row.expires_at,
         }),
       )
@@ -56,14 +62,19 @@ export class PostgresAdapter implements Adapter {
     return this.#findWhere('user_code', userCode);
   }
 
+  /**
+   * oidc-provider checks `consumed` on what it found, then consumes: two requests racing with one
+   * code or refresh token would both pass. The conditional update lets exactly one of them win.
+   */
   async consume(id: string): Promise<void> {
-    await this.#db
+    const result = await this.#db
       .updateTable('oidc_models')
       .set({ consumed_at: sql`now()` })
       .where('model', '=', this.#model)
       .where('id', '=', id)
       .where('consumed_at', 'is', null)
-      .execute();
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw alreadyConsumed(this.#model);
   }
 
   async destroy(id: string): Promise<void> {

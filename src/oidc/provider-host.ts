@@ -4,15 +4,17 @@ import type Provider from 'oidc-provider';
 import type { Logger } from '../log.ts';
 
 /**
- * Holds the live oidc-provider instance. oidc-provider fixes its key set at construction, so
- * when `keys rotate` changes the published keys (seen by polling a fingerprint), a new instance
- * with the same adapter and cookie keys replaces it: sessions and tokens carry on.
+ * Holds the live oidc-provider instance. oidc-provider fixes its key set at construction, so when
+ * the published keys or their order change (`keys rotate`, a new generation starting to sign, an
+ * old one unpublished; seen by polling a fingerprint), a new instance with the same adapter and
+ * cookie keys replaces it: sessions and tokens carry on.
  */
 export class ProviderHost {
   #provider: Provider;
   #mounted: (ctx: Context, next: Next) => Promise<void>;
   #fingerprint: string;
   #timer: NodeJS.Timeout | undefined;
+  #refreshing = false;
 
   constructor(provider: Provider, fingerprint: string) {
     this.#provider = provider;
@@ -34,11 +36,18 @@ export class ProviderHost {
     this.#fingerprint = fingerprint;
   }
 
+  /** Rebuilds the provider when the published keys changed; a tick during a slow refresh is skipped. */
   async refresh(readFingerprint: () => Promise<string>, build: () => Promise<{ provider: Provider; fingerprint: string }>): Promise<boolean> {
-    if ((await readFingerprint()) === this.#fingerprint) return false;
-    const next = await build();
-    this.replace(next.provider, next.fingerprint);
-    return true;
+    if (this.#refreshing) return false;
+    this.#refreshing = true;
+    try {
+      if ((await readFingerprint()) === this.#fingerprint) return false;
+      const next = await build();
+      this.replace(next.provider, next.fingerprint);
+      return true;
+    } finally {
+      this.#refreshing = false;
+    }
   }
 
   startPolling(intervalMs: number, logger: Logger, refresh: () => Promise<boolean>): void {

@@ -4,6 +4,9 @@ import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'o
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import { interactionUrl } from '../interaction/interaction-url.ts';
+import { clientView } from '../ui/client-view.ts';
+import type { Logger } from '../log.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { accountClaims } from './account-claims.ts';
@@ -19,12 +22,13 @@ export interface ProviderDependencies {
   accounts: AccountRepository;
   resourceServers: ResourceServerRegistry;
   signingKeys: JWK[];
+  logger: Logger;
 }
 
 const isFirstParty = (client: unknown) => (client as { first_party?: boolean } | undefined)?.first_party === true;
 
 /** The one oidc-provider configuration of the service. */
-export function createProvider({ config, db, clients, accounts, resourceServers, signingKeys }: ProviderDependencies): Provider {
+export function createProvider({ config, db, clients, accounts, resourceServers, signingKeys, logger }: ProviderDependencies): Provider {
   const { ttl } = config;
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, clients),
@@ -41,8 +45,10 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
       return { accountId: account.id, claims: () => accountClaims(account) };
     },
     responseTypes: ['code'],
+    // domain_hint: the app knows the user's company, so home-realm discovery can skip the email page.
+    extraParams: ['domain_hint'],
     extraClientMetadata: { properties: ['first_party'] },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => interactionUrl(interaction.uid, interaction.params.client_id) },
     features: {
       devInteractions: { enabled: false },
       // A client may introspect or revoke only the tokens issued to it.
@@ -53,10 +59,12 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx, form) {
-          renderPage(ctx as unknown as Context, 'interaction/logout', { form, clientName: ctx.oidc.client?.clientName }, { locale: localeFor(ctx as unknown as Context, ctx.oidc.params?.ui_locales) });
+          const client = ctx.oidc.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
+          renderPage(ctx as unknown as Context, 'interaction/logout', { form, client }, { locale: localeFor(ctx as unknown as Context, ctx.oidc.params?.ui_locales) });
         },
         postLogoutSuccessSource(ctx) {
-          renderPage(ctx as unknown as Context, 'interaction/logged-out', { clientName: ctx.oidc.client?.clientName }, { locale: localeFor(ctx as unknown as Context) });
+          const client = ctx.oidc.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
+          renderPage(ctx as unknown as Context, 'interaction/logged-out', { client }, { locale: localeFor(ctx as unknown as Context) });
         },
       },
       resourceIndicators: {
@@ -85,15 +93,20 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
     clientBasedCORS(_ctx, origin, client) {
       return client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false;
     },
-    // First-party apps are ours: the user is not asked to consent to them.
+    // First-party apps are ours: whatever they request (scopes, claims, API scopes) is granted
+    // without asking, also when a later request asks for more than the session's grant holds.
     async loadExistingGrant(ctx: KoaContextWithOIDC) {
       const { client, session, result } = ctx.oidc;
       if (!client || !session?.accountId) return undefined;
       const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
-      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      if (!isFirstParty(client)) return undefined;
-      const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-      grant.addOIDCScope(String(ctx.oidc.params?.scope ?? 'openid'));
+      const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+      if (!isFirstParty(client)) return existing;
+      const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+      grant.addOIDCScope([...ctx.oidc.requestParamOIDCScopes].join(' '));
+      grant.addOIDCClaims([...ctx.oidc.requestParamClaims]);
+      for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {})) {
+        grant.addResourceScope(indicator, [...ctx.oidc.requestParamScopes].filter((scope) => server.scopes.has(scope)).join(' '));
+      }
       await grant.save();
       return grant;
     },
@@ -101,7 +114,8 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
       client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isFirstParty(client)),
     rotateRefreshToken: true,
     async renderError(ctx, out) {
-      renderPage(ctx as unknown as Context, 'errors/oauth-error', { error: out.error, description: out.error_description }, { status: ctx.status >= 400 ? ctx.status : 400, locale: localeFor(ctx as unknown as Context) });
+      const client = ctx.oidc?.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
+      renderPage(ctx as unknown as Context, 'errors/oauth-error', { error: out.error, description: out.error_description, client }, { status: ctx.status >= 400 ? ctx.status : 400, locale: localeFor(ctx as unknown as Context) });
     },
     ttl: {
       AccessToken: ttl.accessTokenSeconds,
@@ -115,5 +129,9 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
     },
   };
   const provider = new Provider(config.issuer, configuration);
+  // oidc-provider answers its own unexpected errors (a generic server_error, no details): log them here.
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: unknown) => {
+    logger.error({ err: error, requestId: (ctx as unknown as Context).state?.requestId, path: ctx.path }, 'oidc-provider server error');
+  });
   return provider;
 }

@@ -7,9 +7,9 @@ import type { Db } from '../db/database.ts';
 export const signingAlgorithms = ['RS256', 'ES256', 'EdDSA'] as const;
 
 export interface PublishedKeys {
-  /** Private JWKs, current generation first: oidc-provider signs with the first key of a matching alg. */
+  /** Private JWKs, the signing generation first: oidc-provider signs with the first key of a matching alg. */
   keys: JWK[];
-  /** Changes whenever a key is added or unpublished, so instances notice a rotation cheaply. */
+  /** Changes whenever a key is added, activated or unpublished, so instances notice a rotation cheaply. */
   fingerprint: string;
 }
 
@@ -21,7 +21,7 @@ async function generateSigningKey(alg: (typeof signingAlgorithms)[number]) {
   return { kid, alg, publicJwk: { ...publicJwk, kid, alg, use: 'sig' }, privateJwk };
 }
 
-async function insertGeneration(db: Db, box: SecretBox): Promise<void> {
+async function insertGeneration(db: Db, box: SecretBox, activationDelaySeconds: number): Promise<void> {
   const generated = await Promise.all(signingAlgorithms.map(generateSigningKey));
   await db
     .insertInto('signing_keys')
@@ -32,6 +32,7 @@ async function insertGeneration(db: Db, box: SecretBox): Promise<void> {
           alg: key.alg,
           public_jwk: JSON.stringify(key.publicJwk),
           private_jwk_encrypted: await box.seal(JSON.stringify(key.privateJwk)),
+          activates_at: sql<Date>`now() + make_interval(secs => ${activationDelaySeconds})`,
         })),
       ),
     )
@@ -45,52 +46,67 @@ export async function ensureSigningKeys(db: Db, box: SecretBox): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await lockSigningKeys(trx);
     const current = await trx.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).executeTakeFirst();
-    if (!current) await insertGeneration(trx, box);
+    if (!current) await insertGeneration(trx, box, 0);
   });
 }
 
+export interface RotationPolicy {
+  /** How long the new generation is published before it signs: the time every instance needs to reload its keys. */
+  activationDelaySeconds: number;
+  /** How long the previous keys stay published once they stop signing: the longest lifetime of anything they signed. */
+  retiredKeyGraceSeconds: number;
+}
+
 /**
- * Makes a new generation current. The previous keys stay published for `retiredKeyGraceSeconds`
- * (the longest lifetime of anything they signed), so tokens issued before still verify.
+ * Adds the next generation and returns its kids. It is published at once but signs only after the
+ * activation delay, so that no instance issues a token that another instance's JWKS cannot verify
+ * yet; the previous keys sign until then and stay published for the grace period after.
  */
-export async function rotateSigningKeys(db: Db, box: SecretBox, retiredKeyGraceSeconds: number): Promise<string[]> {
+export async function rotateSigningKeys(db: Db, box: SecretBox, policy: RotationPolicy): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
     await lockSigningKeys(trx);
+    const activation = sql<Date>`now() + make_interval(secs => ${policy.activationDelaySeconds})`;
     await trx
       .updateTable('signing_keys')
-      .set({ retired_at: sql`now()`, unpublish_after: sql`now() + make_interval(secs => ${retiredKeyGraceSeconds})` })
+      .set({ retired_at: activation, unpublish_after: sql`${activation} + make_interval(secs => ${policy.retiredKeyGraceSeconds})` })
       .where('retired_at', 'is', null)
       .execute();
-    await insertGeneration(trx, box);
-    const current = await trx.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).execute();
-    return current.map((row) => row.kid);
+    await insertGeneration(trx, box, policy.activationDelaySeconds);
+    const next = await trx.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).execute();
+    return next.map((row) => row.kid);
   });
 }
 
 export interface SigningKeySummary {
   kid: string;
   alg: string;
-  status: 'current' | 'retired';
+  /** next: published, signs from activatesAt; current: signs; retired: published until unpublishAfter. */
+  status: 'next' | 'current' | 'retired';
   createdAt: Date;
+  activatesAt: Date;
   unpublishAfter: Date | null;
 }
 
 export async function listSigningKeys(db: Db): Promise<SigningKeySummary[]> {
-  const rows = await publishedKeyRows(db).select(['kid', 'alg', 'created_at', 'retired_at', 'unpublish_after']).execute();
+  const rows = await publishedKeyRows(db).select(['kid', 'alg', 'created_at', 'activates_at', 'retired_at', 'unpublish_after']).execute();
+  const now = Date.now();
   return rows.map((row) => ({
     kid: row.kid,
     alg: row.alg,
-    status: row.retired_at ? 'retired' : 'current',
+    status: row.activates_at.getTime() > now ? 'next' : row.retired_at && row.retired_at.getTime() <= now ? 'retired' : 'current',
     createdAt: row.created_at,
+    activatesAt: row.activates_at,
     unpublishAfter: row.unpublish_after,
   }));
 }
 
+/** Published keys, the ones that sign now first (newest activation first), then the next generation. */
 function publishedKeyRows(db: Db) {
   return db
     .selectFrom('signing_keys')
     .where((eb) => eb.or([eb('unpublish_after', 'is', null), eb('unpublish_after', '>', sql<Date>`now()`)]))
-    .orderBy(sql`retired_at is null`, 'desc')
+    .orderBy(sql`activates_at <= now()`, 'desc')
+    .orderBy('activates_at', 'desc')
     .orderBy('created_at', 'desc');
 }
 

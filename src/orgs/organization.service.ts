@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import type { OrganizationDomainRow, OrganizationRow } from '../db/schema.ts';
-import { AppError, ConflictError, NotFoundError } from '../http/errors.ts';
+import { AppError } from '../http/errors.ts';
 import type { DnsTxtLookup } from './dns-txt-lookup.ts';
 import { emailDomain } from './domain-name.ts';
 import type { OrganizationRepository } from './organization.repository.ts';
@@ -31,6 +31,8 @@ function describeClaim(row: OrganizationDomainRow): DomainClaim {
   };
 }
 
+const domainTaken = (domain: string) => new AppError('orgs.domain_taken', 409, { message: `Another organization has already verified ${domain}` });
+
 /** Organizations and their email domains. A domain routes users only once its ownership is proven. */
 export class OrganizationService {
   readonly #db: Db;
@@ -48,9 +50,7 @@ export class OrganizationService {
       const created = await this.#organizations.insert(input.name, trx);
       for (const domain of input.domains) {
         await this.#organizations.insertDomain(created.id, domain, randomBytes(24).toString('base64url'), trx);
-        if (input.verifiedByOperator && !(await this.#organizations.markDomainVerified(created.id, domain, 'operator', trx))) {
-          throw new ConflictError('orgs.domain_taken');
-        }
+        if (input.verifiedByOperator && !(await this.#organizations.markDomainVerified(created.id, domain, 'operator', trx))) throw domainTaken(domain);
       }
       return created;
     });
@@ -68,7 +68,9 @@ export class OrganizationService {
     if (byId) return byId;
     const byName = await this.#organizations.findByName(reference);
     if (byName.length === 1) return byName[0]!;
-    throw new NotFoundError(byName.length > 1 ? 'orgs.ambiguous_name' : 'orgs.not_found');
+    throw byName.length > 1
+      ? new AppError('orgs.ambiguous_name', 409, { message: `Several organizations are named ${reference}: use the id` })
+      : new AppError('orgs.not_found', 404, { message: `No organization ${reference}` });
   }
 
   async addDomain(organizationId: string, domain: string): Promise<DomainClaim> {
@@ -81,7 +83,7 @@ export class OrganizationService {
    */
   async verifyDomain(organizationId: string, domain: string, options: { force: boolean }): Promise<DomainClaim> {
     const claim = (await this.#organizations.domainsOf(organizationId)).find((row) => row.domain === domain);
-    if (!claim) throw new NotFoundError('orgs.domain_not_claimed');
+    if (!claim) throw new AppError('orgs.domain_not_claimed', 404, { message: `The organization has not claimed ${domain}: add it first` });
     const described = describeClaim(claim);
     if (!options.force) {
       const values = await this.#dns.txt(described.record.name);
@@ -89,9 +91,7 @@ export class OrganizationService {
         throw new AppError('orgs.domain_record_missing', 400, { message: `No TXT record ${described.record.name} with value ${described.record.value}` });
       }
     }
-    if (!(await this.#organizations.markDomainVerified(organizationId, domain, options.force ? 'operator' : 'dns'))) {
-      throw new ConflictError('orgs.domain_taken');
-    }
+    if (!(await this.#organizations.markDomainVerified(organizationId, domain, options.force ? 'operator' : 'dns'))) throw domainTaken(domain);
     return { ...described, verified: true };
   }
 

@@ -25,8 +25,8 @@ function acceptLanguage(header: string | undefined): string[] {
 
 /**
  * Chooses the page language: a language picked with the switcher (`?lang=`, remembered in a
- * cookie), then the remembered choice, then Accept-Language. Interaction pages put the
- * client's ui_locales before the remembered choice with `localeFor`.
+ * cookie), then the remembered choice, then Accept-Language. Interaction pages also weigh the
+ * client's ui_locales with `localeFor`.
  */
 export async function localeMiddleware(ctx: Context, next: Next): Promise<void> {
   const switched = typeof ctx.query.lang === 'string' ? pickLocale([ctx.query.lang]) : undefined;
@@ -37,14 +37,19 @@ export async function localeMiddleware(ctx: Context, next: Next): Promise<void> 
   await next();
 }
 
+/**
+ * The person's own choice (switcher, then the remembered switch) comes before the app's
+ * ui_locales hint: someone who switched to French must not be sent back to English by the next
+ * step of the same sign-in (Keycloak orders its cookie before ui_locales for the same reason).
+ */
 export function localeFor(ctx: Context, uiLocales?: unknown): Locale {
   const remembered = ctx.cookies.get(localeCookie);
   const switched = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined;
   const requested = typeof uiLocales === 'string' ? uiLocales.split(' ') : [];
   return (
     pickLocale(switched ? [switched] : []) ??
-    pickLocale(requested) ??
     pickLocale(remembered ? [remembered] : []) ??
+    pickLocale(requested) ??
     pickLocale(acceptLanguage(ctx.get('accept-language'))) ??
     defaultLocale
   );

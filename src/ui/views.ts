@@ -15,15 +15,17 @@ export interface PageOptions {
 export function renderPage(ctx: Context, template: string, data: Record<string, unknown> = {}, options: PageOptions = {}): void {
   const locale = options.locale ?? ctx.state.locale ?? 'en';
   const t = translator(locale);
+  // A page rendered in answer to a POST names its GET address (pageUrl) so its language links still work.
+  const pageUrl = typeof data.pageUrl === 'string' ? data.pageUrl : undefined;
   const switchUrl = (lang: string) => {
-    const url = new URL(ctx.originalUrl, 'http://placeholder');
+    const url = new URL(pageUrl ?? ctx.originalUrl, 'http://placeholder');
     url.searchParams.set('lang', lang);
     return `${url.pathname}${url.search}`;
   };
   ctx.status = options.status ?? 200;
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
-  ctx.body = eta.render(template, { csrfToken: ctx.state.csrfToken, ...data, t, locale, locales: supportedLocales, switchUrl, isGet: ctx.method === 'GET' });
+  ctx.body = eta.render(template, { csrfToken: ctx.state.csrfToken, ...data, t, locale, locales: supportedLocales, switchUrl, canSwitchLanguage: ctx.method === 'GET' || pageUrl !== undefined });
 }
 
 /** Renders a template to a string (mail bodies, oidc-provider's own page hooks). */

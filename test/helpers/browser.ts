@@ -21,5 +21,7 @@ export function launchBrowser(): Promise<Browser> {
 /** Saves a full-page screenshot under test-output/screenshots/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotDir, { recursive: true });
+  // A heading can be visible before the stylesheet and images have loaded.
+  await page.waitForLoadState('load');
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
 }

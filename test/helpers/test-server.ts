@@ -4,15 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
+import type { Logger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createTestDatabase } from './database.ts';
 
 export interface TestServerOptions {
   databaseUrl?: string;
   overrides?: Record<string, unknown>;
+  /** To capture log lines (createLogger(level, destination)). */
+  logger?: Logger;
 }
 
-const testSecrets = {
+export const testSecrets = {
   cookieSecrets: ['test-cookie-secret-0123456789abcdefghijklmnop'],
   keyEncryptionSecret: 'test-key-encryption-secret-0123456789abcdef',
 };
@@ -33,6 +36,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...options.overrides,
     },
   );
-  const running = await startServer(config, { server });
+  const running = await startServer(config, { server, logger: options.logger });
   return { ...running, databaseUrl };
 }

@@ -48,12 +48,15 @@ export class UpstreamOidcProvider {
     this.server = server;
   }
 
-  /** Listens first, so the issuer URL is known before the clients (whose redirect URIs may depend on it) are. */
-  static async listen(issuerPath = ''): Promise<UpstreamOidcProvider> {
+  /**
+   * Listens first, so the issuer URL is known before the clients (whose redirect URIs may depend on
+   * it) are. `localhost` gives a browser a host distinct from the service's 127.0.0.1 for cookies.
+   */
+  static async listen(issuerPath = '', hostname: '127.0.0.1' | 'localhost' = '127.0.0.1'): Promise<UpstreamOidcProvider> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    return new UpstreamOidcProvider(`http://127.0.0.1:${port}${issuerPath}`, issuerPath, server);
+    return new UpstreamOidcProvider(`http://${hostname}:${port}${issuerPath}`, issuerPath, server);
   }
 
   static async start(options: UpstreamOidcOptions): Promise<UpstreamOidcProvider> {

@@ -19,7 +19,8 @@ export class UserAgent {
   readonly headers: Record<string, string>;
 
   constructor(headers: Record<string, string> = {}) {
-    this.headers = headers;
+    // What a browser sends on navigation: oidc-provider answers errors as HTML only when asked for it.
+    this.headers = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', ...headers };
   }
 
   async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<PageResponse> {

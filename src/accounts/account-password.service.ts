@@ -1,0 +1,59 @@
+import type { Db } from '../db/database.ts';
+import type { AccountRow, AccountTokenPurpose } from '../db/schema.ts';
+import { AppError } from '../http/errors.ts';
+import type { AccountRepository } from './account.repository.ts';
+import type { AccountSessionsRepository } from './account-sessions.repository.ts';
+import type { LinkTokenRepository } from './link-token.repository.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import { assertPasswordAllowed } from './password-policy.ts';
+
+/** Unknown, expired, used or superseded: one answer, whatever the reason. */
+export class LinkInvalidError extends AppError {
+  constructor() {
+    super('link.invalid', 400);
+  }
+}
+
+export interface AccountPasswordDependencies {
+  db: Db;
+  accounts: AccountRepository;
+  tokens: LinkTokenRepository;
+  sessions: AccountSessionsRepository;
+  hasher: PasswordHasher;
+}
+
+/** Setting a password through an emailed link (password reset, invitation). */
+export class AccountPasswordService {
+  readonly #deps: AccountPasswordDependencies;
+
+  constructor(deps: AccountPasswordDependencies) {
+    this.#deps = deps;
+  }
+
+  /** The account a still-valid link is for; the link is not used up. */
+  async accountForLink(token: string, purpose: AccountTokenPurpose): Promise<AccountRow> {
+    const row = await this.#deps.tokens.findValid(token, purpose);
+    const account = row && (await this.#deps.accounts.findById(row.account_id));
+    if (!account) throw new LinkInvalidError();
+    return account;
+  }
+
+  /**
+   * Uses the link up and sets the password. Following the link proved the mailbox, so the address
+   * becomes verified. Any password change voids the other reset and invitation links and revokes
+   * every session, grant and token of the account: whoever knew the old password is signed out.
+   */
+  async setPasswordWithLink(token: string, purpose: AccountTokenPurpose, password: string): Promise<AccountRow> {
+    const { db, accounts, tokens, sessions, hasher } = this.#deps;
+    const account = await this.accountForLink(token, purpose);
+    assertPasswordAllowed(password, account);
+    const passwordHash = await hasher.hash(password);
+    await db.transaction().execute(async (trx) => {
+      if (!(await tokens.consume(token, purpose, trx))) throw new LinkInvalidError();
+      await accounts.update(account.id, { password_hash: passwordHash, password_changed_at: new Date(), email_verified: true }, trx);
+      await tokens.voidAll(account.id, ['password_reset', 'invitation'], trx);
+      await sessions.revokeAll(account.id, trx);
+    });
+    return account;
+  }
+}

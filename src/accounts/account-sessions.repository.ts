@@ -1,0 +1,20 @@
+import type { Db } from '../db/database.ts';
+
+/**
+ * What oidc-provider stores for an account, found through the account_id column the adapter fills
+ * from payload.accountId. Revoking deletes the account's Sessions and, as the adapter's
+ * revokeByGrantId does, every row of each of its Grants (codes, access and refresh tokens).
+ */
+export class AccountSessionsRepository {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async revokeAll(accountId: string, db: Db = this.#db): Promise<void> {
+    const grants = db.selectFrom('oidc_models').select('id').where('model', '=', 'Grant').where('account_id', '=', accountId);
+    await db.deleteFrom('oidc_models').where('grant_id', 'in', grants).execute();
+    await db.deleteFrom('oidc_models').where('model', 'in', ['Session', 'Grant']).where('account_id', '=', accountId).execute();
+  }
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { normalizeEmail } from '../accounts/email.ts';
+import { BadRequestError } from '../http/errors.ts';
+import { expectStep, finishInteraction, type InteractionFlow, parseForm, renderStep, stepUrl } from './interaction-flow.ts';
+import { linkPendingIdentity } from './pending-link.ts';
+import type { SignInState } from './sign-in-state.ts';
+import { socialSignInView } from './social-sign-in.view.ts';
+
+type PasswordState = Extract<SignInState, { step: 'password' }>;
+
+const passwordForm = z.object({
+  username: z.string().max(1024),
+  password: z.string().max(1024).default(''),
+  remember: z.literal('on').optional(),
+});
+
+export function showPassword(flow: InteractionFlow, state: PasswordState, view: { error?: string; remember?: boolean; companySignIn?: string } = {}, status = 200): void {
+  const { uid } = flow.details;
+  renderStep(
+    flow,
+    'interaction/password',
+    {
+      email: state.email,
+      error: view.error,
+      remember: view.remember ?? false,
+      social: socialSignInView(flow.ctx, flow.services, flow.details),
+      links: {
+        companySignIn: view.companySignIn,
+        action: stepUrl(flow, 'password'),
+        notYou: stepUrl(flow, 'identifier'),
+        forgotPassword: `/forgot-password?${new URLSearchParams({ interaction: uid, email: state.email })}`,
+      },
+    },
+    { status },
+  );
+}
+
+/**
+ * Checks the password of the email saved in the interaction. Unknown email and wrong password get
+ * the same answer (and, in account.service, the same bcrypt cost).
+ */
+export async function submitPassword(flow: InteractionFlow): Promise<void> {
+  const state = expectStep(flow, 'password');
+  const form = parseForm(flow, passwordForm);
+  // A stale page (another tab moved this sign-in on to another email) must not check its password against that email.
+  if (normalizeEmail(form.username) !== state.email) throw new BadRequestError('interaction.wrong_step');
+  const remember = form.remember === 'on';
+  if (!form.password) {
+    showPassword(flow, state, { error: 'password.required', remember }, 400);
+    return;
+  }
+  const { loginLimiter, accountService, ssoEnforcement, accounts } = flow.services;
+  // Under enforced SSO the password is not even checked: the company IdP is the only way in.
+  const enforced = await ssoEnforcement.requiredFor(state.email, (await accounts.findByEmail(state.email))?.id);
+  if (enforced) {
+    const companySignIn = `/interaction/${encodeURIComponent(flow.details.uid)}/federated/${encodeURIComponent(enforced.connectionId)}`;
+    showPassword(flow, state, { error: 'error.session.sso_required', remember, companySignIn }, 400);
+    return;
+  }
+  const account = await loginLimiter.attempt(state.email, flow.ctx.ip, () => accountService.authenticateWithPassword(state.email, form.password));
+  if (!account) {
+    showPassword(flow, state, { error: 'error.session.invalid_credentials', remember }, 400);
+    return;
+  }
+  await linkPendingIdentity(flow.services, flow.details, account.id);
+  // remember: false makes oidc-provider's session cookie a browser-session cookie (no Expires).
+  await finishInteraction(flow, { login: { accountId: account.id, amr: ['pwd'], remember } }, { mergeWithLastSubmission: true });
+}

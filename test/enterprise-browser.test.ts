@@ -1,0 +1,104 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../src/server.ts';
+import { browserAvailable, browserSkipReason, launchBrowser, screenshot } from './helpers/browser.ts';
+import { authorizationRequest, discover, exchangeCode, type TestClient } from './helpers/relying-party.ts';
+import { TestSamlIdp } from './helpers/saml-idp.ts';
+import { startTestServer } from './helpers/test-server.ts';
+import { UpstreamOidcProvider } from './helpers/upstream-oidc-provider.ts';
+
+describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvailable ? '' : ` (${browserSkipReason})`}`, () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let app: TestClient;
+  let appServer: Server;
+  let appCallback: string;
+  let idp: TestSamlIdp;
+  let upstream: UpstreamOidcProvider;
+  let samlConnection: string;
+  let oidcConnection: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    browser = await launchBrowser();
+    // A real app callback page: Chromium follows the whole redirect chain to it.
+    appServer = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('app'));
+    await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
+    appCallback = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/callback`;
+    const registered = await server.services.clients.create({ name: 'Browser App', redirectUris: [appCallback], firstParty: true });
+    app = { clientId: registered.clientId, config: await discover(server.url, registered.clientId, registered.clientSecret) };
+    idp = await TestSamlIdp.start();
+    // The company OIDC IdP answers on "localhost": a host of its own, so its cookies never mix with ours.
+    upstream = await UpstreamOidcProvider.listen('/oauth2', 'localhost');
+    const acme = await server.services.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
+    const saml = await server.services.connectionSetup.createSaml({ organizationId: acme.id, name: 'Acme', metadata: { url: idp.metadataUrl }, enforceSso: false, signAuthnRequests: true });
+    samlConnection = saml.id;
+    idp.trust(await (await fetch(saml.metadataUrl)).text());
+    const globex = await server.services.organizationService.create({ name: 'Globex', domains: ['globex.test'], verifiedByOperator: true });
+    const oidc = await server.services.connectionSetup.createOidc({ organizationId: globex.id, name: 'Globex', issuer: upstream.issuer, clientId: 'signin', clientSecret: 'globex-secret-0123456789', enforceSso: false });
+    oidcConnection = oidc.id;
+    await upstream.configure({
+      clients: [{ client_id: 'signin', client_secret: 'globex-secret-0123456789', redirect_uris: [oidc.redirectUri] }],
+      account: { sub: 'globex-77', claims: { email: 'lisa@globex.test', email_verified: true, given_name: 'Lisa', family_name: 'Simpson' } },
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await upstream?.close();
+    await idp?.close();
+    await server?.close();
+    appServer?.close();
+  });
+
+  /** Opens the app's sign-in in a new page and returns the interaction it reached. */
+  async function openSignIn(): Promise<{ page: Page; uid: string; request: Awaited<ReturnType<typeof authorizationRequest>> }> {
+    const request = await authorizationRequest(app.config, { redirect_uri: appCallback });
+    const page = await browser.newPage();
+    await page.goto(request.url);
+    const uid = /\/interaction\/([^/?#]+)/.exec(page.url())![1]!;
+    return { page, uid, request };
+  }
+
+  it('goes to the company SAML IdP and back (auto-posted response), creating the user just in time', async () => {
+    idp.user = { nameId: 'wile.e', email: 'wile@acme.test', givenName: 'Wile E.', familyName: 'Coyote' };
+    const { page, uid, request } = await openSignIn();
+    await page.goto(`${server.url}/interaction/${uid}/federated/${samlConnection}?login_hint=wile@acme.test`);
+    await page.waitForURL(`${appCallback}**`);
+    expect(idp.lastRequest?.subjectNameId).toBe('wile@acme.test');
+    const tokens = await exchangeCode(app.config, page.url(), request);
+    expect(tokens.claims()?.sub).toBe((await server.services.accounts.findByEmail('wile@acme.test'))?.id);
+    await page.close();
+  });
+
+  it('goes to the company OIDC IdP and back, creating the user just in time', async () => {
+    const { page, uid, request } = await openSignIn();
+    await page.goto(`${server.url}/interaction/${uid}/federated/${oidcConnection}?login_hint=lisa@globex.test`);
+    await page.waitForURL(`${appCallback}**`);
+    const tokens = await exchangeCode(app.config, page.url(), request);
+    expect(tokens.claims()?.sub).toBe((await server.services.accounts.findByEmail('lisa@globex.test'))?.id);
+    expect(upstream.lastAuthorizationParams?.login_hint).toBe('lisa@globex.test');
+    await page.close();
+  });
+
+  it('explains a cancelled company sign-in and offers a way back', async () => {
+    upstream.behaviour = 'deny';
+    try {
+      const { page, uid } = await openSignIn();
+      await page.goto(`${server.url}/interaction/${uid}/federated/${oidcConnection}`);
+      await page.getByRole('heading', { name: 'Company sign-in did not work' }).waitFor();
+      await screenshot(page, 'enterprise-cancelled');
+      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/cancelled/);
+      await page.getByRole('link', { name: 'Français' }).click();
+      await page.getByRole('heading', { name: "La connexion d'entreprise n'a pas abouti" }).waitFor();
+      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/annulée/);
+      await page.getByRole('link', { name: 'English' }).click();
+      await page.getByRole('link', { name: 'Sign in another way' }).click();
+      await page.waitForURL(`${server.url}/interaction/${uid}?client_id=${app.clientId}`);
+      await page.close();
+    } finally {
+      upstream.behaviour = 'login';
+    }
+  });
+});
