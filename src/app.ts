@@ -2,6 +2,7 @@ import path from 'node:path';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
+import { accountRouter } from './account/account.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
@@ -53,7 +54,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(federation.routes()).use(federation.allowedMethods());
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
-  const accountPages = [signUpRouter(services), recoveryRouter(services), invitationRouter(services)];
+  const accountPages = [signUpRouter(services), recoveryRouter(services), invitationRouter(services), accountRouter(services, () => host.provider)];
   if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services));
   for (const router of accountPages) app.use(router.routes()).use(router.allowedMethods());
 

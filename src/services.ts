@@ -1,4 +1,5 @@
 import { createAttemptLimiters } from './abuse/attempt-limiter.ts';
+import { AccountPageService } from './account/account-page.service.ts';
 import { AccountRepository } from './accounts/account.repository.ts';
 import { AccountService } from './accounts/account.service.ts';
 import { AccountPasswordService } from './accounts/account-password.service.ts';
@@ -32,6 +33,18 @@ export function createServices(config: Config, db: Db) {
   const orgs = createOrganizations(config, db);
   // Home-realm discovery (services.homeRealmDiscovery) and SSO enforcement come with federation.
   const federation = createFederation(config, db, secretBox, accounts, orgs);
+  const limiters = createAttemptLimiters(db, config.rateLimits);
+  const accountPage = new AccountPageService({
+    db,
+    accounts,
+    accountService,
+    hasher: passwordHasher,
+    identities: federation.federatedIdentities,
+    connections: federation.connections,
+    sessions: new AccountSessionsRepository(db),
+    socialSignIn: federation.socialSignIn,
+    loginLimiter: limiters.loginLimiter,
+  });
   return {
     config,
     db,
@@ -45,7 +58,8 @@ export function createServices(config: Config, db: Db) {
     signUp: new SignUpService({ config, accounts, accountService, tokens, hasher: passwordHasher, outbox: mailOutbox }),
     recovery: new RecoveryService({ config, accounts, tokens, passwords: accountPasswords, outbox: mailOutbox }),
     invitations: new InvitationService({ config, accounts, accountService, tokens, passwords: accountPasswords, outbox: mailOutbox }),
-    ...createAttemptLimiters(db, config.rateLimits),
+    ...limiters,
+    accountPage,
     clients: new ClientRepository(db, secretBox),
     resourceServers: new ResourceServerRegistry(db),
     ...orgs,

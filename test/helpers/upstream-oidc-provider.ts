@@ -81,7 +81,8 @@ export class UpstreamOidcProvider {
     const provider = new Provider(issuer, {
       clients: options.clients,
       jwks: { keys: [signingKey as NonNullable<Configuration['jwks']>['keys'][number]] },
-      cookies: { keys: [cookieKey] },
+      // Cookies ignore ports: on 127.0.0.1 the upstream's must not be named like ours, or each overwrites the other's session.
+      cookies: { keys: [cookieKey], names: { session: '_upstream_session', interaction: '_upstream_interaction', resume: '_upstream_interaction_resume' } },
       claims: options.claims ?? { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'given_name', 'family_name'] },
       conformIdTokenClaims: options.conformIdTokenClaims ?? true,
       findAccount: (_ctx, sub) => (sub === upstream.account.sub ? { accountId: sub, claims: () => ({ ...upstream.account.claims, sub }) } : undefined),
