@@ -29,7 +29,8 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     appCallback = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/callback`;
     const registered = await server.services.clients.create({ name: 'Browser App', redirectUris: [appCallback], firstParty: true });
     app = { clientId: registered.clientId, config: await discover(server.url, registered.clientId, registered.clientSecret) };
-    idp = await TestSamlIdp.start();
+    // On "localhost", the IdP is another site than the service: its response is a cross-site form post.
+    idp = await TestSamlIdp.start({ hostname: 'localhost' });
     // The company OIDC IdP answers on "localhost": a host of its own, so its cookies never mix with ours.
     upstream = await UpstreamOidcProvider.listen('/oauth2', 'localhost');
     const acme = await server.services.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
@@ -69,6 +70,58 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     expect(idp.lastRequest?.subjectNameId).toBe('wile@acme.test');
     const tokens = await exchangeCode(app.config, page.url(), request);
     expect(tokens.claims()?.sub).toBe((await server.services.accounts.findByEmail('wile@acme.test'))?.id);
+    await page.close();
+  });
+
+  it('typing a work email on the sign-in page goes to the company IdP and back to the app', async () => {
+    idp.user = { nameId: 'tweety', email: 'tweety@acme.test', givenName: 'Tweety' };
+    const { page, request } = await openSignIn();
+    await page.getByLabel('Email address').fill('tweety@acme.test');
+    await screenshot(page, 'enterprise-work-email');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(`${appCallback}**`);
+    expect(idp.lastRequest?.subjectNameId).toBe('tweety@acme.test');
+    await exchangeCode(app.config, page.url(), request);
+    await page.close();
+  });
+
+  it('My company ID: a company email goes to its IdP; "I have my own email address" leads back', async () => {
+    const { page, request } = await openSignIn();
+    await page.getByRole('link', { name: 'My company ID' }).click();
+    await page.getByRole('link', { name: 'I have my own email address' }).click();
+    await page.getByRole('link', { name: 'My company ID' }).click();
+    await page.getByLabel('Company email').fill('lisa@globex.test');
+    await screenshot(page, 'enterprise-company-id');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(`${appCallback}**`);
+    await exchangeCode(app.config, page.url(), request);
+    await page.close();
+  });
+
+  it('links an existing standard account on its first company sign-in', async () => {
+    const standard = await server.services.accountService.createAccount({ email: 'sam@acme.test', password: 'yosemite sam 1945', name: 'Sam' });
+    idp.user = { nameId: 'sam-at-acme', email: 'sam@acme.test', givenName: 'Yosemite', familyName: 'Sam' };
+    const { page, request } = await openSignIn();
+    await page.getByLabel('Email address').fill('sam@acme.test');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(`${appCallback}**`);
+    expect((await exchangeCode(app.config, page.url(), request)).claims()?.sub).toBe(standard.id);
+    await page.close();
+  });
+
+  it('refuses the password of a user whose organization enforces SSO, and offers the company sign-in', async () => {
+    const initrode = await server.services.organizationService.create({ name: 'Initrode', domains: ['initrode.test'], verifiedByOperator: true });
+    const enforced = await server.services.connectionSetup.createSaml({ organizationId: initrode.id, name: 'Initrode', metadata: { xml: idp.metadataXml }, enforceSso: true, signAuthnRequests: true });
+    const member = await server.services.accountService.createAccount({ email: 'milton@example.test', password: 'red stapler 1999', emailVerified: true });
+    await server.services.organizations.addMember(initrode.id, member.id);
+    const { page } = await openSignIn();
+    await page.getByLabel('Email address').fill('milton@example.test');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByLabel('Password').fill('red stapler 1999');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Your organization requires you to sign in with your company account.').waitFor();
+    await screenshot(page, 'enterprise-sso-enforced');
+    expect(await page.getByRole('link', { name: 'Continue with company sign-in' }).getAttribute('href')).toMatch(new RegExp(`/federated/${enforced.id}$`));
     await page.close();
   });
 

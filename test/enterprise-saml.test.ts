@@ -83,6 +83,28 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
     expect(authnRequest.xml).toContain(`AssertionConsumerServiceURL="${connection.acsUrl}"`);
   });
 
+  it('sends unsigned AuthnRequests when asked to, unless the IdP wants them signed', async () => {
+    const lenientIdp = await TestSamlIdp.start({ wantAuthnRequestsSigned: false });
+    try {
+      const created = await server.services.connectionSetup.createSaml({ organizationId, name: 'Unsigned', metadata: { xml: lenientIdp.metadataXml }, enforceSso: false, signAuthnRequests: false });
+      expect(await (await fetch(created.metadataUrl)).text()).toMatch(/AuthnRequestsSigned="false"/);
+      const agent = new UserAgent();
+      const { uid } = await startInteraction(agent, app);
+      const location = new URL((await beginFederated(agent, server.url, uid, created.id)).headers.get('location')!);
+      expect(location.searchParams.get('SAMLRequest')).toBeTruthy();
+      expect(location.searchParams.has('Signature')).toBe(false);
+
+      // The IdP's metadata asks for signed requests: they are signed whatever the option said.
+      const strict = await server.services.connectionSetup.createSaml({ organizationId, name: 'Strict', metadata: { xml: idp.metadataXml }, enforceSso: false, signAuthnRequests: false });
+      const { uid: other } = await startInteraction(agent, app);
+      const signed = new URL((await beginFederated(agent, server.url, other, strict.id)).headers.get('location')!);
+      expect(signed.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+      expect(signed.searchParams.get('Signature')).toBeTruthy();
+    } finally {
+      await lenientIdp.close();
+    }
+  });
+
   it('creates the user just in time in the organization, then refreshes name and email on later sign-ins', async () => {
     const user: SamlUser = { nameId: 'ada-persistent-id', email: 'ada@acme.test', givenName: 'Ada', familyName: 'Lovelace' };
     const first = await tokensOf(await signIn(user));
@@ -204,6 +226,17 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
       expect(first.headers.get('location')).toContain('/auth/');
       const replay = await resume(agent, replayCallback);
       expectRefused(replay, /already used/);
+    });
+
+    it('a response carried to another browser (login CSRF): the interaction cookie is not there', async () => {
+      const { authnRequest } = await toIdp();
+      const form = await idp.respond(authnRequest, { nameId: 'mallory', email: 'mallory@acme.test' });
+      const victim = new UserAgent();
+      await startInteraction(victim, app);
+      const page = await resume(victim, await postToAcs(victim, form));
+      expect(page.url.startsWith(redirectUri)).toBe(false);
+      expect(page.status).toBe(400);
+      expect(await server.services.accounts.findByEmail('mallory@acme.test')).toBeUndefined();
     });
 
     it('an unsolicited (IdP-initiated) response: off by default', async () => {

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Db } from '../db/database.ts';
 import type { FederationConnectionRow } from '../db/schema.ts';
@@ -50,19 +49,6 @@ export class ConnectionRepository {
       .orderBy('created_at')
       .orderBy('id')
       .executeTakeFirst();
-  }
-
-  listOfOrganization(organizationId: string): Promise<ConnectionSummary[]> {
-    return this.#db
-      .selectFrom('federation_connections')
-      .select(['id', 'organization_id as organizationId', 'type', 'name'])
-      .where('organization_id', '=', organizationId)
-      .orderBy('created_at')
-      .execute();
-  }
-
-  async setEnabled(id: string, enabled: boolean): Promise<void> {
-    await this.#db.updateTable('federation_connections').set({ enabled, updated_at: sql`now()` }).where('id', '=', id).execute();
   }
 
   async #toRecord(row: FederationConnectionRow): Promise<ConnectionRecord> {

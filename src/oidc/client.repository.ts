@@ -37,12 +37,21 @@ export interface ClientSummary {
 const randomToken = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 /**
+ * The token endpoint looks its client up on every request; a short cache spares a query and a
+ * secret decryption each time. Only found clients are cached (unknown ids always reach the
+ * database). A deletion through this repository evicts at once; a deletion or a secret change made
+ * by another process (the CLI) reaches a running instance within this delay.
+ */
+const metadataCacheMs = 10_000;
+
+/**
  * Client registrations. Secrets are random (256 bits), so they are stored encrypted rather than
  * slow-hashed: the token endpoint compares them on every request and must stay fast.
  */
 export class ClientRepository {
   readonly #db: Db;
   readonly #secrets: SecretBox;
+  readonly #metadataCache = new Map<string, { metadata: Promise<AdapterPayload | undefined>; until: number }>();
 
   constructor(db: Db, secrets: SecretBox) {
     this.#db = db;
@@ -96,11 +105,28 @@ export class ClientRepository {
 
   async delete(clientId: string): Promise<boolean> {
     const result = await this.#db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
+    this.#metadataCache.delete(clientId);
     return result.numDeletedRows > 0n;
   }
 
   /** The metadata oidc-provider validates and works with, secret decrypted, first-party flag included. */
-  async findProviderMetadata(clientId: string): Promise<AdapterPayload | undefined> {
+  findProviderMetadata(clientId: string): Promise<AdapterPayload | undefined> {
+    let entry = this.#metadataCache.get(clientId);
+    if (!entry || entry.until <= Date.now()) {
+      // The promise is cached, so that concurrent requests for one client share a single lookup.
+      const metadata = this.#loadProviderMetadata(clientId);
+      entry = { metadata, until: Date.now() + metadataCacheMs };
+      this.#metadataCache.set(clientId, entry);
+      const forget = () => {
+        if (this.#metadataCache.get(clientId)?.metadata === metadata) this.#metadataCache.delete(clientId);
+      };
+      metadata.then((found) => found || forget(), forget);
+    }
+    // Each caller gets its own copy: the cached one must not change under later callers.
+    return entry.metadata.then((found) => found && structuredClone(found));
+  }
+
+  async #loadProviderMetadata(clientId: string): Promise<AdapterPayload | undefined> {
     const row = await this.#db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirst();
     if (!row) return undefined;
     return {

@@ -22,10 +22,6 @@ export class OrganizationRepository {
     return db.selectFrom('organizations').selectAll().where('name', '=', name).execute();
   }
 
-  list(db: Db = this.#db): Promise<OrganizationRow[]> {
-    return db.selectFrom('organizations').selectAll().orderBy('created_at').execute();
-  }
-
   async setSsoEnforced(id: string, enforced: boolean, db: Db = this.#db): Promise<void> {
     await db.updateTable('organizations').set({ sso_enforced: enforced, updated_at: sql`now()` }).where('id', '=', id).execute();
   }
@@ -41,10 +37,6 @@ export class OrganizationRepository {
 
   domainsOf(organizationId: string, db: Db = this.#db): Promise<OrganizationDomainRow[]> {
     return db.selectFrom('organization_domains').selectAll().where('organization_id', '=', organizationId).orderBy('domain').execute();
-  }
-
-  findDomainClaims(domain: string, db: Db = this.#db): Promise<OrganizationDomainRow[]> {
-    return db.selectFrom('organization_domains').selectAll().where('domain', '=', domain).execute();
   }
 
   findVerifiedDomain(domain: string, db: Db = this.#db): Promise<OrganizationDomainRow | undefined> {

@@ -3,7 +3,6 @@ import type { Db } from '../db/database.ts';
 import type { OrganizationDomainRow, OrganizationRow } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
 import type { DnsTxtLookup } from './dns-txt-lookup.ts';
-import { emailDomain } from './domain-name.ts';
 import type { OrganizationRepository } from './organization.repository.ts';
 
 export const verificationRecordPrefix = '_signin-verification';
@@ -93,18 +92,6 @@ export class OrganizationService {
     }
     if (!(await this.#organizations.markDomainVerified(organizationId, domain, options.force ? 'operator' : 'dns'))) throw domainTaken(domain);
     return { ...described, verified: true };
-  }
-
-  /** The organization that proved the domain of this email, if any. */
-  async organizationForEmail(email: string): Promise<OrganizationRow | undefined> {
-    const domain = emailDomain(email);
-    if (!domain) return undefined;
-    const verified = await this.#organizations.findVerifiedDomain(domain);
-    return verified ? this.#organizations.findById(verified.organization_id) : undefined;
-  }
-
-  async isVerifiedDomainOf(organizationId: string, email: string): Promise<boolean> {
-    return (await this.organizationForEmail(email))?.id === organizationId;
   }
 
   async setSsoEnforced(organizationId: string, enforced: boolean): Promise<void> {

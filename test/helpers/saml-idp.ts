@@ -103,12 +103,13 @@ export class TestSamlIdp {
     });
   }
 
-  static async start(options: { binding?: 'redirect' | 'post'; wantAuthnRequestsSigned?: boolean } = {}): Promise<TestSamlIdp> {
+  /** `hostname: 'localhost'` makes the IdP another site than the service (127.0.0.1) for a browser: its form post is cross-site. */
+  static async start(options: { binding?: 'redirect' | 'post'; wantAuthnRequestsSigned?: boolean; hostname?: '127.0.0.1' | 'localhost' } = {}): Promise<TestSamlIdp> {
     const generated = await generate([{ name: 'commonName', value: 'Test SAML IdP' }], { keySize: 2048, algorithm: 'sha256' });
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const idp = new TestSamlIdp(server, `http://127.0.0.1:${port}`, { privateKey: generated.private, certificate: generated.cert }, {
+    const idp = new TestSamlIdp(server, `http://${options.hostname ?? '127.0.0.1'}:${port}`, { privateKey: generated.private, certificate: generated.cert }, {
       binding: options.binding ?? 'redirect',
       wantAuthnRequestsSigned: options.wantAuthnRequestsSigned ?? true,
     });

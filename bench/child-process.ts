@@ -1,0 +1,86 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CoreLayout } from './cores.ts';
+
+export interface PinnedChild {
+  process: ChildProcess;
+  /** The last lines the child wrote to stderr, to explain a failure. */
+  stderrTail(): string;
+  /** CPU seconds the child has used so far, all threads; NaN where /proc is unavailable. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node <script>` on the server core; stdout is dropped unless `captureStdout` is set.
+ * BENCH_CPU_PROF=<dir> profiles it (`node --cpu-prof`), to find what a slow scenario spends time on.
+ */
+export function startOnServerCore(layout: CoreLayout, script: string, env: NodeJS.ProcessEnv, options: { captureStdout?: boolean } = {}): PinnedChild {
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const { command, args } = layout.serverCommand(process.execPath, [...nodeArgs, script]);
+  const child = spawn(command, args, { env, stdio: ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    process: child,
+    stderrTail: () => stderr.trim(),
+    cpuSeconds: () => processCpuSeconds(child.pid),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+const clockTicksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * utime + stime from /proc/<pid>/stat. CPU time per request does not depend on what else the
+ * machine is running, unlike requests per second, so it is the steadier figure on a busy machine.
+ */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Polls `url` until it answers 200, failing early with the child's stderr if the child dies. */
+export async function waitUntilReady(child: PinnedChild, url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.process.exitCode !== null) throw new Error(`${url} never came up: the process exited (${child.process.exitCode}).\n${child.stderrTail()}`);
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} not ready after ${timeoutMs / 1000} s.\n${child.stderrTail()}`);
+}
+
+/** Runs a script on the server core to completion and parses the JSON it prints. */
+export async function runOnServerCore<T>(layout: CoreLayout, script: string, env: NodeJS.ProcessEnv): Promise<T> {
+  const child = startOnServerCore(layout, script, env, { captureStdout: true });
+  let stdout = '';
+  child.process.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.process.once('close', resolve));
+  if (code !== 0) throw new Error(`${script} failed (${code}).\n${child.stderrTail()}`);
+  return JSON.parse(stdout) as T;
+}

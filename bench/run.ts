@@ -1,0 +1,160 @@
+/**
+ * `npm run bench`: throughput and latency of the token endpoint and of complete sign-ins, on
+ * loopback, against a bare oidc-provider and the cost of bcrypt. See README.md, "Performance".
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import path from 'node:path';
+import { freePort } from '../src/db/embedded-postgres.ts';
+import type { BareProviderSetup } from './bare-provider.ts';
+import { type PinnedChild, runOnServerCore, startOnServerCore, waitUntilReady } from './child-process.ts';
+import { arrangeCores } from './cores.ts';
+import type { CryptoCeilings } from './crypto-ceilings.ts';
+import { type Fixtures, prepareFixtures } from './fixtures.ts';
+import { checkLogin, driveLogins, type LoginTarget } from './login-driver.ts';
+import { type BenchResults, ceilingsLine, type Machine, resultsTable, type WithCpu, writePerformanceSection } from './report.ts';
+import { readSettings, warmupSeconds } from './settings.ts';
+import { checkTokenEndpoint, type LoadResult, loadTokenEndpoint, type TokenTarget } from './token-load.ts';
+
+const projectRoot = path.resolve(import.meta.dirname, '..');
+const script = (name: string) => path.join(import.meta.dirname, name);
+const algs = ['RS256', 'ES256'] as const;
+const mixedConnections = 16;
+
+const settings = readSettings();
+const warmup = warmupSeconds(settings);
+const log = (message: string) => console.log(`[bench] ${message}`);
+
+function cpuModel(): string {
+  const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((entry) => entry.startsWith('model name'));
+  return line?.split(':')[1]?.trim() ?? 'unknown CPU';
+}
+
+const nproc = availableParallelism();
+const layout = arrangeCores();
+const loadAtStart = loadavg()[0]!;
+const machine: Machine = {
+  cpuModel: cpuModel(),
+  nproc,
+  node: process.version,
+  layout: layout.description,
+  serverCores: layout.serverCores,
+  loadAverage: { start: loadAtStart, end: loadAtStart },
+};
+
+const children: PinnedChild[] = [];
+let fixtures: Fixtures | undefined;
+async function cleanUp(): Promise<void> {
+  await Promise.all(children.map((child) => child.stop()));
+  await fixtures?.dispose();
+  fixtures = undefined;
+}
+process.once('SIGINT', () => {
+  cleanUp().finally(() => process.exit(130));
+});
+
+async function startChild(name: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<PinnedChild> {
+  const child = startOnServerCore(layout, script(name), env);
+  children.push(child);
+  await waitUntilReady(child, readyUrl);
+  return child;
+}
+
+/** Runs a measurement and adds the server's CPU time per completed operation. */
+async function withServerCpu<T extends { completed: number }>(server: PinnedChild, measure: () => Promise<T>): Promise<WithCpu<T>> {
+  const before = server.cpuSeconds();
+  const result = await measure();
+  return { ...result, cpuMs: ((server.cpuSeconds() - before) * 1000) / result.completed };
+}
+
+async function measureTokens(server: PinnedChild, target: TokenTarget): Promise<WithCpu<LoadResult>> {
+  await checkTokenEndpoint(target);
+  await loadTokenEndpoint(target, { seconds: warmup, connections: settings.BENCH_CONNECTIONS });
+  return withServerCpu(server, () => loadTokenEndpoint(target, { seconds: settings.BENCH_SECONDS, connections: settings.BENCH_CONNECTIONS }));
+}
+
+/**
+ * (a) and (b). Both servers stay up on the server core and are measured alternately, so that
+ * each ratio compares runs seconds apart, even when the machine's load drifts.
+ */
+async function tokenScenarios({ serverUrl, machineClient, resourceServers }: Fixtures, service: PinnedChild): Promise<BenchResults['tokens']> {
+  const barePort = await freePort();
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+  const bareSetup: BareProviderSetup = { ...machineClient, resourceServers: Object.values(resourceServers) };
+  const bareEnv = { ...process.env, NODE_ENV: 'production', PORT: String(barePort), BARE_PROVIDER_SETUP: JSON.stringify(bareSetup) };
+  const bare = await startChild('bare-provider.ts', bareEnv, `${bareUrl}/.well-known/openid-configuration`);
+  const tokens = {} as BenchResults['tokens'];
+  for (const alg of algs) {
+    log(`client_credentials, ${alg} access tokens`);
+    const bareResult = await measureTokens(bare, { baseUrl: bareUrl, ...machineClient, resourceServer: resourceServers[alg] });
+    log(`  bare oidc-provider: ${Math.round(bareResult.perSecond)} req/s, p99 ${bareResult.p99Ms} ms, ${bareResult.cpuMs.toFixed(2)} ms CPU each`);
+    const server = await measureTokens(service, { baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers[alg] });
+    log(`  sign-in service:    ${Math.round(server.perSecond)} req/s, p99 ${server.p99Ms} ms, ${server.cpuMs.toFixed(2)} ms CPU each`);
+    tokens[alg] = { server, bare: bareResult };
+  }
+  await bare.stop();
+  return tokens;
+}
+
+/** Measured right before the logins they are compared with; the idle server shares the core meanwhile. */
+function cryptoCeilings(bcryptCost: number): Promise<CryptoCeilings> {
+  log('bcrypt and signature ceilings of the server core');
+  return runOnServerCore<CryptoCeilings>(layout, script('crypto-ceilings.ts'), {
+    ...process.env,
+    BCRYPT_COST: String(bcryptCost),
+    BENCH_CEILING_SECONDS: String(Math.min(5, Math.max(2, settings.BENCH_SECONDS / 2))),
+  });
+}
+
+/** (c) */
+async function loginScenario(target: LoginTarget, service: PinnedChild): Promise<WithCpu<BenchResults['logins']>> {
+  log('complete logins');
+  const concurrency = settings.BENCH_LOGIN_CONCURRENCY;
+  await checkLogin(target);
+  await driveLogins(target, { seconds: warmup, concurrency });
+  const logins = await withServerCpu(service, () => driveLogins(target, { seconds: settings.BENCH_SECONDS, concurrency }));
+  log(`  ${logins.perSecond.toFixed(1)} logins/s, p99 ${Math.round(logins.p99Ms)} ms, ${logins.cpuMs.toFixed(1)} ms CPU each${logins.firstError ? `; first failure: ${logins.firstError}` : ''}`);
+  return logins;
+}
+
+/** (d) The same offered token load, alone and then alongside login loops. */
+async function mixedScenario(tokenTarget: TokenTarget, loginTarget: LoginTarget): Promise<BenchResults['mixed']> {
+  log(`token latency at ${settings.BENCH_MIXED_RATE} req/s, without then with logins`);
+  const load = { seconds: settings.BENCH_SECONDS, connections: mixedConnections, rate: settings.BENCH_MIXED_RATE };
+  const alone = await loadTokenEndpoint(tokenTarget, load);
+  const [withLogins, logins] = await Promise.all([
+    loadTokenEndpoint(tokenTarget, load),
+    driveLogins(loginTarget, { seconds: settings.BENCH_SECONDS, concurrency: settings.BENCH_LOGIN_CONCURRENCY }),
+  ]);
+  log(`  p99 ${alone.p99Ms} ms alone, ${withLogins.p99Ms} ms with ${logins.perSecond.toFixed(1)} logins/s`);
+  return { alone, withLogins, logins };
+}
+
+try {
+  log(`${machine.cpuModel}, nproc ${nproc}, Node ${machine.node}; ${layout.description}; load average ${loadAtStart.toFixed(1)}`);
+  log('starting a throwaway PostgreSQL, registering clients, resource servers and a user, starting the service');
+  fixtures = await prepareFixtures(process.env, settings.BENCH_LOG_LEVEL);
+  const { config, serverEnv, serverUrl, machineClient, loginClient, resourceServers, user } = fixtures;
+  const service = await startChild('../src/main.ts', serverEnv, `${serverUrl}/readyz`);
+  const loginTarget: LoginTarget = { baseUrl: serverUrl, ...loginClient, ...user };
+
+  const tokens = await tokenScenarios(fixtures, service);
+  const ceilings = await cryptoCeilings(config.bcryptCost);
+  log(`  ${ceilingsLine(ceilings)}`);
+  const logins = await loginScenario(loginTarget, service);
+  const mixed = await mixedScenario({ baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers.RS256 }, loginTarget);
+  await cleanUp();
+  machine.loadAverage.end = loadavg()[0]!;
+
+  const results: BenchResults = { date: new Date().toISOString().slice(0, 10), machine, settings, ceilings, tokens, logins, mixed };
+  console.log(`\n${resultsTable(results)}\n\n${ceilingsLine(ceilings)}\n`);
+  if (settings.BENCH_WRITE_README === '1') {
+    writePerformanceSection(path.join(projectRoot, 'README.md'), results);
+    log('figures written to README.md (## Performance)');
+  }
+} catch (error) {
+  console.error(`[bench] failed: ${(error as Error).stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}

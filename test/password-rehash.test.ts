@@ -1,0 +1,39 @@
+import bcrypt from 'bcrypt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccountService } from '../src/accounts/account.service.ts';
+import { PasswordHasher } from '../src/accounts/password-hasher.ts';
+import type { RunningServer } from '../src/server.ts';
+import { authorizationRequest, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
+import { signInThroughBrowserless } from './helpers/sign-in.ts';
+import { startTestServer } from './helpers/test-server.ts';
+import { UserAgent } from './helpers/user-agent.ts';
+
+describe('raising BCRYPT_COST', () => {
+  let server: RunningServer;
+  let app: TestClient;
+  const email = 'grace@example.com';
+  const password = 'compiler 1952 flow-matic';
+
+  beforeAll(async () => {
+    server = await startTestServer({ overrides: { bcryptCost: 5 } });
+    app = await registerRelyingParty(server);
+    // The account was created while the configured cost was still 4.
+    const before = new AccountService(server.services.accounts, new PasswordHasher(4));
+    await before.createAccount({ email, password, emailVerified: true });
+  });
+  afterAll(() => server?.close());
+
+  it('upgrades a stored hash to the configured cost when its owner signs in', async () => {
+    const stored = await server.services.accounts.findByEmail(email);
+    expect(bcrypt.getRounds(stored!.password_hash!)).toBe(4);
+
+    const request = await authorizationRequest(app.config);
+    const callback = await signInThroughBrowserless(new UserAgent(), request.url, email, password);
+    expect(callback.url.startsWith(redirectUri)).toBe(true);
+    expect(new URL(callback.url).searchParams.get('code')).toBeTruthy();
+
+    const upgraded = (await server.services.accounts.findByEmail(email))!.password_hash!;
+    expect(bcrypt.getRounds(upgraded)).toBe(5);
+    expect(await bcrypt.compare(password, upgraded)).toBe(true);
+  });
+});
