@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
 import { createFederation } from './federation/federation.module.ts';
+import { SocialEmailConfirmation } from './federation/social/email-confirmation.ts';
 import { InvitationService } from './invitations/invitation.service.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
@@ -45,6 +46,7 @@ export function createServices(config: Config, db: Db) {
     socialSignIn: federation.socialSignIn,
     loginLimiter: limiters.loginLimiter,
   });
+  const socialEmailConfirmation = new SocialEmailConfirmation({ config, outbox: mailOutbox, linking: federation.socialLinking });
   return {
     config,
     db,
@@ -60,6 +62,7 @@ export function createServices(config: Config, db: Db) {
     invitations: new InvitationService({ config, accounts, accountService, tokens, passwords: accountPasswords, outbox: mailOutbox }),
     ...limiters,
     accountPage,
+    socialEmailConfirmation,
     clients: new ClientRepository(db, secretBox),
     resourceServers: new ResourceServerRegistry(db),
     ...orgs,

@@ -4,6 +4,7 @@ import type { RunningServer } from '../src/server.ts';
 import { resume, startInteraction } from './helpers/federation-journey.ts';
 import { client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { closeSocialStandIns, configureSocialStandIns, listenSocialStandIns, otherTenant, type SocialStandIns, socialClient, socialSettings, tenant } from './helpers/social-upstreams.ts';
+import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
 import { enterEmail } from './helpers/sign-in.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { UpstreamOidcProvider } from './helpers/upstream-oidc-provider.ts';
@@ -13,16 +14,18 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
   let server: RunningServer;
   let app: TestClient;
   let standIns: SocialStandIns;
+  let withMail: ServerWithMail;
 
   beforeAll(async () => {
     standIns = await listenSocialStandIns();
-    server = await startTestServer({ overrides: { social: socialSettings(standIns) } });
+    withMail = await startServerWithMail({ overrides: { social: socialSettings(standIns) } });
+    server = withMail.server;
     await configureSocialStandIns(standIns, server.url);
     app = await registerRelyingParty(server);
   });
   afterAll(async () => {
     await closeSocialStandIns(standIns);
-    await server?.close();
+    await withMail?.close();
   });
 
   /** Opens the app's sign-in and clicks a provider's button; returns where our server sends the browser. */
@@ -238,6 +241,60 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
         expect(declined.$('[role=status]').length).toBe(0);
         const identities = await server.services.db.selectFrom('federated_identities').selectAll().where('subject', '=', 'google-ken').execute();
         expect(identities).toHaveLength(0);
+      } finally {
+        standIns.google.account = previous;
+      }
+    });
+  });
+
+  describe('confirming an email address by link, for an identity whose provider did not verify it', () => {
+    it('mails a link that works only in the browser that signed in at the provider, then creates the account and carries on', async () => {
+      const previous = standIns.google.account;
+      standIns.google.account = { sub: 'google-unverified-1', claims: { email: 'joan@gmail.test', email_verified: false, name: 'Joan Clarke' } };
+      try {
+        const { agent, end, uid, request } = await signInWith('google');
+        const form = end.$('form[action$="/social/confirm-email/send"]');
+        expect(form.find('input[name=email]').val()).toBe('joan@gmail.test');
+        const invalid = await agent.submit(end, 'form[action$="/social/confirm-email/send"]', { email: 'not an address' });
+        expect(invalid.$('#confirm_email-error').text()).toMatch(/name@example\.com/);
+
+        const sent = await agent.submit(end, 'form[action$="/social/confirm-email/send"]', { email: 'joan.clarke@example.com' });
+        expect(sent.$('[role=status]').text()).toMatch(/We sent a link to joan\.clarke@example\.com/);
+        const mail = await withMail.sink.waitFor('joan.clarke@example.com');
+        expect(mail.subject).toBe('Confirm your email address to sign in with Google');
+        const link = linkTo(mail, `/interaction/${uid}/social/confirm-email`);
+
+        // Someone else's browser (whoever had the mail sent to this address) gets nowhere.
+        const elsewhere = await new UserAgent().request(link);
+        expect(elsewhere.status).toBe(400);
+        expect(elsewhere.$('main').text()).toMatch(/browser where you started signing in/);
+        const forged = await agent.request(link.replace(/token=[^&]+/, 'token=forged-token-forged-token-forged'));
+        expect(forged.status).toBe(400);
+
+        // Opening the link confirms nothing (mail scanners open links): a button does.
+        const confirmPage = await agent.request(link);
+        expect(confirmPage.$('h1').text()).toBe('Confirm your email address');
+        expect(await server.services.accounts.findByEmail('joan.clarke@example.com')).toBeUndefined();
+        const done = await agent.submit(confirmPage, 'form[action$="/social/confirm-email"]', {}, redirectUri);
+        expect(await userinfoAt(done, request)).toMatchObject({ email: 'joan.clarke@example.com', email_verified: true });
+        const account = await server.services.accounts.findByEmail('joan.clarke@example.com');
+        expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toMatchObject([{ connection_id: 'social-google', subject: 'google-unverified-1' }]);
+        expect((await agent.request(link)).status).toBe(400);
+      } finally {
+        standIns.google.account = previous;
+      }
+    });
+    it('links to the account the confirmed address already has', async () => {
+      const existing = await server.services.accountService.createAccount({ email: 'annie@example.com', password: 'tabulating 1890', emailVerified: true });
+      const previous = standIns.google.account;
+      standIns.google.account = { sub: 'google-unverified-2', claims: { email_verified: false } };
+      try {
+        const { agent, end, uid, request } = await signInWith('google');
+        await agent.submit(end, 'form[action$="/social/confirm-email/send"]', { email: 'annie@example.com' });
+        const link = linkTo(await withMail.sink.waitFor('annie@example.com'), `/interaction/${uid}/social/confirm-email`);
+        const done = await agent.submit(await agent.request(link), 'form[action$="/social/confirm-email"]', {}, redirectUri);
+        expect((await userinfoAt(done, request)).sub).toBe(existing.id);
+        expect(await server.services.federatedIdentities.listOfAccount(existing.id)).toMatchObject([{ subject: 'google-unverified-2' }]);
       } finally {
         standIns.google.account = previous;
       }

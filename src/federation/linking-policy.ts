@@ -12,6 +12,17 @@ export interface PendingLink {
   email: string | undefined;
   /** Why we ask: the verified email is already an account's, or the upstream did not verify it. */
   reason: 'email_in_use' | 'email_unverified';
+  /** The "remember me" choice made before leaving for the provider, applied when the sign-in ends by a confirmed email. */
+  remember?: boolean | undefined;
+  /** The address the person chose to confirm by an emailed link instead, and that link's token (as a digest). */
+  confirmation?: EmailConfirmation | undefined;
+}
+
+export interface EmailConfirmation {
+  email: string;
+  tokenDigest: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
 }
 
 export type LinkOutcome = { kind: 'account'; account: AccountRow } | { kind: 'link_required'; link: PendingLink };

@@ -79,7 +79,7 @@ export function federatedInteractionRouter(services: Services, provider: () => P
       const { outcome, remember } = await services.federation.finish(details.uid, typeof ctx.query.callback === 'string' ? ctx.query.callback : '');
       if (outcome.kind === 'link_required') {
         // Never linked automatically: the sign-in page asks the person to sign in to an account first.
-        await savePendingLink(ctx, provider(), details, outcome.link);
+        await savePendingLink(ctx, provider(), details, { ...outcome.link, remember });
         ctx.status = 303;
         ctx.redirect(interactionUrl(details.uid, details.params.client_id));
         return;

@@ -11,12 +11,14 @@ const pendingLinkSchema = z.object({
   subject: z.string().min(1),
   email: z.string().optional(),
   reason: z.enum(['email_in_use', 'email_unverified']),
+  remember: z.boolean().optional(),
+  confirmation: z.object({ email: z.string(), tokenDigest: z.string(), expiresAt: z.number() }).optional(),
 });
 
 /** The upstream identity this sign-in was asked to link once the person has signed in, if any. */
 export function pendingLinkOf(details: InteractionDetails): PendingLink | undefined {
   const parsed = pendingLinkSchema.safeParse((details.result as { pendingLink?: unknown } | undefined)?.pendingLink);
-  return parsed.success ? { ...parsed.data, email: parsed.data.email } : undefined;
+  return parsed.success ? { ...parsed.data, email: parsed.data.email, remember: parsed.data.remember, confirmation: parsed.data.confirmation } : undefined;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { InteractionDetails } from './interaction-flow.ts';
 import { interactionUrl } from './interaction-url.ts';
 
 /** The sign-in page of this interaction, with extra query parameters. */
-function signInPage(details: InteractionDetails, params: Record<string, string> = {}): string {
+export function signInPageWith(details: InteractionDetails, params: Record<string, string> = {}): string {
   const url = new URL(interactionUrl(details.uid, details.params.client_id), 'http://relative.invalid');
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   return `${url.pathname}${url.search}`;
@@ -22,7 +22,7 @@ function signInPage(details: InteractionDetails, params: Record<string, string> 
 export function redirectToSocialFailure(ctx: Context, details: InteractionDetails, error: FederationError, provider: EnabledSocialProvider): void {
   ctx.status = 303;
   if (error.code === 'federation.cancelled') {
-    ctx.redirect(signInPage(details, { cancelled: provider.name }));
+    ctx.redirect(signInPageWith(details, { cancelled: provider.name }));
     return;
   }
   const query = new URLSearchParams({ reason: error.code, connection: provider.connectionId });
@@ -35,7 +35,7 @@ export function showSocialFailure(ctx: Context, details: InteractionDetails, pro
   renderPage(
     ctx,
     'social/failed',
-    { provider: provider.displayName, messageKey: known ? `social.error.${reason}` : 'social.error.generic', backUrl: signInPage(details), requestId: ctx.state.requestId },
+    { provider: provider.displayName, messageKey: known ? `social.error.${reason}` : 'social.error.generic', backUrl: signInPageWith(details), requestId: ctx.state.requestId },
     { status: reason === 'federation.upstream_unreachable' ? 502 : 400, locale: localeFor(ctx, details.params.ui_locales) },
   );
 }

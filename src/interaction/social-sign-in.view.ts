@@ -11,6 +11,8 @@ export interface SocialSignInView {
   forgetLinkAction: string;
   providers: Array<{ name: string; displayName: string }>;
   notice?: { messageKey: string; params: Record<string, string>; canForget: boolean };
+  /** For an identity without a verified email: the form that mails a confirmation link instead. */
+  confirm?: { action: string; email: string; error?: string | undefined };
 }
 
 export function socialSignInView(ctx: Context, services: Services, details: InteractionDetails): SocialSignInView {
@@ -24,6 +26,10 @@ export function socialSignInView(ctx: Context, services: Services, details: Inte
   const waiting = pending && services.socialSignIn.byConnectionId(pending.connectionId);
   if (pending && waiting) {
     view.notice = { messageKey: `social.link.${pending.reason}`, params: { provider: waiting.displayName, email: pending.email ?? '' }, canForget: true };
+    if (pending.reason === 'email_unverified') {
+      const error = ctx.query.confirm_error === 'email_invalid' ? 'identifier.email_invalid' : undefined;
+      view.confirm = { action: `${base}/confirm-email/send`, email: pending.confirmation?.email ?? pending.email ?? '', error };
+    }
     return view;
   }
   // Back from the provider's page where the person cancelled (a message only: nothing is trusted from the query).

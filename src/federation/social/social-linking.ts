@@ -99,6 +99,23 @@ export class SocialAccountLinking implements LinkingPolicy {
     });
   }
 
+  /**
+   * The person proved the mailbox of `email` by an emailed link, in the browser where they signed in
+   * at the provider: the identity links to the account of that address (its owner could reset its
+   * password anyway), or to a new account with that address, now verified.
+   */
+  async linkConfirmedEmail(identity: IdentityToLink, email: string): Promise<AccountRow> {
+    let account = await this.#accounts.findByEmail(email);
+    if (!account) {
+      await this.#refuseUnderEnforcedSso({ email });
+      account = await this.#accounts.insert({ email, email_verified: true, name: null, given_name: null, family_name: null, locale: null, password_hash: null, password_changed_at: null });
+    }
+    await this.#refuseUnderEnforcedSso(account);
+    if (!account.email_verified) await this.#accounts.update(account.id, { email_verified: true });
+    await this.link(identity, account.id);
+    return { ...account, email_verified: true };
+  }
+
   async #refuseUnderEnforcedSso(account: Pick<AccountRow, 'email'> & { id?: string }): Promise<void> {
     if (await this.#ssoEnforcement.requiredFor(account.email, account.id)) throw new FederationError('session.sso_required', { status: 403 });
   }
