@@ -39,7 +39,8 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   const health = healthRouter(services.db);
   app.use(health.routes());
 
-  const interactions = interactionRouter(services, () => host.provider);
+  const provider = () => host.provider;
+  const interactions = interactionRouter(services, provider);
   app.use(mount('/interaction', formBody));
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
@@ -47,14 +48,14 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   const federated = federatedInteractionRouter(services, () => host.provider);
   app.use(federated.routes()).use(federated.allowedMethods());
   // Social sign-in buttons (configured providers); their answers come back through the same federation URLs.
-  const social = socialInteractionRouter(services, () => host.provider);
+  const social = socialInteractionRouter(services, provider);
   app.use(social.routes()).use(social.allowedMethods());
   const federation = federationRouter(services);
   app.use(mount('/federation', formBodyParser('512kb')));
   app.use(federation.routes()).use(federation.allowedMethods());
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
-  const accountPages = [signUpRouter(services), recoveryRouter(services), invitationRouter(services), accountRouter(services, () => host.provider)];
+  const accountPages = [signUpRouter(services, provider), recoveryRouter(services, provider), invitationRouter(services), accountRouter(services, provider)];
   if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services));
   for (const router of accountPages) app.use(router.routes()).use(router.allowedMethods());
 

@@ -122,6 +122,11 @@ describe('npm run cli against DATABASE_URL', () => {
     const badUser = await cli('users', 'create', '--email', 'not-an-email', '--password', 'hunter2');
     expectBadInput(badUser, /^--email: .*; --password: /);
     expect(badUser.stderr).not.toContain('hunter2');
+    // The sign-up page's password policy, not only a length.
+    const common = await cli('users', 'create', '--email', 'weak@example.com', '--password', 'Password1');
+    expectBadInput(common, /^--password: This password is too common or has appeared in data breaches\./);
+    expect(common.stderr).not.toContain('Password1');
+    expect(await server.services.accounts.findByEmail('weak@example.com')).toBeUndefined();
   });
 
   it('every command is documented in the README', () => {

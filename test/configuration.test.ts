@@ -18,6 +18,7 @@ afterAll(() => dataDirs.forEach((dir) => rmSync(dir, { recursive: true, force: t
 const productionEnv = {
   NODE_ENV: 'production',
   ISSUER: 'https://signin.example.com',
+  SMTP_URL: 'smtp://mail.example.com:587',
   ...testSecretsEnv,
 };
 
@@ -88,13 +89,14 @@ describe('loadConfig', () => {
     expect(several).toBe('Invalid configuration: PORT must be an integer between 0 and 65535; LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
   });
 
-  it('in production requires the secrets instead of generating them', () => {
+  it('in production requires the secrets instead of generating them, and a mail server', () => {
     const dataDir = tempDataDir();
     expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://signin.example.com', DATA_DIR: dataDir })).toThrow(
       'Invalid configuration: COOKIE_SECRETS is required in production; KEY_ENCRYPTION_SECRET is required in production',
     );
     expect(existsSync(path.join(dataDir, 'secrets.json'))).toBe(false);
     expect(configErrorOf({ ...productionEnv, KEY_ENCRYPTION_SECRET: '' })).toBe('Invalid configuration: KEY_ENCRYPTION_SECRET is required in production');
+    expect(configErrorOf({ ...productionEnv, SMTP_URL: '' })).toBe('Invalid configuration: SMTP_URL is required in production (password resets are sent by mail)');
   });
 
   it('documents every environment variable in the README table', () => {

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
 import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
-import { signInThroughBrowserless } from './helpers/sign-in.ts';
+import { enterEmail, signInThroughBrowserless } from './helpers/sign-in.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
 describe('forgot password', () => {
@@ -29,9 +29,18 @@ describe('forgot password', () => {
     const request = await authorizationRequest(app.config);
     const login = await agent.follow(request.url, {}, redirectUri);
     const interaction = new URL(login.url).pathname.split('/')[2]!;
+    const signInUrl = `/interaction/${interaction}?client_id=${app.clientId}`;
 
-    const form = await forgotPage(agent, `?interaction=${interaction}&email=ada%40example.com`);
+    // The password page links here with the interaction and the email typed on the email page.
+    const passwordPage = await enterEmail(agent, login, 'ada@example.com');
+    const forgotHref = passwordPage.$('a[href^="/forgot-password"]').attr('href')!;
+    expect(forgotHref).toBe(`/forgot-password?interaction=${interaction}&email=ada%40example.com`);
+    const form = await agent.follow(new URL(forgotHref, env.server.url).toString());
     expect(form.$('#email').attr('value')).toBe('ada@example.com');
+    expect(form.$('#email').attr('autocomplete')).toBe('username');
+    // The app's sign-in carries on behind this page: its name, and the way back to it.
+    expect(form.$('title').text()).toBe('Forgot your password? · Test App');
+    expect(form.$('a.back-link').attr('href')).toBe(signInUrl);
     const sent = await agent.submit(form, 'form[action="/forgot-password"]', {});
     expect(sent.status).toBe(200);
     expect(sent.$('h1').text()).toBe('Check your email');
@@ -57,6 +66,8 @@ describe('forgot password', () => {
     const tooShort = await setPassword(agent, resetForm, 'short');
     expect(tooShort.status).toBe(400);
     expect(tooShort.$('#password-error').text()).toBe('Use at least 8 characters.');
+    expect(tooShort.$('#password').attr('aria-describedby')).toContain('password-error');
+    expect(tooShort.$('#password').attr('autocomplete')).toBe('new-password');
     const done = await setPassword(agent, tooShort, 'difference engine 1822');
     expect(done.status).toBe(200);
     expect(done.$('h1').text()).toBe('Your password was changed');
@@ -66,8 +77,11 @@ describe('forgot password', () => {
     expect(linkTo(changed, '/forgot-password')).toContain(env.server.services.config.issuer);
 
     expect(await signsIn('ada@example.com', 'analytical engine 1843')).toBe(false);
-    const loginAgain = await agent.follow(new URL(done.$('a.button').attr('href')!, env.server.url).toString(), {}, redirectUri);
-    const callback = await agent.submit(loginAgain, 'form[action$="/login"]', { email: 'ada@example.com', password: 'difference engine 1822' }, redirectUri);
+    // "Continue signing in" goes back to the same sign-in, still at its password step for this email.
+    expect(done.$('a.button').attr('href')).toBe(signInUrl);
+    const loginAgain = await agent.follow(new URL(signInUrl, env.server.url).toString(), {}, redirectUri);
+    expect(loginAgain.$('.identity-email').text()).toBe('ada@example.com');
+    const callback = await agent.submit(loginAgain, 'form[action*="/password"]', { password: 'difference engine 1822' }, redirectUri);
     const tokens = await exchangeCode(app.config, callback.url, request);
     expect(tokens.access_token).toBeTruthy();
 
@@ -75,7 +89,8 @@ describe('forgot password', () => {
     const reused = await setPassword(agent, resetForm, 'a third new password');
     expect(reused.status).toBe(400);
     expect(reused.$('h1').text()).toBe('This link can no longer be used');
-    expect(reused.$('a.button').attr('href')).toBe(`/forgot-password?interaction=${interaction}`);
+    // The sign-in has finished: the way to a new link no longer leads into it.
+    expect(reused.$('a.button').attr('href')).toBe('/forgot-password');
     expect(await signsIn('ada@example.com', 'difference engine 1822')).toBe(true);
   });
 
@@ -151,7 +166,8 @@ describe('forgot password', () => {
     expect((await client.tokenIntrospection(app.config, tokens.access_token)).active).toBe(false);
     // The browser that was signed in is asked for a password again.
     const again = await agent.follow((await authorizationRequest(app.config)).url, {}, redirectUri);
-    expect(again.$('input[type=password]').length).toBe(1);
+    expect(again.url.startsWith(redirectUri)).toBe(false);
+    expect((await enterEmail(agent, again, 'grace@example.com')).$('input[type=password]').length).toBe(1);
   });
 
   it('builds links from the configured issuer, never from a forged Host header', async () => {

@@ -62,7 +62,7 @@ describe('invitations from the CLI', () => {
     const form = await agent.follow(link);
     expect(form.status).toBe(200);
     expect(form.$('h1').text()).toBe('Welcome!');
-    expect(form.$('.subtitle').text()).toContain('hedy@example.com');
+    expect(form.$('.identity-email').text()).toBe('hedy@example.com');
     const weak = await agent.submit(form, 'form[action="/invitation"]', { password: 'qwertyuiop' });
     expect(weak.status).toBe(400);
     expect(weak.$('#password-error').text()).toContain('too common');

@@ -97,7 +97,7 @@ describe('mail without SMTP_URL outside production', () => {
       await agent.submit(form, 'form[action="/signup"]', { name: 'Alan', email: 'alan@example.com', password: 'enigma bombe 1940' });
       const outbox = await eventually(
         () => agent.follow(`${server.url}/dev/mail`),
-        (page) => page.$('.outbox-mail .muted').text().includes(': sent'),
+        (page) => page.$('.outbox-mail .mail-status').text().includes(': sent'),
       );
       expect(outbox.status).toBe(200);
       expect(outbox.$('.outbox-mail h2').first().text()).toBe('Confirm your email address');

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { authorizationRequest, discover, redirectUri, registerRelyingParty } from './helpers/relying-party.ts';
+import { signInThroughBrowserless } from './helpers/sign-in.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
@@ -33,30 +34,37 @@ describe('rate limits shared by two instances through PostgreSQL', () => {
     await sql`delete from rate_limits`.execute(first.services.db);
   });
 
-  /** One password attempt on the sign-in page of the given instance. */
+  /** One password attempt on the sign-in pages of the given instance: the email step, then the password step. */
   async function signIn(server: RunningServer, email: string, password: string): Promise<PageResponse> {
-    const agent = new UserAgent();
-    const login = await agent.follow((await authorizationRequest(apps.get(server)!)).url, {}, redirectUri);
-    return agent.submit(login, 'form[action$="/login"]', { email, password }, redirectUri);
+    return signInThroughBrowserless(new UserAgent(), (await authorizationRequest(apps.get(server)!)).url, email, password);
   }
 
-  function expectTooManyAttempts(page: PageResponse, maxSeconds: number): void {
+  /** 429 with Retry-After, and a message saying when to try again (on the page `messageSelector` finds). */
+  function expectTooManyAttempts(page: PageResponse, maxSeconds: number, messageSelector = '[role=alert]'): void {
     expect(page.status).toBe(429);
     const retryAfter = Number(page.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(maxSeconds);
-    expect(page.$('[role=alert]').text()).toMatch(/^Too many attempts\. .* try again in \d+ min\.$/);
+    expect(page.$(messageSelector).text().trim()).toMatch(/^Too many attempts\. .* try again in \d+ min\.$/);
   }
+
+  /** A refused password attempt stays on the password page of the same sign-in, the wait tied to the password field. */
+  function expectPasswordAttemptsBlocked(page: PageResponse, maxSeconds: number): void {
+    expectTooManyAttempts(page, maxSeconds, '#password-error');
+    expect(page.$('form[action*="/password"] #password').attr('aria-describedby')).toBe('password-error');
+  }
+
+  const wrongPasswordMessage = (page: PageResponse) => page.$('#password-error').text();
 
   it('slows password guessing per account and IP across instances, then lets the real user back in', async () => {
     for (const server of [first, second, first]) {
       const page = await signIn(server, 'ada@example.com', 'wrong guess');
       expect(page.status).toBe(400);
-      expect(page.$('.error').text()).toBe('Incorrect email or password.');
+      expect(wrongPasswordMessage(page)).toBe('Incorrect email or password.');
     }
-    expectTooManyAttempts(await signIn(second, 'ada@example.com', 'wrong guess'), windowSeconds);
+    expectPasswordAttemptsBlocked(await signIn(second, 'ada@example.com', 'wrong guess'), windowSeconds);
     // Even the right password waits: the limit is checked before the password.
-    expectTooManyAttempts(await signIn(first, 'ada@example.com', 'analytical engine 1843'), windowSeconds);
+    expectPasswordAttemptsBlocked(await signIn(first, 'ada@example.com', 'analytical engine 1843'), windowSeconds);
 
     // Short window, no permanent lockout.
     await new Promise((resolve) => setTimeout(resolve, windowSeconds * 1000 + 200));
@@ -64,13 +72,27 @@ describe('rate limits shared by two instances through PostgreSQL', () => {
     expect(callback.url.startsWith(redirectUri)).toBe(true);
   });
 
+  /** A page without what differs between two sign-ins anyway: the email, the interaction id, the CSRF token. */
+  function comparable(page: PageResponse, email: string): string {
+    const uid = /\/interaction\/([^/?]+)/.exec(page.url)![1]!;
+    return page.body
+      .replaceAll(uid, 'UID')
+      .replaceAll(encodeURIComponent(email), 'EMAIL')
+      .replaceAll(email, 'EMAIL')
+      .replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf"');
+  }
+
   it('treats an unknown email exactly like a wrong password', async () => {
-    for (const server of [first, second, first]) {
+    const unknown = await signIn(first, 'nobody@example.com', 'wrong guess');
+    const wrongPassword = await signIn(first, 'ada@example.com', 'wrong guess');
+    expect(unknown.status).toBe(wrongPassword.status);
+    expect(comparable(unknown, 'nobody@example.com')).toBe(comparable(wrongPassword, 'ada@example.com'));
+    for (const server of [second, first]) {
       const page = await signIn(server, 'nobody@example.com', 'wrong guess');
       expect(page.status).toBe(400);
-      expect(page.$('.error').text()).toBe('Incorrect email or password.');
+      expect(wrongPasswordMessage(page)).toBe('Incorrect email or password.');
     }
-    expectTooManyAttempts(await signIn(second, 'nobody@example.com', 'wrong guess'), windowSeconds);
+    expectPasswordAttemptsBlocked(await signIn(second, 'nobody@example.com', 'wrong guess'), windowSeconds);
   });
 
   it('counts only failures: a successful sign-in gives the attempts back', async () => {
@@ -84,7 +106,7 @@ describe('rate limits shared by two instances through PostgreSQL', () => {
     for (let index = 0; index < 6; index += 1) {
       expect((await signIn(index % 2 ? second : first, `spray${index}@example.com`, 'Summer2024!')).status).toBe(400);
     }
-    expectTooManyAttempts(await signIn(first, 'spray-next@example.com', 'Summer2024!'), windowSeconds);
+    expectPasswordAttemptsBlocked(await signIn(first, 'spray-next@example.com', 'Summer2024!'), windowSeconds);
   });
 
   it('limits forgot-password requests per email, whether or not it has an account, and per IP', async () => {

@@ -118,11 +118,13 @@ describe.skipIf(!browserAvailable)(`sign-in pages in Chromium${browserAvailable 
       const element = document.activeElement as HTMLElement;
       return { name: element.getAttribute('name') ?? element.textContent?.trim(), outline: getComputedStyle(element).outlineStyle, shadow: getComputedStyle(element).boxShadow };
     });
-    expect((await focused()).name).toBe('email');
+    // The browser applies autofocus at its next rendering step, which can come after the heading
+    // is in the page: wait for the focus to land before typing (under load it is not immediate).
+    await expect.poll(async () => (await focused()).name).toBe('email');
     await page.keyboard.type(email);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Enter your password' }).waitFor();
-    expect((await focused()).name).toBe('password');
+    await expect.poll(async () => (await focused()).name).toBe('password');
     await page.keyboard.type(password);
     await page.keyboard.press('Tab');
     expect((await focused()).name).toBe('remember');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
+import { enterEmail } from './helpers/sign-in.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
 describe('sign-up with email verification', () => {
@@ -21,9 +22,16 @@ describe('sign-up with email verification', () => {
     const request = await authorizationRequest(app.config);
     const login = await agent.follow(request.url, {}, redirectUri);
     const interaction = new URL(login.url).pathname.split('/')[2]!;
+    const signInUrl = `/interaction/${interaction}?client_id=${app.clientId}`;
 
+    // The email page links to sign-up with its interaction; sign-up shows the app and links back.
+    expect(login.$('a[href^="/signup"]').attr('href')).toBe(`/signup?interaction=${interaction}`);
     const form = await signUpPage(agent, interaction);
     expect(form.status).toBe(200);
+    expect(form.$('title').text()).toBe('Create your account · Test App');
+    expect(form.$('.footnote a').attr('href')).toBe(signInUrl);
+    expect(form.$('#email').attr('autocomplete')).toBe('username');
+    expect(form.$('#password').attr('autocomplete')).toBe('new-password');
     const sent = await submitSignUp(agent, form, { name: 'Katherine Johnson', email: '  Katherine@Example.com ', password: 'orbital mechanics 1962' });
     expect(sent.status).toBe(200);
     expect(sent.$('h1').text()).toBe('Check your email');
@@ -57,9 +65,10 @@ describe('sign-up with email verification', () => {
 
     // Back to the app's sign-in, which goes on to the app with a verified email.
     const continueHref = confirmed.$('a.button').attr('href')!;
-    expect(continueHref).toBe(`/interaction/${interaction}`);
+    expect(continueHref).toBe(signInUrl);
     const loginAgain = await agent.follow(new URL(continueHref, env.server.url).toString(), {}, redirectUri);
-    const callback = await agent.submit(loginAgain, 'form[action$="/login"]', { email: 'katherine@example.com', password: 'orbital mechanics 1962' }, redirectUri);
+    const passwordPage = await enterEmail(agent, loginAgain, 'katherine@example.com');
+    const callback = await agent.submit(passwordPage, 'form[action*="/password"]', { password: 'orbital mechanics 1962' }, redirectUri);
     expect(callback.url.startsWith(redirectUri)).toBe(true);
     const tokens = await exchangeCode(app.config, callback.url, request);
     const userinfo = await client.fetchUserInfo(app.config, tokens.access_token, tokens.claims()!.sub);
@@ -134,6 +143,17 @@ describe('sign-up with email verification', () => {
     expect(page.status).toBe(400);
     expect(page.$('#name-error').text()).toBe('Enter your name.');
     expect(page.$('#email-error').text()).toContain('Enter a valid email address');
+    // Every problem at once, each tied to its field; the first one has the focus.
+    const empty = await submitSignUp(agent, await signUpPage(agent), { name: '', email: '', password: '' });
+    expect(empty.$('.field-error').map((_, error) => empty.$(error).attr('id')).get()).toEqual(['name-error', 'email-error', 'password-error']);
+    expect(empty.$('#name').attr('aria-describedby')).toBe('name-error');
+    expect(empty.$('[autofocus]').attr('id')).toBe('name');
+    expect(empty.$('title').text()).toMatch(/^Error: /);
+    // An interaction that does not exist (or has ended) leads nowhere: no way back is offered.
+    const stray = await signUpPage(agent, 'no-such-interaction-0123456789');
+    expect(stray.status).toBe(200);
+    expect(stray.$('input[name=interaction]').length).toBe(0);
+    expect(stray.$('a[href^="/interaction/"]').length).toBe(0);
 
     const forged = await agent.request(`${env.server.url}/signup`, { form: { name: 'X', email: 'x@example.com', password: 'a good long passphrase' } });
     expect(forged.status).toBe(403);

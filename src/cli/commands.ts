@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
+import { findPasswordProblem } from '../accounts/password-policy.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { ConflictError } from '../http/errors.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
 import { listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
 import { keyRotationPolicy, type Services } from '../services.ts';
-import { supportedLocales } from '../ui/i18n.ts';
+import { supportedLocales, translator } from '../ui/i18n.ts';
 
 export class CliUsageError extends Error {}
 
@@ -127,7 +128,13 @@ export const commands: Record<string, Command> = {
 
   async 'users create'({ accountService }, options) {
     const o = parse(
-      z.object({ email: emailSchema, password: z.string().min(8).optional(), name: z.string().trim().optional(), verified: z.boolean() }),
+      z
+        .object({ email: emailSchema, password: z.string().optional(), name: z.string().trim().optional(), verified: z.boolean() })
+        // The sign-up page's policy (length, common and breached passwords, the email or name itself), in English.
+        .superRefine(({ email, password, name }, ctx) => {
+          const problem = password === undefined ? undefined : findPasswordProblem(password, { email, name: name ?? null });
+          if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: translator('en')(`error.${problem}`) });
+        }),
       options,
     );
     try {

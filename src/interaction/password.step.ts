@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TooManyAttemptsError } from '../abuse/attempt-limiter.ts';
 import { normalizeEmail } from '../accounts/email.ts';
 import { BadRequestError } from '../http/errors.ts';
 import { expectStep, finishInteraction, type InteractionFlow, parseForm, renderStep, stepUrl } from './interaction-flow.ts';
@@ -14,7 +15,16 @@ const passwordForm = z.object({
   remember: z.literal('on').optional(),
 });
 
-export function showPassword(flow: InteractionFlow, state: PasswordState, view: { error?: string; remember?: boolean; companySignIn?: string } = {}, status = 200): void {
+interface PasswordView {
+  /** Message key of the error shown with the password field. */
+  error?: string;
+  errorParams?: Record<string, string | number>;
+  remember?: boolean;
+  /** Under enforced SSO: the company sign-in to use instead. */
+  companySignIn?: string;
+}
+
+export function showPassword(flow: InteractionFlow, state: PasswordState, view: PasswordView = {}, status = 200): void {
   const { uid } = flow.details;
   renderStep(
     flow,
@@ -22,6 +32,7 @@ export function showPassword(flow: InteractionFlow, state: PasswordState, view: 
     {
       email: state.email,
       error: view.error,
+      errorParams: view.errorParams ?? {},
       remember: view.remember ?? false,
       social: socialSignInView(flow.ctx, flow.services, flow.details),
       links: {
@@ -37,7 +48,9 @@ export function showPassword(flow: InteractionFlow, state: PasswordState, view: 
 
 /**
  * Checks the password of the email saved in the interaction. Unknown email and wrong password get
- * the same answer (and, in account.service, the same bcrypt cost).
+ * the same answer (and, in account.service, the same bcrypt cost). Too many failed attempts keep
+ * the person on this page (429, Retry-After) with the wait tied to the password field: the sign-in
+ * goes on once the wait is over.
  */
 export async function submitPassword(flow: InteractionFlow): Promise<void> {
   const state = expectStep(flow, 'password');
@@ -57,7 +70,15 @@ export async function submitPassword(flow: InteractionFlow): Promise<void> {
     showPassword(flow, state, { error: 'error.session.sso_required', remember, companySignIn }, 400);
     return;
   }
-  const account = await loginLimiter.attempt(state.email, flow.ctx.ip, () => accountService.authenticateWithPassword(state.email, form.password));
+  let account;
+  try {
+    account = await loginLimiter.attempt(state.email, flow.ctx.ip, () => accountService.authenticateWithPassword(state.email, form.password));
+  } catch (error) {
+    if (!(error instanceof TooManyAttemptsError)) throw error;
+    flow.ctx.set(error.headers);
+    showPassword(flow, state, { error: `error.${error.code}`, errorParams: error.params, remember }, error.status);
+    return;
+  }
   if (!account) {
     showPassword(flow, state, { error: 'error.session.invalid_credentials', remember }, 400);
     return;

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { LinkInvalidError } from '../accounts/account-password.service.ts';
 import { linkToken } from '../http/forms.ts';
-import { renderPage } from '../ui/views.ts';
+import { renderAccountPage } from '../interaction/sign-in-return.ts';
 
 /** Where to get a new link when one no longer works. */
 export interface LinkRetry {
@@ -24,7 +24,7 @@ export async function withValidLink(ctx: Context, retry: LinkRetry, page: () => 
     await page();
   } catch (error) {
     if (!(error instanceof LinkInvalidError)) throw error;
-    renderPage(ctx, 'recovery/link-invalid', { retryUrl: retry.url, retryKey: retry.key }, { status: 400 });
+    renderAccountPage(ctx, 'recovery/link-invalid', { retryUrl: retry.url, retryKey: retry.key }, { status: 400 });
   }
 }
 

@@ -1,57 +1,60 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
-import { formProtection, interactionUid, parseForm } from '../http/forms.ts';
+import { formProtection, parseForm } from '../http/forms.ts';
+import { renderAccountPage, signInReturn } from '../interaction/sign-in-return.ts';
 import type { Services } from '../services.ts';
-import { renderPage } from '../ui/views.ts';
 import { withInteraction } from './link-page.ts';
 import { type SetPasswordFlow, showSetPassword, submitSetPassword } from './set-password.page.ts';
 
-const forgotForm = z.object({ email: z.string().max(320), interaction: interactionUid });
+const forgotForm = z.object({ email: z.string().max(320) });
 
 /** Forgot password (/forgot-password), the emailed link (/reset-password) and the "no email?" help page. */
-export function recoveryRouter(services: Services): Router {
+export function recoveryRouter(services: Services, provider: () => Provider): Router {
   const router = new Router();
-  router.use(...formProtection);
+  router.use(...formProtection, signInReturn(provider));
   const { config } = services;
+  const interactionOf = (ctx: Context) => ctx.state.signInReturn?.uid;
 
-  const form = (ctx: Context, values: { email?: string | undefined; interaction?: string | undefined; error?: string }) => {
-    renderPage(ctx, 'recovery/forgot-password', values, { status: values.error ? 400 : 200 });
+  const form = (ctx: Context, values: { email?: string | undefined; error?: string }) => {
+    const pageUrl = withInteraction('/forgot-password', interactionOf(ctx), values.email ? { email: values.email } : {});
+    renderAccountPage(ctx, 'recovery/forgot-password', { ...values, pageUrl }, { status: values.error ? 400 : 200 });
   };
 
   const reset: SetPasswordFlow = {
     mode: 'reset',
     action: '/reset-password',
-    retry: (interaction) => ({ url: withInteraction('/forgot-password', interaction), key: 'link.request_new_reset' }),
+    retry: (ctx) => ({ url: withInteraction('/forgot-password', interactionOf(ctx)), key: 'link.request_new_reset' }),
     check: (token) => services.recovery.checkResetLink(token),
-    complete: (ctx, token, password, interaction) => services.recovery.resetPassword(token, password, ctx.state.locale, interaction),
+    complete: (ctx, token, password) => services.recovery.resetPassword(token, password, ctx.state.locale, interactionOf(ctx)),
   };
 
   router.get('/forgot-password', (ctx) => {
-    const email = typeof ctx.query.email === 'string' ? ctx.query.email.slice(0, 320) : '';
-    form(ctx, { email, interaction: interactionUid.parse(ctx.query.interaction) });
+    form(ctx, { email: typeof ctx.query.email === 'string' ? ctx.query.email.slice(0, 320) : '' });
   });
 
   router.post('/forgot-password', async (ctx) => {
-    const { email, interaction } = parseForm(forgotForm, ctx.request.body);
+    const { email } = parseForm(forgotForm, ctx.request.body);
     const parsed = emailSchema.safeParse(email);
-    if (!parsed.success) return form(ctx, { email, interaction, error: 'account.email_invalid' });
+    if (!parsed.success) return form(ctx, { email, error: 'account.email_invalid' });
     await services.forgotPasswordLimiter.consume(parsed.data, ctx.ip);
     // A password would not sign these users in: send them to their company sign-in instead of a reset link.
     const enforced = await services.ssoEnforcement.requiredFor(parsed.data, (await services.accounts.findByEmail(parsed.data))?.id);
     if (enforced) {
-      renderPage(ctx, 'recovery/company-sign-in', {
+      const interaction = interactionOf(ctx);
+      renderAccountPage(ctx, 'recovery/company-sign-in', {
         companySignInUrl: interaction ? `/interaction/${encodeURIComponent(interaction)}/federated/${encodeURIComponent(enforced.connectionId)}` : undefined,
       });
       return;
     }
-    await services.recovery.requestReset(parsed.data, ctx.state.locale, interaction);
-    renderPage(ctx, 'recovery/check-email', {
+    await services.recovery.requestReset(parsed.data, ctx.state.locale, interactionOf(ctx));
+    renderAccountPage(ctx, 'recovery/check-email', {
       titleKey: 'forgot.check_email_title',
       messageKey: 'forgot.check_email',
       messageParams: { email: parsed.data, minutes: Math.round(config.links.passwordResetSeconds / 60) },
-      helpUrl: withInteraction('/help/email-not-received', interaction, { email: parsed.data }),
+      helpUrl: withInteraction('/help/email-not-received', interactionOf(ctx), { email: parsed.data }),
     });
   });
 
@@ -59,13 +62,12 @@ export function recoveryRouter(services: Services): Router {
   router.post('/reset-password', (ctx) => submitSetPassword(ctx, reset));
 
   router.get('/help/email-not-received', (ctx) => {
-    const interaction = interactionUid.parse(ctx.query.interaction);
     const email = emailSchema.safeParse(ctx.query.email);
-    renderPage(ctx, 'recovery/email-help', {
+    renderAccountPage(ctx, 'recovery/email-help', {
       // The address alone ("Sign-in <no-reply@x>" → "no-reply@x"): that is what goes into contacts.
       sender: /<([^>]+)>/.exec(config.mailFrom)?.[1] ?? config.mailFrom,
-      resetUrl: withInteraction('/forgot-password', interaction, email.success ? { email: email.data } : {}),
-      signUpUrl: withInteraction('/signup', interaction),
+      resetUrl: withInteraction('/forgot-password', interactionOf(ctx), email.success ? { email: email.data } : {}),
+      signUpUrl: withInteraction('/signup', interactionOf(ctx)),
     });
   });
 

@@ -1,35 +1,36 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
 import { findPasswordProblem } from '../accounts/password-policy.ts';
-import { formProtection, interactionUid, parseForm } from '../http/forms.ts';
+import { formProtection, parseForm } from '../http/forms.ts';
+import { renderAccountPage, signInReturn } from '../interaction/sign-in-return.ts';
 import { parseLinkToken, withInteraction, withValidLink } from '../recovery/link-page.ts';
 import type { Services } from '../services.ts';
-import { renderPage } from '../ui/views.ts';
 
 const signUpForm = z.object({
   name: z.string().max(200),
   email: z.string().max(320),
   password: z.string().max(1024),
-  interaction: interactionUid,
 });
-const linkForm = z.object({ token: z.string().max(200), interaction: interactionUid });
+const linkForm = z.object({ token: z.string().max(200) });
 
 type FieldErrors = Partial<Record<'name' | 'email' | 'password', string>>;
 
 /** Self-service sign-up: /signup, then the emailed confirmation link /signup/verify. */
-export function signUpRouter(services: Services): Router {
+export function signUpRouter(services: Services, provider: () => Provider): Router {
   const router = new Router();
-  router.use(...formProtection);
+  router.use(...formProtection, signInReturn(provider));
 
-  const form = (ctx: Context, values: { name?: string; email?: string; interaction?: string | undefined }, errors: FieldErrors = {}) => {
-    renderPage(ctx, 'signup/signup', { ...values, errors }, { status: Object.keys(errors).length ? 400 : 200 });
+  const form = (ctx: Context, values: { name?: string; email?: string }, errors: FieldErrors = {}) => {
+    const pageUrl = withInteraction('/signup', ctx.state.signInReturn?.uid);
+    renderAccountPage(ctx, 'signup/signup', { ...values, errors, pageUrl }, { status: Object.keys(errors).length ? 400 : 200 });
   };
-  const newLink = (interaction?: string) => ({ url: withInteraction('/signup', interaction), key: 'link.request_new_verification' });
+  const newLink = (ctx: Context) => ({ url: withInteraction('/signup', ctx.state.signInReturn?.uid), key: 'link.request_new_verification' });
 
   router.get('/signup', (ctx) => {
-    form(ctx, { interaction: interactionUid.parse(ctx.query.interaction) });
+    form(ctx, {});
   });
 
   router.post('/signup', async (ctx) => {
@@ -39,36 +40,37 @@ export function signUpRouter(services: Services): Router {
     const errors: FieldErrors = {};
     if (!name) errors.name = 'account.name_required';
     if (!email.success) errors.email = 'account.email_invalid';
-    const passwordProblem = email.success ? findPasswordProblem(input.password, { email: email.data, name }) : undefined;
+    // Every field is checked at once, so that one answer lists every problem.
+    const passwordProblem = findPasswordProblem(input.password, { email: email.success ? email.data : input.email, name });
     if (passwordProblem) errors.password = passwordProblem;
-    if (!email.success || Object.keys(errors).length) return form(ctx, { ...input, name }, errors);
+    if (!email.success || Object.keys(errors).length) return form(ctx, { name, email: input.email }, errors);
 
     // Counted once the form is valid: typos cost nothing, sending mail does.
     await services.signUpLimiter.consume(email.data, ctx.ip);
-    await services.signUp.signUp({ name, email: email.data, password: input.password, locale: ctx.state.locale, interaction: input.interaction });
-    renderPage(ctx, 'recovery/check-email', {
+    const signIn = ctx.state.signInReturn;
+    await services.signUp.signUp({ name, email: email.data, password: input.password, locale: ctx.state.locale, signIn });
+    renderAccountPage(ctx, 'recovery/check-email', {
       titleKey: 'signup.check_email_title',
       messageKey: 'signup.check_email',
       messageParams: { email: email.data },
-      helpUrl: withInteraction('/help/email-not-received', input.interaction),
+      helpUrl: withInteraction('/help/email-not-received', signIn?.uid),
     });
   });
 
   router.get('/signup/verify', async (ctx) => {
-    const interaction = interactionUid.parse(ctx.query.interaction);
-    await withValidLink(ctx, newLink(interaction), async () => {
+    await withValidLink(ctx, newLink(ctx), async () => {
       const token = parseLinkToken(ctx.query.token);
       await services.signUp.checkVerificationLink(token);
       // A page with a button, not the confirmation itself: mail scanners that open links confirm nothing.
-      renderPage(ctx, 'signup/verify', { token, interaction });
+      renderAccountPage(ctx, 'signup/verify', { token });
     });
   });
 
   router.post('/signup/verify', async (ctx) => {
-    const { token, interaction } = parseForm(linkForm, ctx.request.body);
-    await withValidLink(ctx, newLink(interaction), async () => {
+    const { token } = parseForm(linkForm, ctx.request.body);
+    await withValidLink(ctx, newLink(ctx), async () => {
       await services.signUp.verifyEmail(token);
-      renderPage(ctx, 'signup/verified', { interaction });
+      renderAccountPage(ctx, 'signup/verified');
     });
   });
 

@@ -6,6 +6,7 @@ import type { PasswordHasher } from '../accounts/password-hasher.ts';
 import { assertPasswordAllowed } from '../accounts/password-policy.ts';
 import type { Config } from '../config.ts';
 import type { AccountRow } from '../db/schema.ts';
+import type { SignInReturn } from '../interaction/sign-in-return.ts';
 import { type MailOutbox, recipientLocale } from '../mail/mail-outbox.ts';
 import { publicLink } from '../mail/public-link.ts';
 import type { Locale } from '../ui/i18n.ts';
@@ -15,7 +16,8 @@ export interface SignUpRequest {
   email: string;
   password: string;
   locale: Locale;
-  interaction?: string | undefined;
+  /** The sign-in the person came from: the mailed links lead back into it. */
+  signIn?: Pick<SignInReturn, 'uid' | 'url'> | undefined;
 }
 
 export interface SignUpDependencies {
@@ -55,7 +57,7 @@ export class SignUpService {
       to: account.email,
       template: 'verify-email',
       locale: request.locale,
-      data: { name: account.name ?? '', link: publicLink(config.issuer, '/signup/verify', { token, interaction: request.interaction }), hours: Math.round(config.links.emailVerificationSeconds / 3600) },
+      data: { name: account.name ?? '', link: publicLink(config.issuer, '/signup/verify', { token, interaction: request.signIn?.uid }), hours: Math.round(config.links.emailVerificationSeconds / 3600) },
     });
   }
 
@@ -67,9 +69,10 @@ export class SignUpService {
   async #mailExistingAccount(account: AccountRow, request: SignUpRequest): Promise<void> {
     const { tokens, outbox, config } = this.#deps;
     const locale = recipientLocale(account, request.locale);
-    const continueUrl = request.interaction ? publicLink(config.issuer, `/interaction/${request.interaction}`) : '';
+    const interaction = request.signIn?.uid;
+    const continueUrl = request.signIn ? publicLink(config.issuer, request.signIn.url) : '';
     if (account.email_verified) {
-      const forgotUrl = publicLink(config.issuer, '/forgot-password', { email: account.email, interaction: request.interaction });
+      const forgotUrl = publicLink(config.issuer, '/forgot-password', { email: account.email, interaction });
       await outbox.enqueue({ to: account.email, template: 'account-exists', locale, data: { name: account.name ?? '', forgotUrl, continueUrl } });
       return;
     }
@@ -78,7 +81,7 @@ export class SignUpService {
       to: account.email,
       template: 'finish-signup',
       locale,
-      data: { name: account.name ?? '', link: publicLink(config.issuer, '/reset-password', { token, interaction: request.interaction }), minutes: Math.round(config.links.passwordResetSeconds / 60) },
+      data: { name: account.name ?? '', link: publicLink(config.issuer, '/reset-password', { token, interaction }), minutes: Math.round(config.links.passwordResetSeconds / 60) },
     });
   }
 
