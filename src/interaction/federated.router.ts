@@ -7,6 +7,7 @@ import { BadRequestError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { hasMessage } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
+import { federatedLogin } from './federated-login.ts';
 import { interactionUrl } from './interaction-url.ts';
 import { linkPendingIdentity, savePendingLink } from './pending-link.ts';
 import { redirectToSocialFailure, showSocialFailure } from './social-failure.ts';
@@ -85,9 +86,7 @@ export function federatedInteractionRouter(services: Services, provider: () => P
         return;
       }
       await linkPendingIdentity(services, details, outcome.account.id);
-      // remember: the choice made before leaving for a social provider; undefined (a persistent session) for company sign-in.
-      const login = { accountId: outcome.account.id, amr: ['fed'], ...(remember === undefined ? {} : { remember }) };
-      await provider().interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+      await provider().interactionFinished(ctx.req, ctx.res, { login: federatedLogin(outcome.account.id, remember) }, { mergeWithLastSubmission: false });
     } catch (error) {
       if (!(error instanceof FederationError)) throw error;
       redirectToFailure(ctx, details, error);

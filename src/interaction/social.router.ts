@@ -10,6 +10,7 @@ import { withValidLink } from '../recovery/link-page.ts';
 import type { Services } from '../services.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
+import { federatedLogin } from './federated-login.ts';
 import type { InteractionDetails } from './interaction-flow.ts';
 import { pendingLinkOf, savePendingLink } from './pending-link.ts';
 import { redirectToSocialFailure, signInPageWith } from './social-failure.ts';
@@ -120,8 +121,7 @@ export function socialInteractionRouter(services: Services, provider: () => Prov
       const social = services.socialSignIn.byConnectionId(pending?.connectionId);
       try {
         const account = await services.socialEmailConfirmation.confirm(pending, token);
-        const login = { accountId: account.id, amr: ['fed'], ...(pending?.remember === undefined ? {} : { remember: pending.remember }) };
-        await provider().interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+        await provider().interactionFinished(ctx.req, ctx.res, { login: federatedLogin(account.id, pending?.remember) }, { mergeWithLastSubmission: false });
       } catch (error) {
         if (!(error instanceof FederationError) || !social) throw error;
         redirectToSocialFailure(ctx, details, error, social);

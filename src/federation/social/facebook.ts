@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 import * as client from 'openid-client';
 import { z } from 'zod';
 import { FederationError } from '../federation-error.ts';
-import { type ClaimsRequest, defaultOidcClaims, OidcConnection, type OidcHooks } from '../oidc/oidc.connection.ts';
-import { type SocialProvider, socialConnectionRecord } from './social-provider.ts';
+import type { ClaimsRequest, OidcHooks } from '../oidc/oidc.connection.ts';
+import { type SocialProvider, socialOidcConnection } from './social-provider.ts';
 
 const graphVersion = 'v23.0';
 const defaults = {
@@ -62,29 +62,14 @@ function facebookHooks(urls: typeof defaults): OidcHooks {
 export const facebook: SocialProvider<'facebook'> = {
   name: 'facebook',
   displayName: 'Facebook',
-  connection: (client, deps) =>
-    new OidcConnection(
-      socialConnectionRecord(
-        'facebook',
-        'Facebook',
-        {
-          // Nominal: Facebook sends no `iss` and issues no ID token, so nothing is compared with it.
-          issuer: 'https://www.facebook.com',
-          clientId: client.clientId,
-          scopes: ['email', 'public_profile'],
-          claims: defaultOidcClaims,
-          userinfo: false,
-          assumeEmailVerified: false,
-          tokenEndpointAuthMethod: 'client_secret_post',
-          authorizationParams: {},
-        },
-        client.clientSecret,
-      ),
-      deps,
-      facebookHooks({
-        authorizationUrl: client.authorizationUrl ?? defaults.authorizationUrl,
-        tokenUrl: client.tokenUrl ?? defaults.tokenUrl,
-        graphUrl: (client.graphUrl ?? defaults.graphUrl).replace(/\/$/, ''),
-      }),
-    ),
+  connection(client, deps) {
+    // The issuer is nominal: Facebook sends no `iss` and issues no ID token, so nothing is compared with it.
+    const settings = { issuer: 'https://www.facebook.com', scopes: ['email', 'public_profile'], tokenEndpointAuthMethod: 'client_secret_post' as const };
+    const urls = {
+      authorizationUrl: client.authorizationUrl ?? defaults.authorizationUrl,
+      tokenUrl: client.tokenUrl ?? defaults.tokenUrl,
+      graphUrl: (client.graphUrl ?? defaults.graphUrl).replace(/\/$/, ''),
+    };
+    return socialOidcConnection(this, client, settings, deps, facebookHooks(urls));
+  },
 };

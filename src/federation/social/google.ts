@@ -1,27 +1,11 @@
-import { defaultOidcClaims, OidcConnection } from '../oidc/oidc.connection.ts';
-import { type SocialProvider, socialConnectionRecord } from './social-provider.ts';
+import { type SocialProvider, socialOidcConnection } from './social-provider.ts';
 
 /** Google: plain OpenID Connect; the ID token carries the profile and a boolean `email_verified`. */
 export const google: SocialProvider<'google'> = {
   name: 'google',
   displayName: 'Google',
-  connection: (client, deps) =>
-    new OidcConnection(
-      socialConnectionRecord(
-        'google',
-        'Google',
-        {
-          issuer: client.issuer ?? 'https://accounts.google.com',
-          clientId: client.clientId,
-          scopes: ['openid', 'email', 'profile'],
-          claims: defaultOidcClaims,
-          userinfo: false,
-          assumeEmailVerified: false,
-          tokenEndpointAuthMethod: 'client_secret_basic',
-          authorizationParams: {},
-        },
-        client.clientSecret,
-      ),
-      deps,
-    ),
+  connection(client, deps) {
+    const settings = { issuer: client.issuer ?? 'https://accounts.google.com', scopes: ['openid', 'email', 'profile'], tokenEndpointAuthMethod: 'client_secret_basic' as const };
+    return socialOidcConnection(this, client, settings, deps);
+  },
 };

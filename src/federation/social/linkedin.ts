@@ -1,5 +1,4 @@
-import { defaultOidcClaims, OidcConnection } from '../oidc/oidc.connection.ts';
-import { type SocialProvider, socialConnectionRecord } from './social-provider.ts';
+import { type SocialProvider, socialOidcConnection } from './social-provider.ts';
 
 /**
  * LinkedIn ("Sign In with LinkedIn using OpenID Connect"): standard claims with `email_verified`;
@@ -8,23 +7,8 @@ import { type SocialProvider, socialConnectionRecord } from './social-provider.t
 export const linkedin: SocialProvider<'linkedin'> = {
   name: 'linkedin',
   displayName: 'LinkedIn',
-  connection: (client, deps) =>
-    new OidcConnection(
-      socialConnectionRecord(
-        'linkedin',
-        'LinkedIn',
-        {
-          issuer: client.issuer ?? 'https://www.linkedin.com/oauth',
-          clientId: client.clientId,
-          scopes: ['openid', 'profile', 'email'],
-          claims: defaultOidcClaims,
-          userinfo: false,
-          assumeEmailVerified: false,
-          tokenEndpointAuthMethod: 'client_secret_post',
-          authorizationParams: {},
-        },
-        client.clientSecret,
-      ),
-      deps,
-    ),
+  connection(client, deps) {
+    const settings = { issuer: client.issuer ?? 'https://www.linkedin.com/oauth', scopes: ['openid', 'profile', 'email'], tokenEndpointAuthMethod: 'client_secret_post' as const };
+    return socialOidcConnection(this, client, settings, deps);
+  },
 };

@@ -2,9 +2,9 @@ import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { FederationError } from '../federation-error.ts';
-import { type ClaimsRequest, defaultOidcClaims, OidcConnection, type OidcHooks } from '../oidc/oidc.connection.ts';
+import type { ClaimsRequest, OidcHooks } from '../oidc/oidc.connection.ts';
 import type { UpstreamProfile } from '../upstream-connection.ts';
-import { type SocialProvider, socialConnectionRecord } from './social-provider.ts';
+import { type SocialProvider, socialOidcConnection } from './social-provider.ts';
 
 const tenantPlaceholder = '{tenantid}';
 
@@ -74,24 +74,8 @@ const entraHooks: OidcHooks = {
 export const microsoft: SocialProvider<'microsoft'> = {
   name: 'microsoft',
   displayName: 'Microsoft',
-  connection: (client, deps) =>
-    new OidcConnection(
-      socialConnectionRecord(
-        'microsoft',
-        'Microsoft',
-        {
-          issuer: client.issuer ?? 'https://login.microsoftonline.com/common/v2.0',
-          clientId: client.clientId,
-          scopes: ['openid', 'email', 'profile'],
-          claims: defaultOidcClaims,
-          userinfo: false,
-          assumeEmailVerified: false,
-          tokenEndpointAuthMethod: 'client_secret_post',
-          authorizationParams: {},
-        },
-        client.clientSecret,
-      ),
-      deps,
-      entraHooks,
-    ),
+  connection(client, deps) {
+    const settings = { issuer: client.issuer ?? 'https://login.microsoftonline.com/common/v2.0', scopes: ['openid', 'email', 'profile'], tokenEndpointAuthMethod: 'client_secret_post' as const };
+    return socialOidcConnection(this, client, settings, deps, entraHooks);
+  },
 };

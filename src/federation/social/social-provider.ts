@@ -1,5 +1,5 @@
 import type { Config, SocialProviderName } from '../../config.ts';
-import type { OidcDependencies, OidcSettings } from '../oidc/oidc.connection.ts';
+import { defaultOidcClaims, OidcConnection, type OidcDependencies, type OidcHooks, type OidcSettings } from '../oidc/oidc.connection.ts';
 import type { ConnectionRecord, UpstreamConnection } from '../upstream-connection.ts';
 
 export type SocialClientConfig<N extends SocialProviderName> = NonNullable<Config['social'][N]>;
@@ -16,16 +16,30 @@ export interface SocialProvider<N extends SocialProviderName = SocialProviderNam
 /** Social connections have fixed ids, so their callback URLs are fixed: /federation/social-<name>/callback. */
 export const socialConnectionId = (name: SocialProviderName) => `social-${name}`;
 
-/** The connection record of a configured provider (it has no row of its own in the connections table). */
-export function socialConnectionRecord(name: SocialProviderName, displayName: string, settings: OidcSettings, clientSecret: string): ConnectionRecord {
-  return {
-    id: socialConnectionId(name),
+/** What differs between the social providers' settings; the rest is the same for all of them. */
+export type SocialOidcSettings = Pick<OidcSettings, 'issuer' | 'scopes' | 'tokenEndpointAuthMethod'>;
+
+/**
+ * A configured provider's connection on the shared OpenID Connect mechanism. Its record has no row
+ * of its own in the connections table. Profile claims come from the ID token (no userinfo call),
+ * and an email counts as verified only when the provider says so.
+ */
+export function socialOidcConnection(
+  provider: { name: SocialProviderName; displayName: string },
+  client: { clientId: string; clientSecret: string },
+  settings: SocialOidcSettings,
+  deps: OidcDependencies,
+  hooks?: OidcHooks,
+): UpstreamConnection {
+  const record: ConnectionRecord = {
+    id: socialConnectionId(provider.name),
     kind: 'social',
     organizationId: null,
-    type: name,
-    name: displayName,
-    settings,
-    secrets: { clientSecret },
+    type: provider.name,
+    name: provider.displayName,
+    settings: { ...settings, clientId: client.clientId, claims: defaultOidcClaims, userinfo: false, assumeEmailVerified: false, authorizationParams: {} } satisfies OidcSettings,
+    secrets: { clientSecret: client.clientSecret },
     enabled: true,
   };
+  return new OidcConnection(record, deps, hooks);
 }
