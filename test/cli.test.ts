@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../src/cli/commands.ts';
 import type { RunningServer } from '../src/server.ts';
-import { type Finished, projectRoot, runNode, testSecretsEnv } from './helpers/processes.ts';
+import { cliRunner, type Finished, projectRoot, runNode, testSecretsEnv } from './helpers/processes.ts';
 import { client, discover } from './helpers/relying-party.ts';
 import { startTestServer } from './helpers/test-server.ts';
 
@@ -11,15 +11,8 @@ describe('npm run cli against DATABASE_URL', () => {
   let server: RunningServer & { databaseUrl: string };
   let env: Record<string, string>;
 
-  /** `npm run -s cli -- <args>`; the in-process server shares the database and the secrets. */
-  const cli = (...args: string[]): Promise<Finished> => runNode(['src/cli/main.ts', ...args], env);
-
-  async function cliJson<T>(...args: string[]): Promise<T> {
-    const result = await cli(...args, '--json');
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    return JSON.parse(result.stdout) as T;
-  }
+  // The in-process server shares the database and the secrets with the CLI.
+  const { cli, cliJson } = cliRunner(() => env);
 
   function expectBadInput(result: Finished, message: RegExp): void {
     expect(result.code).toBe(2);

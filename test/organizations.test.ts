@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { TestDnsServer } from './helpers/dns-server.ts';
-import { type Finished, runNode, testSecretsEnv } from './helpers/processes.ts';
+import { cliRunner, type Finished, testSecretsEnv } from './helpers/processes.ts';
 import { registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { TestSamlIdp } from './helpers/saml-idp.ts';
 import { startTestServer } from './helpers/test-server.ts';
@@ -25,13 +25,8 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
   let env: Record<string, string>;
   let app: TestClient;
 
-  const cli = (...args: string[]): Promise<Finished> => runNode(['src/cli/main.ts', ...args], env);
-  async function cliJson<T>(...args: string[]): Promise<T> {
-    const result = await cli(...args, '--json');
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    return JSON.parse(result.stdout) as T;
-  }
+  // The in-process server shares the database and the secrets with the CLI.
+  const { cli, cliJson } = cliRunner(() => env);
 
   beforeAll(async () => {
     dns = await new TestDnsServer().start();

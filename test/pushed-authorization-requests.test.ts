@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
+import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { UserAgent } from './helpers/user-agent.ts';
@@ -12,21 +12,8 @@ describe('pushed authorization requests (PAR)', () => {
   let server: RunningServer;
   let app: TestClient;
 
-  const pushedRequest = async (params: Record<string, string> = {}) => {
-    const codeVerifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = await client.buildAuthorizationUrlWithPAR(app.config, {
-      redirect_uri: redirectUri,
-      scope: 'openid email',
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      ...params,
-    });
-    return { url: url.toString(), state, nonce, codeVerifier };
-  };
+  const pushedRequest = (params: Record<string, string> = {}) =>
+    authorizationRequest(app.config, { scope: 'openid email', ...params }, client.buildAuthorizationUrlWithPAR);
 
   beforeAll(async () => {
     server = await startTestServer();

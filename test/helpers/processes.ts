@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'vitest';
 
 export const projectRoot = path.resolve(import.meta.dirname, '..', '..');
 /** Node 24 from devDependencies: the system node cannot run the .ts sources. */
@@ -133,4 +134,16 @@ export async function waitForNoPostmaster(dataDir: string, timeoutMs = 15_000): 
     await sleep(100);
   }
   return false;
+}
+
+/** Runs the CLI as a child process with `env`; `json` also expects success and parses the output. */
+export function cliRunner(env: () => Record<string, string>) {
+  const cli = (...args: string[]): Promise<Finished> => runNode(['src/cli/main.ts', ...args], env());
+  async function cliJson<T>(...args: string[]): Promise<T> {
+    const result = await cli(...args, '--json');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout) as T;
+  }
+  return { cli, cliJson };
 }

@@ -40,11 +40,18 @@ export interface AuthorizationRequest {
   codeVerifier: string;
 }
 
-export async function authorizationRequest(config: client.Configuration, params: Record<string, string> = {}): Promise<AuthorizationRequest> {
+type UrlBuilder = (config: client.Configuration, params: Record<string, string>) => URL | Promise<URL>;
+
+/** An authorization request with PKCE, state and nonce; `build` may push it first (buildAuthorizationUrlWithPAR). */
+export async function authorizationRequest(
+  config: client.Configuration,
+  params: Record<string, string> = {},
+  build: UrlBuilder = client.buildAuthorizationUrl,
+): Promise<AuthorizationRequest> {
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(config, {
+  const url = await build(config, {
     redirect_uri: redirectUri,
     scope: 'openid email profile',
     code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
