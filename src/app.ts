@@ -2,6 +2,7 @@ import path from 'node:path';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
+import { accountRouter } from './account/account.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
@@ -10,6 +11,7 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { federatedInteractionRouter } from './interaction/federated.router.ts';
 import { interactionRouter } from './interaction/interaction.router.ts';
+import { socialInteractionRouter } from './interaction/social.router.ts';
 import { invitationRouter } from './invitations/invitation.router.ts';
 import type { Logger } from './log.ts';
 import { devOutboxRouter } from './mail/dev-outbox.router.ts';
@@ -45,12 +47,15 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   // Enterprise sign-in: the federated interaction step, and the URLs upstream IdPs call back (SAML posts large forms).
   const federated = federatedInteractionRouter(services, () => host.provider);
   app.use(federated.routes()).use(federated.allowedMethods());
+  // Social sign-in buttons (configured providers); their answers come back through the same federation URLs.
+  const social = socialInteractionRouter(services, provider);
+  app.use(social.routes()).use(social.allowedMethods());
   const federation = federationRouter(services);
   app.use(mount('/federation', formBodyParser('512kb')));
   app.use(federation.routes()).use(federation.allowedMethods());
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
-  const accountPages = [signUpRouter(services, provider), recoveryRouter(services, provider), invitationRouter(services)];
+  const accountPages = [signUpRouter(services, provider), recoveryRouter(services, provider), invitationRouter(services), accountRouter(services, provider)];
   if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services));
   for (const router of accountPages) app.use(router.routes()).use(router.allowedMethods());
 

@@ -1,4 +1,5 @@
 import { createAttemptLimiters } from './abuse/attempt-limiter.ts';
+import { AccountPageService } from './account/account-page.service.ts';
 import { AccountRepository } from './accounts/account.repository.ts';
 import { AccountService } from './accounts/account.service.ts';
 import { AccountPasswordService } from './accounts/account-password.service.ts';
@@ -9,6 +10,7 @@ import type { Config } from './config.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
 import { createFederation } from './federation/federation.module.ts';
+import { SocialEmailConfirmation } from './federation/social/email-confirmation.ts';
 import { InvitationService } from './invitations/invitation.service.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
@@ -32,6 +34,19 @@ export function createServices(config: Config, db: Db) {
   const orgs = createOrganizations(config, db);
   // Home-realm discovery (services.homeRealmDiscovery) and SSO enforcement come with federation.
   const federation = createFederation(config, db, secretBox, accounts, orgs);
+  const limiters = createAttemptLimiters(db, config.rateLimits);
+  const accountPage = new AccountPageService({
+    db,
+    accounts,
+    accountService,
+    hasher: passwordHasher,
+    identities: federation.federatedIdentities,
+    connections: federation.connections,
+    sessions: new AccountSessionsRepository(db),
+    socialSignIn: federation.socialSignIn,
+    loginLimiter: limiters.loginLimiter,
+  });
+  const socialEmailConfirmation = new SocialEmailConfirmation({ config, outbox: mailOutbox, linking: federation.socialLinking });
   return {
     config,
     db,
@@ -45,7 +60,9 @@ export function createServices(config: Config, db: Db) {
     signUp: new SignUpService({ config, accounts, accountService, tokens, hasher: passwordHasher, outbox: mailOutbox }),
     recovery: new RecoveryService({ config, accounts, tokens, passwords: accountPasswords, outbox: mailOutbox }),
     invitations: new InvitationService({ config, accounts, accountService, tokens, passwords: accountPasswords, outbox: mailOutbox }),
-    ...createAttemptLimiters(db, config.rateLimits),
+    ...limiters,
+    accountPage,
+    socialEmailConfirmation,
     clients: new ClientRepository(db, secretBox),
     resourceServers: new ResourceServerRegistry(db),
     ...orgs,

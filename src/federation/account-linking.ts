@@ -6,16 +6,18 @@ import { emailDomain } from '../orgs/domain-name.ts';
 import type { OrganizationRepository } from '../orgs/organization.repository.ts';
 import { FederationError } from './federation-error.ts';
 import type { FederatedIdentityRepository } from './federated-identity.repository.ts';
+import type { LinkingPolicy, LinkOutcome } from './linking-policy.ts';
 import type { ConnectionRecord, UpstreamProfile } from './upstream-connection.ts';
 
 const uniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
 
 /**
- * Maps an upstream profile to an account. Identities are keyed by (connection, subject), never by
- * email alone: an email only links or names an account when it is verified and belongs to a
- * domain the connection's organization has proven, so one company's IdP cannot claim another's users.
+ * The linking policy of company IdPs: maps an upstream profile to an account. Identities are keyed
+ * by (connection, subject), never by email alone: an email only links or names an account when it
+ * is verified and belongs to a domain the connection's organization has proven, so one company's
+ * IdP cannot claim another's users. Such a link needs no sign-in: the organization vouches for it.
  */
-export class AccountLinking {
+export class AccountLinking implements LinkingPolicy {
   readonly #db: Db;
   readonly #accounts: AccountRepository;
   readonly #identities: FederatedIdentityRepository;
@@ -28,13 +30,13 @@ export class AccountLinking {
     this.#organizations = organizations;
   }
 
-  async accountFor(profile: UpstreamProfile, connection: ConnectionRecord): Promise<AccountRow> {
+  async accountFor(profile: UpstreamProfile, connection: ConnectionRecord): Promise<LinkOutcome> {
     try {
-      return await this.#db.transaction().execute((trx) => this.#link(trx, profile, connection));
+      return { kind: 'account', account: await this.#db.transaction().execute((trx) => this.#link(trx, profile, connection)) };
     } catch (error) {
       // Two first sign-ins of the same person raced: the other one created the identity, so use it.
       if (!uniqueViolation(error)) throw error;
-      return this.#db.transaction().execute((trx) => this.#link(trx, profile, connection));
+      return { kind: 'account', account: await this.#db.transaction().execute((trx) => this.#link(trx, profile, connection)) };
     }
   }
 

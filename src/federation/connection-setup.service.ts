@@ -82,7 +82,7 @@ export class ConnectionSetupService {
     return { id, redirectUri: `${this.#issuer}/federation/${id}/callback` };
   }
 
-  async #save(record: Omit<ConnectionRecord, 'enabled'>, enforceSso: boolean): Promise<void> {
+  async #save(record: Omit<ConnectionRecord, 'enabled' | 'kind'>, enforceSso: boolean): Promise<void> {
     await this.#connections.insert(record);
     if (enforceSso && record.organizationId) await this.#organizations.setSsoEnforced(record.organizationId, true);
   }

@@ -20,7 +20,7 @@ export class ConnectionRepository {
     this.#secrets = secrets;
   }
 
-  async insert(connection: Omit<ConnectionRecord, 'enabled'>): Promise<void> {
+  async insert(connection: Omit<ConnectionRecord, 'enabled' | 'kind'>): Promise<void> {
     await this.#db
       .insertInto('federation_connections')
       .values({
@@ -54,6 +54,9 @@ export class ConnectionRepository {
   async #toRecord(row: FederationConnectionRow): Promise<ConnectionRecord> {
     return {
       id: row.id,
+      // Stored connections are organizations' company IdPs; social providers come from the configuration
+      // and only have a row (type `social`, never loaded) for their identities to reference.
+      kind: row.type === 'social' ? 'social' : 'enterprise',
       organizationId: row.organization_id,
       type: row.type,
       name: row.name,

@@ -38,4 +38,13 @@ export class FederatedIdentityRepository {
   listOfAccount(accountId: string, db: Db = this.#db): Promise<FederatedIdentityRow[]> {
     return db.selectFrom('federated_identities').selectAll().where('account_id', '=', accountId).execute();
   }
+
+  /** The account's identities, locked until the transaction ends: two unlinks racing cannot both pass a "not the last one" check. */
+  lockAllOfAccount(accountId: string, db: Db): Promise<FederatedIdentityRow[]> {
+    return db.selectFrom('federated_identities').selectAll().where('account_id', '=', accountId).orderBy('created_at').forUpdate().execute();
+  }
+
+  async delete(connectionId: string, accountId: string, db: Db = this.#db): Promise<void> {
+    await db.deleteFrom('federated_identities').where('connection_id', '=', connectionId).where('account_id', '=', accountId).execute();
+  }
 }

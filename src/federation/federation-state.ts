@@ -6,6 +6,10 @@ import { FederationError } from './federation-error.ts';
 export interface FederationState {
   uid: string;
   connectionId: string;
+  /** "Remember me": whether the session outlives the browser once the upstream answers. */
+  remember?: boolean;
+  /** Set when the sign-in links an identity from the account page rather than signing in an interaction. */
+  returnTo?: 'account';
   /** OIDC: the nonce the ID token must carry and the PKCE verifier of the code. */
   nonce?: string;
   codeVerifier?: string;

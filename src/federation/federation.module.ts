@@ -17,8 +17,10 @@ import { FederatedIdentityRepository } from './federated-identity.repository.ts'
 import { OidcConnection, OidcDiscoveryCache } from './oidc/oidc.connection.ts';
 import { SamlMessageRepository } from './saml/saml-message.repository.ts';
 import { SamlConnection } from './saml/saml.connection.ts';
+import { SocialAccountLinking } from './social/social-linking.ts';
+import { SocialSignIn } from './social/social-sign-in.ts';
 
-/** Upstream connections, home-realm discovery and SSO enforcement, for services.ts. */
+/** Upstream connections (company IdPs and social providers), home-realm discovery and SSO enforcement, for services.ts. */
 export function createFederation(config: Config, db: Db, secretBox: SecretBox, accounts: AccountRepository, orgs: OrganizationsModule) {
   const connections = new ConnectionRepository(db, secretBox);
   const federatedIdentities = new FederatedIdentityRepository(db);
@@ -26,10 +28,18 @@ export function createFederation(config: Config, db: Db, secretBox: SecretBox, a
   const states = new FederationStateBox(config.keyEncryptionSecret);
   const allowInsecureRequests = config.env !== 'production';
   const discovery = new OidcDiscoveryCache();
-  const registry = new ConnectionRegistry(connections, {
-    saml: (record) => new SamlConnection(record, { issuer: config.issuer, states, messages: samlMessages }),
-    oidc: (record) => new OidcConnection(record, { issuer: config.issuer, states, discovery, allowInsecureRequests }),
-  });
+  const oidcDependencies = { issuer: config.issuer, states, discovery, allowInsecureRequests };
+  const socialSignIn = new SocialSignIn(config.social, oidcDependencies);
+  const registry = new ConnectionRegistry(
+    connections,
+    {
+      saml: (record) => new SamlConnection(record, { issuer: config.issuer, states, messages: samlMessages }),
+      oidc: (record) => new OidcConnection(record, oidcDependencies),
+    },
+    socialSignIn.connections,
+  );
+  const ssoEnforcement = new SsoEnforcement(orgs.organizations, connections);
+  const socialLinking = new SocialAccountLinking({ db, accounts, identities: federatedIdentities, ssoEnforcement });
   return {
     connections,
     federatedIdentities,
@@ -37,10 +47,12 @@ export function createFederation(config: Config, db: Db, secretBox: SecretBox, a
     federation: new FederationService({
       registry,
       callbacks: new FederationCallbackRepository(db, secretBox),
-      linking: new AccountLinking(db, accounts, federatedIdentities, orgs.organizations),
+      policies: { enterprise: new AccountLinking(db, accounts, federatedIdentities, orgs.organizations), social: socialLinking },
       samlMessages,
     }),
     homeRealmDiscovery: new OrganizationHomeRealmDiscovery(orgs.organizations, connections) as HomeRealmDiscovery,
-    ssoEnforcement: new SsoEnforcement(orgs.organizations, connections),
+    ssoEnforcement,
+    socialSignIn,
+    socialLinking,
   };
 }

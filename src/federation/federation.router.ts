@@ -18,10 +18,11 @@ export function federationRouter(services: Services): Router {
   const router = new Router({ prefix: '/federation/:connectionId' });
 
   const forward = async (ctx: Context, params: CallbackParams) => {
-    const { uid, callbackId } = await services.federation.receiveCallback(String(ctx.params.connectionId), params);
+    const { uid, callbackId, returnTo } = await services.federation.receiveCallback(String(ctx.params.connectionId), params);
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
-    ctx.redirect(`/interaction/${encodeURIComponent(uid)}/federated/resume?callback=${encodeURIComponent(callbackId)}`);
+    const resume = returnTo === 'account' ? '/account/linked' : `/interaction/${encodeURIComponent(uid)}/federated/resume`;
+    ctx.redirect(`${resume}?callback=${encodeURIComponent(callbackId)}`);
   };
 
   // OIDC authorization responses (query), and SAML responses (HTTP-POST binding, a cross-site form post).

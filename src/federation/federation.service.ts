@@ -1,11 +1,17 @@
-import type { AccountRow } from '../db/schema.ts';
-import type { AccountLinking } from './account-linking.ts';
-import type { ConnectionRegistry } from './connection-registry.ts';
 import { FederationError } from './federation-error.ts';
 import type { FederationCallbackRepository } from './federation-callback.repository.ts';
-import { randomId } from './federation-state.ts';
+import { type FederationState, randomId } from './federation-state.ts';
+import type { LinkingPolicies, LinkOutcome } from './linking-policy.ts';
+import type { ConnectionRegistry } from './connection-registry.ts';
 import type { SamlMessageRepository } from './saml/saml-message.repository.ts';
-import type { BeginResult, CallbackParams } from './upstream-connection.ts';
+import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamProfile } from './upstream-connection.ts';
+
+/** A validated upstream answer: who signed in, at which connection, and how the sign-in was started. */
+export interface UpstreamAnswer {
+  connection: ConnectionRecord;
+  profile: UpstreamProfile;
+  state: FederationState;
+}
 
 /**
  * A federated sign-in, in three legs: start (from the interaction, to the upstream), callback (at
@@ -14,39 +20,53 @@ import type { BeginResult, CallbackParams } from './upstream-connection.ts';
 export class FederationService {
   readonly registry: ConnectionRegistry;
   readonly #callbacks: FederationCallbackRepository;
-  readonly #linking: AccountLinking;
+  readonly #policies: LinkingPolicies;
   readonly #samlMessages: SamlMessageRepository;
 
-  constructor(deps: { registry: ConnectionRegistry; callbacks: FederationCallbackRepository; linking: AccountLinking; samlMessages: SamlMessageRepository }) {
+  constructor(deps: { registry: ConnectionRegistry; callbacks: FederationCallbackRepository; policies: LinkingPolicies; samlMessages: SamlMessageRepository }) {
     this.registry = deps.registry;
     this.#callbacks = deps.callbacks;
-    this.#linking = deps.linking;
+    this.#policies = deps.policies;
     this.#samlMessages = deps.samlMessages;
   }
 
-  async start(uid: string, connectionId: string, loginHint: string | undefined): Promise<BeginResult> {
+  async start(connectionId: string, input: BeginInput): Promise<BeginResult> {
     const connection = await this.registry.load(connectionId);
-    return withConnection(connectionId, () => connection.begin({ uid, loginHint }));
+    return withConnection(connectionId, () => connection.begin(input));
   }
 
-  /** Keeps what the upstream sent and says where the browser goes next: the interaction the state names. */
-  async receiveCallback(connectionId: string, params: CallbackParams): Promise<{ uid: string; callbackId: string }> {
+  /** Keeps what the upstream sent and says where the browser goes next: the interaction (or account page) the state names. */
+  async receiveCallback(connectionId: string, params: CallbackParams): Promise<{ uid: string; callbackId: string; returnTo: FederationState['returnTo'] }> {
     const connection = await this.registry.load(connectionId);
-    const uid = await connection.interactionOf(params);
+    const { uid, returnTo } = await connection.stateOf(params);
     const callbackId = randomId();
     await this.#callbacks.save(callbackId, uid, connectionId, params);
-    return { uid, callbackId };
+    return { uid, callbackId, returnTo };
   }
 
-  /** Validates the stored answer for this interaction and returns the account it signs in. */
-  async finish(uid: string, callbackId: string): Promise<{ account: AccountRow; connectionId: string }> {
+  /**
+   * Validates the stored answer for this interaction and applies the linking policy of the
+   * connection's kind. `remember` is the choice made before leaving (undefined: none was offered).
+   */
+  async finish(uid: string, callbackId: string): Promise<{ outcome: LinkOutcome; connectionId: string; remember: boolean | undefined }> {
+    const answer = await this.takeAnswer(uid, callbackId);
+    if (answer.state.returnTo) throw new FederationError('federation.state_invalid');
+    return withConnection(answer.connection.id, async () => ({
+      outcome: await this.#policies[answer.connection.kind].accountFor(answer.profile, answer.connection),
+      connectionId: answer.connection.id,
+      remember: answer.state.remember,
+    }));
+  }
+
+  /** Takes (once) and validates the answer stored for `uid`: signatures, state, nonce, issuer, as the connection checks them. */
+  async takeAnswer(uid: string, callbackId: string): Promise<UpstreamAnswer> {
     const callback = await this.#callbacks.take(callbackId, uid);
     if (!callback) throw new FederationError('federation.state_expired');
     const connection = await this.registry.load(callback.connectionId);
     return withConnection(connection.record.id, async () => {
+      const state = await connection.stateOf(callback.params);
       const profile = await connection.complete(callback.params);
-      const account = await this.#linking.accountFor(profile, connection.record);
-      return { account, connectionId: connection.record.id };
+      return { connection: connection.record, profile, state };
     });
   }
 

@@ -1,3 +1,5 @@
+import type { FederationState } from './federation-state.ts';
+
 /** What every upstream (enterprise SAML or OIDC, social provider) tells us about the person who signed in. */
 export interface UpstreamProfile {
   connectionId: string;
@@ -10,9 +12,17 @@ export interface UpstreamProfile {
   name: string | undefined;
 }
 
-/** A connection as stored: settings are validated by the connection type's factory. */
+/**
+ * Who set a connection up, which decides how its identities link to accounts (see linking-policy.ts):
+ * an organization's company IdP (stored, from the CLI or admin center) or a social provider (from
+ * the configuration).
+ */
+export type ConnectionKind = 'enterprise' | 'social';
+
+/** A connection as stored (or configured): settings are validated by the connection type's factory. */
 export interface ConnectionRecord {
   id: string;
+  kind: ConnectionKind;
   organizationId: string | null;
   type: string;
   name: string;
@@ -22,9 +32,13 @@ export interface ConnectionRecord {
 }
 
 export interface BeginInput {
-  /** The interaction the upstream's answer must come back to. */
+  /** The interaction (or account-page link flow) the upstream's answer must come back to. */
   uid: string;
+  /** Where the answer goes back to: the interaction's resume URL (default) or the account page. */
+  returnTo?: 'account';
   loginHint: string | undefined;
+  /** The "remember me" choice made before leaving (none offered: undefined); it travels in the sealed state and applies on return. */
+  remember?: boolean;
 }
 
 /** How to send the browser upstream: a plain redirect, or a form it posts (SAML HTTP-POST binding). */
@@ -40,8 +54,8 @@ export type CallbackParams = Record<string, string>;
 export interface UpstreamConnection {
   readonly record: ConnectionRecord;
   begin(input: BeginInput): Promise<BeginResult>;
-  /** Opens the state the callback carries (or points to) and says which interaction it belongs to. */
-  interactionOf(params: CallbackParams): Promise<string>;
+  /** Opens the state the callback carries (or points to): which interaction it belongs to, and how it started. */
+  stateOf(params: CallbackParams): Promise<FederationState>;
   /** Validates the upstream's answer (signatures, state, nonce, audience...) and maps it to a profile. */
   complete(params: CallbackParams): Promise<UpstreamProfile>;
 }

@@ -7,7 +7,10 @@ import { BadRequestError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { hasMessage } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
+import { federatedLogin } from './federated-login.ts';
 import { interactionUrl } from './interaction-url.ts';
+import { linkPendingIdentity, savePendingLink } from './pending-link.ts';
+import { redirectToSocialFailure, showSocialFailure } from './social-failure.ts';
 import { signInStateOf } from './sign-in-state.ts';
 import { renderPage } from '../ui/views.ts';
 
@@ -43,6 +46,8 @@ export function federatedInteractionRouter(services: Services, provider: () => P
 
   // Failures redirect to a page of their own, so that reloading it or switching its language works.
   const redirectToFailure = (ctx: Context, details: InteractionDetails, error: FederationError) => {
+    const social = services.socialSignIn.byConnectionId(error.connectionId);
+    if (social) return redirectToSocialFailure(ctx, details, error, social);
     const query = new URLSearchParams({ reason: error.code, ...(error.connectionId ? { connection: error.connectionId } : {}) });
     ctx.status = 303;
     ctx.redirect(`/interaction/${encodeURIComponent(details.uid)}/federated/failed?${query}`);
@@ -50,6 +55,8 @@ export function federatedInteractionRouter(services: Services, provider: () => P
 
   router.get('/failed', async (ctx) => {
     const details = await loginDetails(ctx);
+    const social = services.socialSignIn.byConnectionId(typeof ctx.query.connection === 'string' ? ctx.query.connection : undefined);
+    if (social) return showSocialFailure(ctx, details, social, ctx.query.reason);
     const uid = encodeURIComponent(details.uid);
     const reason = typeof ctx.query.reason === 'string' && ctx.query.reason.startsWith('federation.') && hasMessage(`error.${ctx.query.reason}`) ? ctx.query.reason : 'federation.upstream_error';
     const connection = typeof ctx.query.connection === 'string' && /^[\w-]{1,64}$/.test(ctx.query.connection) ? ctx.query.connection : undefined;
@@ -70,8 +77,16 @@ export function federatedInteractionRouter(services: Services, provider: () => P
   router.get('/resume', async (ctx) => {
     const details = await loginDetails(ctx);
     try {
-      const { account } = await services.federation.finish(details.uid, typeof ctx.query.callback === 'string' ? ctx.query.callback : '');
-      await provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: account.id, amr: ['fed'] } }, { mergeWithLastSubmission: false });
+      const { outcome, remember } = await services.federation.finish(details.uid, typeof ctx.query.callback === 'string' ? ctx.query.callback : '');
+      if (outcome.kind === 'link_required') {
+        // Never linked automatically: the sign-in page asks the person to sign in to an account first.
+        await savePendingLink(ctx, provider(), details, { ...outcome.link, remember });
+        ctx.status = 303;
+        ctx.redirect(interactionUrl(details.uid, details.params.client_id));
+        return;
+      }
+      await linkPendingIdentity(services, details, outcome.account.id);
+      await provider().interactionFinished(ctx.req, ctx.res, { login: federatedLogin(outcome.account.id, remember) }, { mergeWithLastSubmission: false });
     } catch (error) {
       if (!(error instanceof FederationError)) throw error;
       redirectToFailure(ctx, details, error);
@@ -81,7 +96,7 @@ export function federatedInteractionRouter(services: Services, provider: () => P
   router.get('/:connectionId', async (ctx) => {
     const details = await loginDetails(ctx);
     try {
-      const next = await services.federation.start(details.uid, String(ctx.params.connectionId), loginHintOf(ctx, details));
+      const next = await services.federation.start(String(ctx.params.connectionId), { uid: details.uid, loginHint: loginHintOf(ctx, details) });
       if (next.kind === 'redirect') {
         ctx.redirect(next.url);
         return;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
 import type { SignInRoute } from '../hrd/home-realm-discovery.ts';
+import { socialSignInView } from './social-sign-in.view.ts';
 import { expectPrompt, type InteractionFlow, parseForm, renderStep, saveSignInState, seeOther, stepUrl } from './interaction-flow.ts';
 
 const emailForm = z.object({ email: z.string().max(1024).default('') });
@@ -38,6 +39,7 @@ export function showIdentifier(flow: InteractionFlow, view: { email?: string; er
     {
       email: view.email ?? '',
       error: view.error,
+      social: socialSignInView(flow.ctx, flow.services, flow.details),
       links: {
         action: stepUrl(flow, 'identifier'),
         companyId: stepUrl(flow, 'company-id'),

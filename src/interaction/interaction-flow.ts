@@ -9,6 +9,7 @@ import type { Locale } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { interactionUrl } from './interaction-url.ts';
+import { pendingLinkOf } from './pending-link.ts';
 import { type SignInState, type SignInStep, signInStateOf } from './sign-in-state.ts';
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -68,7 +69,9 @@ export function seeOther(ctx: Context, url: string): void {
 }
 
 export async function saveSignInState(flow: InteractionFlow, state: SignInState): Promise<void> {
-  await flow.provider.interactionResult(flow.ctx.req, flow.ctx.res, { ...state }, { mergeWithLastSubmission: true });
+  // An identity waiting to be linked (pending-link.ts) stays with the sign-in whichever step it moves to.
+  const pendingLink = pendingLinkOf(flow.details);
+  await flow.provider.interactionResult(flow.ctx.req, flow.ctx.res, { ...state, ...(pendingLink ? { pendingLink } : {}) }, { mergeWithLastSubmission: true });
   flow.state = state;
 }
 

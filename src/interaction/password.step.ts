@@ -3,7 +3,9 @@ import { TooManyAttemptsError } from '../abuse/attempt-limiter.ts';
 import { normalizeEmail } from '../accounts/email.ts';
 import { BadRequestError } from '../http/errors.ts';
 import { expectStep, finishInteraction, type InteractionFlow, parseForm, renderStep, stepUrl } from './interaction-flow.ts';
+import { linkPendingIdentity } from './pending-link.ts';
 import type { SignInState } from './sign-in-state.ts';
+import { socialSignInView } from './social-sign-in.view.ts';
 
 type PasswordState = Extract<SignInState, { step: 'password' }>;
 
@@ -32,6 +34,7 @@ export function showPassword(flow: InteractionFlow, state: PasswordState, view: 
       error: view.error,
       errorParams: view.errorParams ?? {},
       remember: view.remember ?? false,
+      social: socialSignInView(flow.ctx, flow.services, flow.details),
       links: {
         companySignIn: view.companySignIn,
         action: stepUrl(flow, 'password'),
@@ -80,6 +83,7 @@ export async function submitPassword(flow: InteractionFlow): Promise<void> {
     showPassword(flow, state, { error: 'error.session.invalid_credentials', remember }, 400);
     return;
   }
+  await linkPendingIdentity(flow.services, flow.details, account.id);
   // remember: false makes oidc-provider's session cookie a browser-session cookie (no Expires).
   await finishInteraction(flow, { login: { accountId: account.id, amr: ['pwd'], remember } }, { mergeWithLastSubmission: true });
 }

@@ -6,7 +6,7 @@ import { renderTemplate } from '../ui/views.ts';
 /** Plain-text bodies: nothing to HTML-escape, and the blank lines between paragraphs kept as written. */
 const textTemplates = new Eta({ views: path.resolve(import.meta.dirname, '..', '..', 'views'), cache: true, autoEscape: false, autoTrim: false });
 
-export const mailTemplates = ['verify-email', 'account-exists', 'finish-signup', 'invitation', 'password-reset', 'password-reset-unknown', 'password-changed'] as const;
+export const mailTemplates = ['verify-email', 'account-exists', 'finish-signup', 'invitation', 'password-reset', 'password-reset-unknown', 'password-changed', 'social-confirm-email'] as const;
 export type MailTemplate = (typeof mailTemplates)[number];
 
 export interface ComposedMail {

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import type { Context } from 'koa';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { accountClient } from '../account/account-client.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
@@ -45,7 +46,9 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
       if (!account) return undefined;
       return { accountId: account.id, claims: () => accountClaims(account) };
     },
-    responseTypes: ['code'],
+    // 'none' only for the account page's own client (account-client.ts), which needs a session, not tokens.
+    responseTypes: ['code', 'none'],
+    clients: [accountClient(config.issuer)],
     // domain_hint: the app knows the user's company, so home-realm discovery can skip the email page.
     extraParams: ['domain_hint'],
     extraClientMetadata: { properties: ['first_party', 'allowed_resources'] },

@@ -23,6 +23,8 @@ export interface UpstreamOidcOptions {
   conformIdTokenClaims?: boolean;
   /** Anything else of oidc-provider's configuration (a social provider's quirks). */
   configuration?: Partial<Configuration>;
+  /** Koa middleware run before the provider: extra endpoints (a Graph API) or answers reshaped like a real provider's. */
+  middleware?: Koa.Middleware[];
 }
 
 /**
@@ -79,7 +81,8 @@ export class UpstreamOidcProvider {
     const provider = new Provider(issuer, {
       clients: options.clients,
       jwks: { keys: [signingKey as NonNullable<Configuration['jwks']>['keys'][number]] },
-      cookies: { keys: [cookieKey] },
+      // Cookies ignore ports: on 127.0.0.1 the upstream's must not be named like ours, or each overwrites the other's session.
+      cookies: { keys: [cookieKey], names: { session: '_upstream_session', interaction: '_upstream_interaction', resume: '_upstream_interaction_resume' } },
       claims: options.claims ?? { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'given_name', 'family_name'] },
       conformIdTokenClaims: options.conformIdTokenClaims ?? true,
       findAccount: (_ctx, sub) => (sub === upstream.account.sub ? { accountId: sub, claims: () => ({ ...upstream.account.claims, sub }) } : undefined),
@@ -101,6 +104,7 @@ export class UpstreamOidcProvider {
     const app = new Koa();
     // koa-mount runs the provider on this app's context: both must sign cookies with the same keys.
     app.keys = [cookieKey];
+    for (const middleware of options.middleware ?? []) app.use(middleware);
     app.use(async (ctx, next) => {
       const match = new RegExp(`^${issuerPath}/interaction/([\\w-]+)$`).exec(ctx.path);
       if (!match) return next();

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { z } from 'zod';
 import { FederationError } from '../federation-error.ts';
-import type { FederationStateBox } from '../federation-state.ts';
+import type { FederationState, FederationStateBox } from '../federation-state.ts';
 import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamConnection, UpstreamProfile } from '../upstream-connection.ts';
 
 /**
@@ -37,6 +37,40 @@ export const defaultOidcClaims: OidcSettings['claims'] = {
   familyName: 'family_name',
   name: 'name',
 };
+
+/** What the code's redemption must check, from the sealed state. */
+export interface CodeChecks {
+  state: string;
+  codeVerifier: string;
+  /** Absent for plain OAuth 2 upstreams, which issue no ID token. */
+  nonce: string | undefined;
+}
+
+export interface ClaimsRequest {
+  config: client.Configuration;
+  /** Our callback URL with the parameters the upstream sent. */
+  callbackUrl: URL;
+  checks: CodeChecks;
+  clientAuth: client.ClientAuth;
+  clientSecret: string | undefined;
+  allowInsecureRequests: boolean;
+}
+
+/**
+ * Where a provider module departs from plain OpenID Connect; without hooks a connection is a
+ * standard OIDC upstream (discovery, code flow, ID token, userinfo). State and PKCE are always
+ * used, and the nonce whenever an ID token is expected.
+ */
+export interface OidcHooks {
+  /** false: a plain OAuth 2 upstream (no nonce, no ID token): `claims` must fetch the profile. */
+  openid?: boolean;
+  /** Builds the openid-client configuration (default: discovery of the configured issuer, which the metadata must name). */
+  configure?(settings: OidcSettings, clientAuth: client.ClientAuth, options: client.DiscoveryRequestOptions): Promise<client.Configuration>;
+  /** Redeems the code and returns what the upstream says about the user (default: ID token claims, then userinfo). */
+  claims?(request: ClaimsRequest): Promise<Record<string, unknown>>;
+  /** Adjusts the profile mapped with the settings' claim names (subject, verification rules). */
+  profile?(claims: Record<string, unknown>, mapped: UpstreamProfile): UpstreamProfile;
+}
 
 export interface OidcDependencies {
   issuer: string;
@@ -86,46 +120,51 @@ export class OidcConnection implements UpstreamConnection {
   readonly settings: OidcSettings;
   readonly redirectUri: string;
   readonly #deps: OidcDependencies;
+  readonly #hooks: OidcHooks;
 
-  constructor(record: ConnectionRecord, deps: OidcDependencies) {
+  constructor(record: ConnectionRecord, deps: OidcDependencies, hooks: OidcHooks = {}) {
     this.record = record;
     this.settings = oidcSettingsSchema.parse(record.settings);
     this.redirectUri = `${deps.issuer}/federation/${encodeURIComponent(record.id)}/callback`;
     this.#deps = deps;
+    this.#hooks = hooks;
+  }
+
+  get #openid(): boolean {
+    return this.#hooks.openid ?? true;
   }
 
   async #configuration(): Promise<client.Configuration> {
     const { issuer, clientId } = this.settings;
-    const secret = this.record.secrets.clientSecret;
+    const clientAuth = this.#clientAuthentication();
+    const options: client.DiscoveryRequestOptions = { timeout: 10, ...(this.#deps.allowInsecureRequests ? { execute: [client.allowInsecureRequests] } : {}) };
     try {
       return await this.#deps.discovery.get(`${this.record.id} ${issuer} ${clientId}`, () =>
-        client.discovery(new URL(issuer), clientId, undefined, this.#clientAuthentication(secret), {
-          timeout: 10,
-          ...(this.#deps.allowInsecureRequests ? { execute: [client.allowInsecureRequests] } : {}),
-        }),
+        this.#hooks.configure ? this.#hooks.configure(this.settings, clientAuth, options) : client.discovery(new URL(issuer), clientId, undefined, clientAuth, options),
       );
     } catch (error) {
       throw new FederationError('federation.upstream_unreachable', { status: 502, cause: error });
     }
   }
 
-  #clientAuthentication(secret: string | undefined): client.ClientAuth {
+  #clientAuthentication(): client.ClientAuth {
+    const secret = this.record.secrets.clientSecret;
     const method = this.settings.tokenEndpointAuthMethod;
     if (method === 'none' || !secret) return client.None();
     return method === 'client_secret_post' ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
   }
 
-  async begin({ uid, loginHint }: BeginInput): Promise<BeginResult> {
+  async begin({ uid, loginHint, remember, returnTo }: BeginInput): Promise<BeginResult> {
     const config = await this.#configuration();
     const codeVerifier = client.randomPKCECodeVerifier();
-    const nonce = client.randomNonce();
-    const state = await this.#deps.states.seal({ uid, connectionId: this.record.id, nonce, codeVerifier });
+    const nonce = this.#openid ? client.randomNonce() : undefined;
+    const state = await this.#deps.states.seal({ uid, connectionId: this.record.id, nonce, codeVerifier, remember, returnTo });
     const url = client.buildAuthorizationUrl(config, {
       ...this.settings.authorizationParams,
       redirect_uri: this.redirectUri,
       scope: this.settings.scopes.join(' '),
       state,
-      nonce,
+      ...(nonce ? { nonce } : {}),
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
       ...(loginHint ? { login_hint: loginHint } : {}),
@@ -133,38 +172,53 @@ export class OidcConnection implements UpstreamConnection {
     return { kind: 'redirect', url: url.toString() };
   }
 
-  async interactionOf(params: CallbackParams): Promise<string> {
-    return (await this.#deps.states.open(params.state, this.record.id)).uid;
+  stateOf(params: CallbackParams): Promise<FederationState> {
+    return this.#deps.states.open(params.state, this.record.id);
   }
 
   async complete(params: CallbackParams): Promise<UpstreamProfile> {
-    const state = await this.#deps.states.open(params.state, this.record.id);
+    const state = await this.stateOf(params);
     if (params.error) {
       throw new FederationError(params.error === 'access_denied' ? 'federation.cancelled' : 'federation.upstream_error', { message: `upstream error ${params.error}` });
     }
     const config = await this.#configuration();
     const callbackUrl = new URL(this.redirectUri);
     for (const [name, value] of Object.entries(params)) callbackUrl.searchParams.set(name, value);
+    const checks: CodeChecks = { state: params.state!, codeVerifier: state.codeVerifier!, nonce: state.nonce };
 
     let claims: Record<string, unknown>;
     try {
-      const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
-        pkceCodeVerifier: state.codeVerifier,
-        expectedState: params.state,
-        expectedNonce: state.nonce,
-        idTokenExpected: true,
-      });
-      claims = { ...tokens.claims() };
-      if (this.settings.userinfo && config.serverMetadata().userinfo_endpoint) {
-        const userinfo = await client.fetchUserInfo(config, tokens.access_token, String(claims.sub));
-        claims = { ...userinfo, ...claims };
-      }
+      claims = this.#hooks.claims
+        ? await this.#hooks.claims({
+            config,
+            callbackUrl,
+            checks,
+            clientAuth: this.#clientAuthentication(),
+            clientSecret: this.record.secrets.clientSecret,
+            allowInsecureRequests: this.#deps.allowInsecureRequests,
+          })
+        : await this.#idTokenClaims(config, callbackUrl, checks);
     } catch (error) {
       if (error instanceof FederationError) throw error;
       const code = isNetworkFailure(error) ? 'federation.upstream_unreachable' : 'federation.oidc_invalid_response';
       throw new FederationError(code, { status: code === 'federation.upstream_unreachable' ? 502 : 400, cause: error, message: (error as Error).message });
     }
-    return this.#profile(claims);
+    if (typeof claims.sub !== 'string' || !claims.sub) throw new FederationError('federation.oidc_invalid_response', { message: 'no subject' });
+    const mapped = this.#profile(claims);
+    return this.#hooks.profile ? this.#hooks.profile(claims, mapped) : mapped;
+  }
+
+  async #idTokenClaims(config: client.Configuration, callbackUrl: URL, checks: CodeChecks): Promise<Record<string, unknown>> {
+    const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+      pkceCodeVerifier: checks.codeVerifier,
+      expectedState: checks.state,
+      expectedNonce: checks.nonce,
+      idTokenExpected: true,
+    });
+    const claims: Record<string, unknown> = { ...tokens.claims() };
+    if (!this.settings.userinfo || !config.serverMetadata().userinfo_endpoint) return claims;
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, String(claims.sub));
+    return { ...userinfo, ...claims };
   }
 
   #profile(claims: Record<string, unknown>): UpstreamProfile {

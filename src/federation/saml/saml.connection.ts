@@ -3,7 +3,7 @@ import { generateServiceProviderMetadata, type Profile, SAML, type SamlConfig, S
 import { signAuthnRequestPost } from '@node-saml/node-saml/lib/saml-post-signing.js';
 import { z } from 'zod';
 import { FederationError } from '../federation-error.ts';
-import { type FederationStateBox, randomId } from '../federation-state.ts';
+import { type FederationState, type FederationStateBox, randomId } from '../federation-state.ts';
 import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamConnection, UpstreamProfile } from '../upstream-connection.ts';
 import { attributeMappingSchema, mapAttributes } from './saml-attributes.ts';
 import type { SamlMessageRepository } from './saml-message.repository.ts';
@@ -188,9 +188,9 @@ export class SamlConnection implements UpstreamConnection {
     });
   }
 
-  async begin({ uid, loginHint }: BeginInput): Promise<BeginResult> {
+  async begin({ uid, loginHint, remember, returnTo }: BeginInput): Promise<BeginResult> {
     const requestId = `_${randomId(20)}`;
-    const sealed = await this.#deps.states.seal({ uid, connectionId: this.record.id, requestId });
+    const sealed = await this.#deps.states.seal({ uid, connectionId: this.record.id, requestId, remember, returnTo });
     await this.#deps.messages.saveRequest(requestId, this.record.id, sealed, samlRequestTtlSeconds);
     const hint = loginHint && this.settings.loginHint !== 'none' ? loginHint : undefined;
     const provider = this.#serviceProvider(requestId, this.settings.loginHint === 'subject' ? hint : undefined);
@@ -211,8 +211,8 @@ export class SamlConnection implements UpstreamConnection {
     return this.#deps.states.open(request.stateSealed, this.record.id);
   }
 
-  async interactionOf(params: CallbackParams): Promise<string> {
-    return (await this.#state(params)).uid;
+  stateOf(params: CallbackParams): Promise<FederationState> {
+    return this.#state(params);
   }
 
   async complete(params: CallbackParams): Promise<UpstreamProfile> {

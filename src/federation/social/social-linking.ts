@@ -1,0 +1,122 @@
+import type { AccountRepository } from '../../accounts/account.repository.ts';
+import { normalizeEmail } from '../../accounts/email.ts';
+import type { Db } from '../../db/database.ts';
+import type { AccountRow } from '../../db/schema.ts';
+import type { SsoEnforcement } from '../../orgs/sso-enforcement.ts';
+import { FederationError } from '../federation-error.ts';
+import type { FederatedIdentityRepository } from '../federated-identity.repository.ts';
+import type { LinkingPolicy, LinkOutcome, PendingLink } from '../linking-policy.ts';
+import type { ConnectionRecord, UpstreamProfile } from '../upstream-connection.ts';
+
+const uniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+
+/** An identity to attach to an account the person has just proved is theirs. */
+export type IdentityToLink = Pick<PendingLink, 'connectionId' | 'subject' | 'email'>;
+
+/**
+ * The linking policy of social providers. Anyone can open a social account with any address, so
+ * an email never links by itself: a known identity signs in; a new one with a verified address no
+ * account uses creates an account; a new one whose address an account already uses, or whose
+ * address the provider did not verify, is linked only after the person signs in to an account.
+ * Social sign-in never gets around an organization's enforced company sign-in.
+ */
+export class SocialAccountLinking implements LinkingPolicy {
+  readonly #db: Db;
+  readonly #accounts: AccountRepository;
+  readonly #identities: FederatedIdentityRepository;
+  readonly #ssoEnforcement: SsoEnforcement;
+
+  constructor(deps: { db: Db; accounts: AccountRepository; identities: FederatedIdentityRepository; ssoEnforcement: SsoEnforcement }) {
+    this.#db = deps.db;
+    this.#accounts = deps.accounts;
+    this.#identities = deps.identities;
+    this.#ssoEnforcement = deps.ssoEnforcement;
+  }
+
+  async accountFor(profile: UpstreamProfile, connection: ConnectionRecord): Promise<LinkOutcome> {
+    let outcome: LinkOutcome;
+    try {
+      outcome = await this.#db.transaction().execute((trx) => this.#resolve(trx, profile, connection));
+    } catch (error) {
+      // Two first sign-ins of the same person raced: the other one created the account, so use it.
+      if (!uniqueViolation(error)) throw error;
+      outcome = await this.#db.transaction().execute((trx) => this.#resolve(trx, profile, connection));
+    }
+    if (outcome.kind === 'account') await this.#refuseUnderEnforcedSso(outcome.account);
+    return outcome;
+  }
+
+  async #resolve(trx: Db, profile: UpstreamProfile, connection: ConnectionRecord): Promise<LinkOutcome> {
+    const identity = await this.#identities.find(connection.id, profile.subject, trx);
+    if (identity) {
+      const account = await this.#accounts.findById(identity.account_id, trx);
+      if (!account) throw new FederationError('federation.account_missing');
+      await this.#identities.touch(connection.id, profile.subject, profile.email, trx);
+      return { kind: 'account', account };
+    }
+    const pending = (reason: PendingLink['reason']): LinkOutcome => ({
+      kind: 'link_required',
+      link: { connectionId: connection.id, subject: profile.subject, email: profile.email && normalizeEmail(profile.email), reason },
+    });
+    if (!profile.email || !profile.emailVerified) return pending('email_unverified');
+    if (await this.#accounts.findByEmail(profile.email, trx)) return pending('email_in_use');
+
+    await this.#refuseUnderEnforcedSso({ email: profile.email });
+    const name = profile.name ?? ([profile.givenName, profile.familyName].filter(Boolean).join(' ') || null);
+    const account = await this.#accounts.insert(
+      {
+        email: profile.email,
+        email_verified: true,
+        name,
+        given_name: profile.givenName ?? null,
+        family_name: profile.familyName ?? null,
+        locale: null,
+        password_hash: null,
+        password_changed_at: null,
+      },
+      trx,
+    );
+    await this.#identities.insert({ connectionId: connection.id, subject: profile.subject, accountId: account.id, email: profile.email }, trx);
+    return { kind: 'account', account };
+  }
+
+  /**
+   * Links an identity to an account the person has just signed in to (or is signed in to, on the
+   * account page). An identity already linked elsewhere, or a second identity of the same
+   * provider on one account, is refused.
+   */
+  async link(identity: IdentityToLink, accountId: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const existing = await this.#identities.find(identity.connectionId, identity.subject, trx);
+      if (existing) {
+        if (existing.account_id === accountId) return;
+        throw new FederationError('federation.identity_linked_elsewhere', { status: 409 });
+      }
+      if (await this.#identities.accountHasIdentityOn(accountId, identity.connectionId, trx)) {
+        throw new FederationError('federation.provider_already_linked', { status: 409 });
+      }
+      await this.#identities.insert({ connectionId: identity.connectionId, subject: identity.subject, accountId, email: identity.email }, trx);
+    });
+  }
+
+  /**
+   * The person proved the mailbox of `email` by an emailed link, in the browser where they signed in
+   * at the provider: the identity links to the account of that address (its owner could reset its
+   * password anyway), or to a new account with that address, now verified.
+   */
+  async linkConfirmedEmail(identity: IdentityToLink, email: string): Promise<AccountRow> {
+    let account = await this.#accounts.findByEmail(email);
+    if (!account) {
+      await this.#refuseUnderEnforcedSso({ email });
+      account = await this.#accounts.insert({ email, email_verified: true, name: null, given_name: null, family_name: null, locale: null, password_hash: null, password_changed_at: null });
+    }
+    await this.#refuseUnderEnforcedSso(account);
+    if (!account.email_verified) await this.#accounts.update(account.id, { email_verified: true });
+    await this.link(identity, account.id);
+    return { ...account, email_verified: true };
+  }
+
+  async #refuseUnderEnforcedSso(account: Pick<AccountRow, 'email'> & { id?: string }): Promise<void> {
+    if (await this.#ssoEnforcement.requiredFor(account.email, account.id)) throw new FederationError('session.sso_required', { status: 403 });
+  }
+}

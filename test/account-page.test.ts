@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../src/server.ts';
+import { enterEmail } from './helpers/sign-in.ts';
+import { closeSocialStandIns, configureSocialStandIns, listenSocialStandIns, type SocialStandIns, socialSettings } from './helpers/social-upstreams.ts';
+import { startTestServer } from './helpers/test-server.ts';
+import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
+
+describe('My account (/account)', () => {
+  let server: RunningServer;
+  let standIns: SocialStandIns;
+
+  beforeAll(async () => {
+    standIns = await listenSocialStandIns();
+    server = await startTestServer({ overrides: { social: socialSettings(standIns) } });
+    await configureSocialStandIns(standIns, server.url);
+  });
+  afterAll(async () => {
+    await closeSocialStandIns(standIns);
+    await server?.close();
+  });
+
+  const pathOf = (page: PageResponse) => new URL(page.url).pathname;
+  const methodNames = (page: PageResponse) => page.$('.account-method-name').map((_, element) => page.$(element).text().trim()).get();
+
+  /** Opens /account signed out: the sign-in pages, then back to the account page. */
+  async function signInToAccount(agent: UserAgent, email: string, password: string): Promise<PageResponse> {
+    const first = await agent.follow(`${server.url}/account`);
+    const passwordPage = await enterEmail(agent, first, email);
+    const page = await agent.submit(passwordPage, 'form[action*="/password"]', { password });
+    expect(pathOf(page), page.body.slice(0, 500)).toBe('/account');
+    return page;
+  }
+
+  async function newAccount(email: string, password = 'a long passphrase 42') {
+    return server.services.accountService.createAccount({ email, password, name: 'Test Person', emailVerified: true });
+  }
+
+  it('sends a signed-out visitor through the ordinary sign-in (first-party client, nothing issued) and shows the profile', async () => {
+    await newAccount('rosalind@example.com');
+    const agent = new UserAgent();
+    const redirect = await agent.request(`${server.url}/account`);
+    expect(redirect.status).toBe(302);
+    const authorize = new URL(redirect.headers.get('location')!, server.url);
+    expect(authorize.pathname).toBe('/auth');
+    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({ client_id: 'account', response_type: 'none', redirect_uri: `${server.url}/account/signed-in` });
+
+    const page = await signInToAccount(agent, 'rosalind@example.com', 'a long passphrase 42');
+    expect(page.$('h1').text()).toBe('My account');
+    expect(page.$('.account-profile').text()).toMatch(/rosalind@example\.com/);
+    expect(methodNames(page)).toEqual(['Password']);
+    expect(page.$('form[action="/account/link"] button').map((_, button) => page.$(button).text().trim()).get()).toEqual(['Link Google', 'Link Microsoft', 'Link LinkedIn', 'Link Facebook']);
+
+    const french = await agent.request(`${server.url}/account?lang=fr`);
+    expect(french.$('h1').text()).toBe('Mon compte');
+  });
+
+  it('links a provider from the account page, then unlinks it', async () => {
+    await newAccount('dorothy@example.com');
+    const agent = new UserAgent();
+    const page = await signInToAccount(agent, 'dorothy@example.com', 'a long passphrase 42');
+    standIns.google.account = { sub: 'google-dorothy', claims: { email: 'dorothy.h@gmail.test', email_verified: true } };
+    const linked = await agent.submit(page, 'form[action="/account/link"]', { provider: 'google' });
+    expect(pathOf(linked)).toBe('/account');
+    expect(linked.$('[role=status]').text()).toMatch(/Google is linked/);
+    expect(methodNames(linked)).toEqual(['Password', 'Google']);
+    const account = await server.services.accounts.findByEmail('dorothy@example.com');
+    expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toMatchObject([{ connection_id: 'social-google', subject: 'google-dorothy' }]);
+
+    const unlinked = await agent.submit(linked, 'form[action="/account/unlink"]', {});
+    expect(unlinked.$('[role=status]').text()).toMatch(/Google is unlinked/);
+    expect(methodNames(unlinked)).toEqual(['Password']);
+  });
+
+  it('never unlinks the last way to sign in', async () => {
+    standIns.google.account = { sub: 'google-only-user', claims: { email: 'hedy@gmail.test', email_verified: true } };
+    const agent = new UserAgent();
+    const first = await agent.follow(`${server.url}/account`);
+    const page = await agent.submit(first, 'form[action$="/social"]', { provider: 'google' });
+    expect(pathOf(page), page.body.slice(0, 300)).toBe('/account');
+    expect(methodNames(page)).toEqual(['Password', 'Google']);
+    expect(page.$('form[action="/account/unlink"]').length).toBe(0);
+    expect(page.$('.account-methods').text()).toMatch(/only way to sign in/);
+
+    const forced = await agent.request(`${server.url}/account/unlink`, { form: { _csrf: String(page.$('input[name=_csrf]').first().val()), connection: 'social-google' } });
+    expect(forced.status).toBe(303);
+    const after = await agent.follow(new URL(forced.headers.get('location')!, server.url).toString());
+    expect(after.$('[role=status]').text()).toMatch(/only way to sign in/);
+    const account = await server.services.accounts.findByEmail('hedy@gmail.test');
+    expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toHaveLength(1);
+  });
+
+  it('does not link an identity that belongs to another account, and says so when the person cancels at the provider', async () => {
+    await newAccount('mary@example.com');
+    const agent = new UserAgent();
+    const page = await signInToAccount(agent, 'mary@example.com', 'a long passphrase 42');
+    standIns.google.account = { sub: 'google-only-user', claims: { email: 'hedy@gmail.test', email_verified: true } };
+    const refused = await agent.submit(page, 'form[action="/account/link"]', { provider: 'google' });
+    expect(refused.$('[role=status]').text()).toMatch(/already linked to another account/);
+    expect(methodNames(refused)).toEqual(['Password']);
+
+    // A browser without a session at the provider, where the person cancels.
+    const other = new UserAgent();
+    const fresh = await signInToAccount(other, 'mary@example.com', 'a long passphrase 42');
+    standIns.google.behaviour = 'deny';
+    try {
+      const cancelled = await other.submit(fresh, 'form[action="/account/link"]', { provider: 'google' });
+      expect(cancelled.$('[role=status]').text()).toMatch(/You cancelled linking Google/);
+    } finally {
+      standIns.google.behaviour = 'login';
+    }
+  });
+
+  it('changes the password: the current one is required, the policy applies, and every session ends', async () => {
+    await newAccount('katherine@example.com', 'orbital mechanics 1962');
+    const agent = new UserAgent();
+    const page = await signInToAccount(agent, 'katherine@example.com', 'orbital mechanics 1962');
+
+    const wrong = await agent.submit(page, 'form[action="/account/password"]', { current_password: 'not my password', new_password: 'trajectories 1969' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.$('#current_password-error').text()).toMatch(/current password is not correct/);
+
+    const weak = await agent.submit(page, 'form[action="/account/password"]', { current_password: 'orbital mechanics 1962', new_password: 'short' });
+    expect(weak.status).toBe(400);
+    expect(weak.$('#new_password-error').text()).toMatch(/at least 8 characters/);
+
+    const noToken = await agent.request(`${server.url}/account/password`, { form: { current_password: 'orbital mechanics 1962', new_password: 'trajectories 1969' } });
+    expect(noToken.status).toBe(403);
+
+    const done = await agent.submit(page, 'form[action="/account/password"]', { current_password: 'orbital mechanics 1962', new_password: 'trajectories 1969' });
+    expect(done.$('h1').text()).toBe('Password changed');
+    expect((await agent.request(`${server.url}/account`)).status).toBe(302);
+    expect(await server.services.accountService.authenticateWithPassword('katherine@example.com', 'orbital mechanics 1962')).toBeUndefined();
+    await signInToAccount(new UserAgent(), 'katherine@example.com', 'trajectories 1969');
+  });
+});

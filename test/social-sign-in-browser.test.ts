@@ -1,0 +1,56 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../src/server.ts';
+import { browserAvailable, browserSkipReason, launchBrowser, screenshot } from './helpers/browser.ts';
+import { authorizationRequest, discover, exchangeCode, type TestClient } from './helpers/relying-party.ts';
+import { closeSocialStandIns, configureSocialStandIns, listenSocialStandIns, type SocialStandIns, socialSettings } from './helpers/social-upstreams.ts';
+import { startTestServer } from './helpers/test-server.ts';
+
+describe.skipIf(!browserAvailable)(`social sign-in in Chromium${browserAvailable ? '' : ` (${browserSkipReason})`}`, () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let standIns: SocialStandIns;
+  let app: TestClient;
+  let appServer: Server;
+  let appCallback: string;
+
+  beforeAll(async () => {
+    standIns = await listenSocialStandIns();
+    server = await startTestServer({ overrides: { social: socialSettings(standIns) } });
+    await configureSocialStandIns(standIns, server.url);
+    browser = await launchBrowser();
+    // A real app callback page: Chromium follows the whole redirect chain to it.
+    appServer = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('app'));
+    await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
+    appCallback = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/callback`;
+    const registered = await server.services.clients.create({ name: 'Browser App', redirectUris: [appCallback], firstParty: true });
+    app = { clientId: registered.clientId, config: await discover(server.url, registered.clientId, registered.clientSecret) };
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await closeSocialStandIns(standIns);
+    await server?.close();
+    appServer?.close();
+  });
+
+  it('shows the provider logos at the bottom of the sign-in page and signs in by clicking one', async () => {
+    standIns.google.account = { sub: 'google-browser-1', claims: { email: 'margaret@gmail.test', email_verified: true, name: 'Margaret Hamilton' } };
+    const request = await authorizationRequest(app.config, { redirect_uri: appCallback });
+    const page = await browser.newPage();
+    await page.goto(request.url);
+    const google = page.getByRole('button', { name: 'Sign in with Google' });
+    await google.waitFor();
+    // The logos are files of our own origin (the CSP allows 'self' images), and they load.
+    const logosLoaded = await page.locator('.social-button img').evaluateAll((images) => images.map((image) => (image as HTMLImageElement).naturalWidth > 0));
+    expect(logosLoaded).toEqual([true, true, true, true]);
+    await screenshot(page, 'social-sign-in-buttons');
+
+    await google.click();
+    await page.waitForURL(`${appCallback}**`);
+    const tokens = await exchangeCode(app.config, page.url(), request);
+    expect(tokens.claims()?.sub).toBe((await server.services.accounts.findByEmail('margaret@gmail.test'))?.id);
+    await page.close();
+  });
+});
