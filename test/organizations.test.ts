@@ -157,6 +157,9 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     expect(await server.services.ssoEnforcement.requiredFor(alfred.email, alfred.id)).toBeUndefined();
     const wayne = (await server.services.organizationService.find('Wayne Enterprises')).id;
     await server.services.organizations.addMember(wayne, alfred.id);
+    // Membership is not revealed to someone without the password: a wrong one gets the usual answer.
+    const guessed = await signInWithPassword('alfred@example.test', 'not the right password');
+    expect(guessed.$('#password-error').text() + guessed.$('[role=alert]').text()).toMatch(/Incorrect email or password/);
     const refused = await signInWithPassword('alfred@example.test', 'butler of the manor');
     expect(refused.status).toBe(400);
     expect(refused.$('#password-error').text() + refused.$('[role=alert]').text()).toMatch(/requires you to sign in with your company account/);
@@ -169,5 +172,14 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     expect(answer.$('h1').text()).toBe('Use your company sign-in');
     expect(answer.$('[role=status]').text()).toMatch(/signs you in with your company account/);
     expect(await server.services.db.selectFrom('outgoing_mails').select('id').execute()).toHaveLength(0);
+
+    // Nor by forgot password: a member's address outside the domain gets the answer any address gets.
+    const memberAgent = new UserAgent();
+    const memberForgot = await memberAgent.follow(`${server.url}/forgot-password`);
+    const memberAnswer = await memberAgent.submit(memberForgot, 'form', { email: 'alfred@example.test' });
+    const strangerAgent = new UserAgent();
+    const strangerAnswer = await strangerAgent.submit(await strangerAgent.follow(`${server.url}/forgot-password`), 'form', { email: 'nobody@example.test' });
+    expect(memberAnswer.$('h1').text()).toBe(strangerAnswer.$('h1').text());
+    expect(memberAnswer.$('h1').text()).not.toBe('Use your company sign-in');
   });
 });

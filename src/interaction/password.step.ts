@@ -1,3 +1,4 @@
+import type { EnforcedSso } from '../orgs/sso-enforcement.ts';
 import { z } from 'zod';
 import { TooManyAttemptsError } from '../abuse/attempt-limiter.ts';
 import { normalizeEmail } from '../accounts/email.ts';
@@ -62,14 +63,14 @@ export async function submitPassword(flow: InteractionFlow): Promise<void> {
     showPassword(flow, state, { error: 'password.required', remember }, 400);
     return;
   }
-  const { loginLimiter, accountService, ssoEnforcement, accounts } = flow.services;
-  // Under enforced SSO the password is not even checked: the company IdP is the only way in.
-  const enforced = await ssoEnforcement.requiredFor(state.email, (await accounts.findByEmail(state.email))?.id);
-  if (enforced) {
+  const { loginLimiter, accountService, ssoEnforcement } = flow.services;
+  const refuseForCompanySignIn = (enforced: EnforcedSso) => {
     const companySignIn = `/interaction/${encodeURIComponent(flow.details.uid)}/federated/${encodeURIComponent(enforced.connectionId)}`;
     showPassword(flow, state, { error: 'error.session.sso_required', remember, companySignIn }, 400);
-    return;
-  }
+  };
+  // Under SSO enforced for the email's domain the password is not even checked.
+  const enforcedForDomain = await ssoEnforcement.forEmailDomain(state.email);
+  if (enforcedForDomain) return refuseForCompanySignIn(enforcedForDomain);
   let account;
   try {
     account = await loginLimiter.attempt(state.email, flow.ctx.ip, () => accountService.authenticateWithPassword(state.email, form.password));
@@ -83,6 +84,9 @@ export async function submitPassword(flow: InteractionFlow): Promise<void> {
     showPassword(flow, state, { error: 'error.session.invalid_credentials', remember }, 400);
     return;
   }
+  // Membership is private: only someone who knew the password learns that it no longer signs in.
+  const enforcedForMember = await ssoEnforcement.forAccount(account.id);
+  if (enforcedForMember) return refuseForCompanySignIn(enforcedForMember);
   await linkPendingIdentity(flow.services, flow.details, account.id);
   // remember: false makes oidc-provider's session cookie a browser-session cookie (no Expires).
   await finishInteraction(flow, { login: { accountId: account.id, amr: ['pwd'], remember } }, { mergeWithLastSubmission: true });

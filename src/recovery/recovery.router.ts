@@ -40,8 +40,9 @@ export function recoveryRouter(services: Services, provider: () => Provider): Ro
     const parsed = emailSchema.safeParse(email);
     if (!parsed.success) return form(ctx, { email, error: 'account.email_invalid' });
     await services.forgotPasswordLimiter.consume(parsed.data, ctx.ip);
-    // A password would not sign these users in: send them to their company sign-in instead of a reset link.
-    const enforced = await services.ssoEnforcement.requiredFor(parsed.data, (await services.accounts.findByEmail(parsed.data))?.id);
+    // A password would not sign these users in: send them to their company sign-in instead of a reset
+    // link. By domain only: answering by membership would tell whether the address has an account.
+    const enforced = await services.ssoEnforcement.forEmailDomain(parsed.data);
     if (enforced) {
       const interaction = interactionOf(ctx);
       renderAccountPage(ctx, 'recovery/company-sign-in', {
