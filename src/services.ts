@@ -7,6 +7,7 @@ import { AccountSessionsRepository } from './accounts/account-sessions.repositor
 import { LinkTokenRepository } from './accounts/link-token.repository.ts';
 import { PasswordHasher } from './accounts/password-hasher.ts';
 import type { Config } from './config.ts';
+import { ConsentRepository } from './consents/consent.repository.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
 import { createFederation } from './federation/federation.module.ts';
@@ -35,6 +36,7 @@ export function createServices(config: Config, db: Db) {
   // Home-realm discovery (services.homeRealmDiscovery) and SSO enforcement come with federation.
   const federation = createFederation(config, db, secretBox, accounts, orgs);
   const limiters = createAttemptLimiters(db, config.rateLimits);
+  const consents = new ConsentRepository(db);
   const accountPage = new AccountPageService({
     db,
     accounts,
@@ -45,6 +47,7 @@ export function createServices(config: Config, db: Db) {
     sessions: new AccountSessionsRepository(db),
     socialSignIn: federation.socialSignIn,
     loginLimiter: limiters.loginLimiter,
+    consents,
   });
   const socialEmailConfirmation = new SocialEmailConfirmation({ config, outbox: mailOutbox, linking: federation.socialLinking });
   return {
@@ -62,6 +65,7 @@ export function createServices(config: Config, db: Db) {
     invitations: new InvitationService({ config, accounts, accountService, tokens, passwords: accountPasswords, outbox: mailOutbox }),
     ...limiters,
     accountPage,
+    consents,
     socialEmailConfirmation,
     clients: new ClientRepository(db, secretBox),
     resourceServers: new ResourceServerRegistry(db),

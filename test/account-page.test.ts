@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { enterEmail } from './helpers/sign-in.ts';
+import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty } from './helpers/relying-party.ts';
+import { enterEmail, signInThroughBrowserless } from './helpers/sign-in.ts';
 import { closeSocialStandIns, configureSocialStandIns, listenSocialStandIns, type SocialStandIns, socialSettings } from './helpers/social-upstreams.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
@@ -90,9 +91,9 @@ describe('My account (/account)', () => {
   });
 
   it('does not link an identity that belongs to another account, and says so when the person cancels at the provider', async () => {
-    await newAccount('mary@example.com');
+    await newAccount('mae@example.com');
     const agent = new UserAgent();
-    const page = await signInToAccount(agent, 'mary@example.com', 'a long passphrase 42');
+    const page = await signInToAccount(agent, 'mae@example.com', 'a long passphrase 42');
     standIns.google.account = { sub: 'google-only-user', claims: { email: 'hedy@gmail.test', email_verified: true } };
     const refused = await agent.submit(page, 'form[action="/account/link"]', { provider: 'google' });
     expect(refused.$('[role=status]').text()).toMatch(/already linked to another account/);
@@ -100,7 +101,7 @@ describe('My account (/account)', () => {
 
     // A browser without a session at the provider, where the person cancels.
     const other = new UserAgent();
-    const fresh = await signInToAccount(other, 'mary@example.com', 'a long passphrase 42');
+    const fresh = await signInToAccount(other, 'mae@example.com', 'a long passphrase 42');
     standIns.google.behaviour = 'deny';
     try {
       const cancelled = await other.submit(fresh, 'form[action="/account/link"]', { provider: 'google' });
@@ -108,6 +109,46 @@ describe('My account (/account)', () => {
     } finally {
       standIns.google.behaviour = 'login';
     }
+  });
+
+  it('lists the third-party apps allowed; Remove access forgets the consent and revokes the refresh token', async () => {
+    const password = 'a long passphrase 42';
+    await newAccount('annie.easley@example.com', password);
+    const firstParty = await registerRelyingParty(server, { firstParty: true });
+    const app = await registerRelyingParty(server, { firstParty: false });
+    const agent = new UserAgent();
+    await signInThroughBrowserless(agent, (await authorizationRequest(firstParty.config)).url, 'annie.easley@example.com', password);
+    // offline_access (a refresh token) is granted to a third-party app only with prompt=consent.
+    const request = await authorizationRequest(app.config, { scope: 'openid email offline_access', prompt: 'consent' });
+    const consent = await agent.follow(request.url, {}, redirectUri);
+    const callback = await agent.submit(consent, 'form[action*="/consent"]', {}, redirectUri);
+    const tokens = await exchangeCode(app.config, callback.url, request);
+    expect(tokens.refresh_token).toBeTruthy();
+
+    const page = await agent.follow(`${server.url}/account`);
+    const apps = page.$('.account-apps > li');
+    expect(apps.length, page.$('#apps-heading').parent().text()).toBe(1);
+    expect(apps.find('.account-method-name').text()).toBe('Test App');
+    expect(apps.find('.permissions li').map((_, li) => page.$(li).text().trim()).get()).toEqual(['Know who you are', 'See your email address', 'Stay connected when you are away']);
+    expect(page.$('#apps-heading').text()).toBe('Apps you have allowed');
+    expect((await agent.request(`${server.url}/account?lang=fr`)).$('#apps-heading').text()).toBe('Applications que vous avez autorisées');
+    await agent.request(`${server.url}/account?lang=en`);
+
+    const noToken = await agent.request(`${server.url}/account/apps/remove`, { form: { client: app.clientId } });
+    expect(noToken.status).toBe(403);
+    // Refresh tokens rotate: the new one is what the app holds.
+    const { refresh_token: refreshToken } = await client.refreshTokenGrant(app.config, tokens.refresh_token!);
+    expect(refreshToken).toBeTruthy();
+
+    const removed = await agent.submit(page, 'form[action="/account/apps/remove"]', {});
+    expect(pathOf(removed)).toBe('/account');
+    expect(removed.$('[role=status]').text()).toMatch(/no longer has access/);
+    expect(removed.$('.account-apps').length).toBe(0);
+
+    await expect(client.refreshTokenGrant(app.config, refreshToken!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    // The same browser session is asked consent again, as is a new sign-in.
+    const again = await agent.follow((await authorizationRequest(app.config, { scope: 'openid email' })).url, {}, redirectUri);
+    expect(again.$('form[action*="/consent"]').length, again.body.slice(0, 300)).toBe(1);
   });
 
   it('changes the password: the current one is required, the policy applies, and every session ends', async () => {

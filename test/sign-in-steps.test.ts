@@ -362,7 +362,8 @@ describe('sign-in steps over HTTP', () => {
 
     it('returns access_denied to the app when denied', async () => {
       const agent = new UserAgent();
-      const passwordPage = await enterEmail(agent, await openSignIn(agent, {}, otherApp), email);
+      // Consent is remembered from the test above; prompt=consent asks again all the same.
+      const passwordPage = await enterEmail(agent, await openSignIn(agent, { prompt: 'consent' }, otherApp), email);
       const consent = await agent.submit(passwordPage, 'form[action*="/password"]', { password }, redirectUri);
       const callback = await agent.submit(consent, 'form[action*="/abort"]', {}, redirectUri);
       expect(new URL(callback.url).searchParams.get('error')).toBe('access_denied');

@@ -4,6 +4,7 @@ import type { AccountService } from '../accounts/account.service.ts';
 import type { AccountSessionsRepository } from '../accounts/account-sessions.repository.ts';
 import type { PasswordHasher } from '../accounts/password-hasher.ts';
 import { assertPasswordAllowed } from '../accounts/password-policy.ts';
+import type { AllowedApp, ConsentRepository } from '../consents/consent.repository.ts';
 import type { Db } from '../db/database.ts';
 import type { AccountRow } from '../db/schema.ts';
 import type { ConnectionRepository } from '../federation/connection.repository.ts';
@@ -28,6 +29,8 @@ export interface AccountOverview {
   linked: LinkedSignIn[];
   /** Enabled social providers the account has no identity at yet. */
   linkable: EnabledSocialProvider[];
+  /** Third-party apps the account has allowed, until access is removed. */
+  allowedApps: AllowedApp[];
 }
 
 export interface AccountPageDependencies {
@@ -40,6 +43,7 @@ export interface AccountPageDependencies {
   sessions: AccountSessionsRepository;
   socialSignIn: SocialSignIn;
   loginLimiter: AttemptLimiter;
+  consents: ConsentRepository;
 }
 
 /** What "My account" shows and changes: profile, ways to sign in (never removing the last), password. */
@@ -51,7 +55,7 @@ export class AccountPageService {
   }
 
   async overview(accountId: string): Promise<AccountOverview | undefined> {
-    const { accounts, identities, connections, socialSignIn } = this.#deps;
+    const { accounts, identities, connections, socialSignIn, consents } = this.#deps;
     const account = await accounts.findById(accountId);
     if (!account) return undefined;
     const rows = await identities.listOfAccount(account.id);
@@ -71,7 +75,16 @@ export class AccountPageService {
       }),
     );
     const linkable = socialSignIn.providers.filter((provider) => !rows.some((row) => row.connection_id === provider.connectionId));
-    return { account, hasPassword, linked, linkable };
+    return { account, hasPassword, linked, linkable, allowedApps: await consents.listThirdPartyOfAccount(account.id) };
+  }
+
+  /** Forgets what the account allowed the app and revokes its tokens: the app must ask consent again. */
+  async removeAppAccess(accountId: string, clientId: string): Promise<void> {
+    const { db, consents, sessions } = this.#deps;
+    await db.transaction().execute(async (trx) => {
+      await consents.delete(accountId, clientId, trx);
+      await sessions.revokeClient(accountId, clientId, trx);
+    });
   }
 
   /** Unlinks a social identity; refused when it is the account's last way to sign in. */

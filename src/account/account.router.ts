@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { PasswordRejectedError } from '../accounts/password-policy.ts';
+import { describeScopes } from '../consents/scope-description.ts';
 import { FederationError } from '../federation/federation-error.ts';
 import { randomId } from '../federation/federation-state.ts';
 import { AppError, BadRequestError, NotFoundError } from '../http/errors.ts';
@@ -20,13 +21,14 @@ const linkTtlMs = 10 * 60 * 1000;
 const passwordForm = z.object({ current_password: z.string().max(1024), new_password: z.string().max(1024) });
 const providerForm = z.object({ provider: z.string().max(32) });
 const unlinkForm = z.object({ connection: z.string().max(64) });
+const removeAppForm = z.object({ client: z.string().max(256) });
 
 type PasswordErrors = Partial<Record<'current_password' | 'new_password', string>>;
 
 /**
  * "My account" at /account, for the person signed in to this browser (oidc-provider's session):
- * profile, ways to sign in (link a social provider, unlink one unless it is the last way in) and
- * password change. A signed-out visitor is sent through the ordinary sign-in (account-client.ts).
+ * profile, ways to sign in (link a social provider, unlink one unless it is the last way in),
+ * third-party apps allowed (remove access) and password change. A signed-out visitor is sent through the ordinary sign-in (account-client.ts).
  */
 export function accountRouter(services: Services, provider: () => Provider): Router {
   const router = new Router({ prefix: '/account' });
@@ -63,6 +65,7 @@ export function accountRouter(services: Services, provider: () => Provider): Rou
       {
         ...overview,
         linked: overview.linked.map((method) => ({ ...method, linkedOn: dates.format(method.linkedAt), social: services.socialSignIn.byConnectionId(method.connectionId)?.name })),
+        allowedApps: overview.allowedApps.map((app) => ({ ...app, allowedOn: dates.format(app.grantedAt), permissions: describeScopes(app.scopes) })),
         notice: notice && { messageKey: `account.notice.${notice}`, params: { provider: provider ?? '' } },
         passwordErrors: view.passwordErrors ?? {},
       },
@@ -117,6 +120,15 @@ export function accountRouter(services: Services, provider: () => Provider): Rou
       throw error;
     }
     backToAccount(ctx, 'unlinked', services.socialSignIn.byConnectionId(connection)?.name);
+  });
+
+  // Removing an app's access forgets the consent and revokes its tokens: it must ask again.
+  router.post('/apps/remove', async (ctx) => {
+    const overview = await signedIn(ctx);
+    if (!overview) return;
+    const { client } = parseForm(removeAppForm, ctx.request.body);
+    await services.accountPage.removeAppAccess(overview.account.id, client);
+    backToAccount(ctx, 'access_removed');
   });
 
   // Linking: the provider's answer comes back (through /federation/<connection>/callback) to /account/linked,

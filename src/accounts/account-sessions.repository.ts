@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 
 /**
@@ -16,5 +17,17 @@ export class AccountSessionsRepository {
     const grants = db.selectFrom('oidc_models').select('id').where('model', '=', 'Grant').where('account_id', '=', accountId);
     await db.deleteFrom('oidc_models').where('grant_id', 'in', grants).execute();
     await db.deleteFrom('oidc_models').where('model', 'in', ['Session', 'Grant']).where('account_id', '=', accountId).execute();
+  }
+
+  /** Revokes the account's Grants for one app and everything issued under them; its sessions stay. */
+  async revokeClient(accountId: string, clientId: string, db: Db = this.#db): Promise<void> {
+    const grants = db
+      .selectFrom('oidc_models')
+      .select('id')
+      .where('model', '=', 'Grant')
+      .where('account_id', '=', accountId)
+      .where(sql<string>`payload->>'clientId'`, '=', clientId);
+    await db.deleteFrom('oidc_models').where('grant_id', 'in', grants).execute();
+    await db.deleteFrom('oidc_models').where('model', '=', 'Grant').where('account_id', '=', accountId).where(sql<string>`payload->>'clientId'`, '=', clientId).execute();
   }
 }

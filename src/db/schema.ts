@@ -167,6 +167,20 @@ export interface OutgoingMailTable {
 export type OutgoingMailRow = Selectable<OutgoingMailTable>;
 export type NewOutgoingMailRow = Insertable<OutgoingMailTable>;
 
+/** Resource indicator -> space-separated scopes allowed at that API. */
+export type ResourceScopes = Record<string, string>;
+
+export interface ConsentTable {
+  account_id: string;
+  client_id: string;
+  scopes: ColumnType<string[], string[] | undefined, string[]>;
+  claims: ColumnType<string[], string[] | undefined, string[]>;
+  resource_scopes: Json<ResourceScopes>;
+  granted_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export type ConsentRow = Selectable<ConsentTable>;
+
 export interface Database {
   oidc_models: OidcModelTable;
   clients: ClientTable;
@@ -183,4 +197,5 @@ export interface Database {
   saml_assertions_seen: SamlAssertionSeenTable;
   account_tokens: AccountTokenTable;
   outgoing_mails: OutgoingMailTable;
+  consents: ConsentTable;
 }

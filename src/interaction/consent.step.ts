@@ -1,5 +1,7 @@
 import type Provider from 'oidc-provider';
-import { hasMessage } from '../ui/i18n.ts';
+import type { Grant } from 'oidc-provider';
+import { consentOfGrant } from '../consents/consent.ts';
+import { describeScopes, type ScopeDescription } from '../consents/scope-description.ts';
 import { expectPrompt, finishInteraction, type InteractionDetails, type InteractionFlow, renderStep, stepUrl } from './interaction-flow.ts';
 
 interface MissingConsent {
@@ -8,8 +10,8 @@ interface MissingConsent {
   missingResourceScopes?: Record<string, string[]>;
 }
 
-/** Grants what the consent prompt found missing, on the existing grant or a new one; returns its id. */
-export async function grantConsent(provider: Provider, details: InteractionDetails): Promise<string> {
+/** Grants what the consent prompt found missing, on the existing grant or a new one. */
+async function grantConsent(provider: Provider, details: InteractionDetails): Promise<Grant> {
   const { prompt, params, session, grantId } = details;
   const grant = grantId
     ? await provider.Grant.find(grantId)
@@ -21,14 +23,14 @@ export async function grantConsent(provider: Provider, details: InteractionDetai
   for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
     grant.addResourceScope(indicator, scopes.join(' '));
   }
-  return grant.save();
+  await grant.save();
+  return grant;
 }
 
-/** What the app asks for, as message keys where we describe the scope, as the scope name otherwise. */
-function requestedPermissions(details: InteractionDetails): Array<{ messageKey: string } | { text: string }> {
+/** What the app asks for. */
+function requestedPermissions(details: InteractionDetails): ScopeDescription[] {
   const missing = details.prompt.details as MissingConsent;
-  const scopes = new Set(['openid', ...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()]);
-  return [...scopes].map((scope) => (hasMessage(`scope.${scope}`) ? { messageKey: `scope.${scope}` } : { text: scope }));
+  return describeScopes(['openid', ...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()]);
 }
 
 export async function showConsent(flow: InteractionFlow): Promise<void> {
@@ -43,8 +45,10 @@ export async function showConsent(flow: InteractionFlow): Promise<void> {
 
 export async function submitConsent(flow: InteractionFlow): Promise<void> {
   expectPrompt(flow, 'consent');
-  const grantId = await grantConsent(flow.provider, flow.details);
-  await finishInteraction(flow, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  const grant = await grantConsent(flow.provider, flow.details);
+  // Remembered for the account and app, not only in this browser session's grant.
+  await flow.services.consents.record(grant.accountId!, grant.clientId!, consentOfGrant(grant));
+  await finishInteraction(flow, { consent: { grantId: grant.jti } }, { mergeWithLastSubmission: true });
 }
 
 /** The person declines: the app gets access_denied on its redirect_uri, with its state. */

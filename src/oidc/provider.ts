@@ -4,6 +4,8 @@ import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'o
 import { accountClient } from '../account/account-client.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
+import { addConsentToGrant } from '../consents/consent.ts';
+import type { ConsentRepository } from '../consents/consent.repository.ts';
 import type { Db } from '../db/database.ts';
 import { interactionUrl } from '../interaction/interaction-url.ts';
 import { clientView } from '../ui/client-view.ts';
@@ -21,6 +23,7 @@ export interface ProviderDependencies {
   db: Db;
   clients: ClientRepository;
   accounts: AccountRepository;
+  consents: ConsentRepository;
   resourceServers: ResourceServerRegistry;
   signingKeys: JWK[];
   logger: Logger;
@@ -30,7 +33,7 @@ const allowedResources = (client: unknown): string[] => (client as { allowed_res
 const isFirstParty = (client: unknown) => (client as { first_party?: boolean } | undefined)?.first_party === true;
 
 /** The one oidc-provider configuration of the service. */
-export function createProvider({ config, db, clients, accounts, resourceServers, signingKeys, logger }: ProviderDependencies): Provider {
+export function createProvider({ config, db, clients, accounts, consents, resourceServers, signingKeys, logger }: ProviderDependencies): Provider {
   const { ttl } = config;
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, clients),
@@ -103,12 +106,20 @@ export function createProvider({ config, db, clients, accounts, resourceServers,
     },
     // First-party apps are ours: whatever they request (scopes, claims, API scopes) is granted
     // without asking, also when a later request asks for more than the session's grant holds.
+    // Third-party apps get what the person allowed them before (remembered per account, any
+    // browser), so oidc-provider asks consent only for what is new.
     async loadExistingGrant(ctx: KoaContextWithOIDC) {
       const { client, session, result } = ctx.oidc;
       if (!client || !session?.accountId) return undefined;
       const grantId = result?.consent?.grantId ?? session.grantIdFor(client.clientId);
       const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
-      if (!isFirstParty(client)) return existing;
+      if (!isFirstParty(client)) {
+        const remembered = await consents.find(session.accountId, client.clientId);
+        if (!remembered) return existing;
+        const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+        if (addConsentToGrant(grant, remembered) || !existing) await grant.save();
+        return grant;
+      }
       const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
       grant.addOIDCScope([...ctx.oidc.requestParamOIDCScopes].join(' '));
       grant.addOIDCClaims([...ctx.oidc.requestParamClaims]);
