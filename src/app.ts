@@ -23,6 +23,17 @@ import { localeMiddleware } from './ui/locale.ts';
 
 const assetsDir = path.resolve(import.meta.dirname, '..', 'views', 'assets');
 
+/**
+ * oidc-provider's endpoints for apps and APIs (token, introspection, revocation, keys, userinfo,
+ * registration, PAR, device and CIBA requests, discovery): JSON only, never a page. Its page
+ * endpoints (/auth, /session/end, /device) are not listed and take the full page stack.
+ */
+const machineEndpoints = ['/token', '/jwks', '/me', '/reg', '/request', '/device/auth', '/backchannel', '/.well-known'];
+
+function isMachineEndpoint(requestPath: string): boolean {
+  return machineEndpoints.some((prefix) => requestPath === prefix || requestPath.startsWith(`${prefix}/`));
+}
+
 /** Composition root of the HTTP side: our middleware and routes first, oidc-provider mounted last. */
 export function createApp(services: Services, host: ProviderHost, logger: Logger): Koa {
   const app = new Koa({ proxy: services.config.trustProxy });
@@ -32,6 +43,15 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
 
   app.use(requestContext(logger));
   app.use(errorHandler(logger));
+  // Machine endpoints go straight to the provider: the page-only middleware below (page security
+  // headers, locale, static assets, our routers) would cost every token request and add nothing.
+  // An unknown path under these prefixes falls through to the page stack, and so to the 404 page.
+  const machineEndpointsToProvider = host.middleware();
+  app.use((ctx, next) => {
+    if (!isMachineEndpoint(ctx.path)) return next();
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    return machineEndpointsToProvider(ctx, next);
+  });
   app.use(securityHeaders());
   app.use(localeMiddleware);
   app.use(mount('/assets', serve(assetsDir, { maxage: 3600_000 })));

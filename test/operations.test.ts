@@ -78,6 +78,25 @@ describe('logs of a whole sign-in, at the most verbose level', () => {
     expect(replaced).toMatch(/^[0-9a-f-]{36}$/);
     expect(log.lines).toContainEqual(expect.objectContaining({ msg: 'request', requestId: replaced }));
   });
+
+  it('are kept by the provider’s machine endpoints, which skip the page middleware: X-Request-Id, nosniff, one line each', async () => {
+    const token = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'x-request-id': 'lb-trace-0002' },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    });
+    expect(token.status).toBe(400);
+    expect(token.headers.get('x-request-id')).toBe('lb-trace-0002');
+    expect(token.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(log.lines).toContainEqual(expect.objectContaining({ msg: 'request', requestId: 'lb-trace-0002', path: '/token', status: 400 }));
+
+    const discovery = await fetch(`${server.url}/.well-known/openid-configuration`);
+    expect(discovery.status).toBe(200);
+    expect(discovery.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
+    const unknown = await fetch(`${server.url}/token/nothing-here`, { headers: { accept: 'application/json' } });
+    expect([unknown.status, await unknown.json()]).toMatchObject([404, { error: 'http.not_found' }]);
+  });
 });
 
 describe('/readyz', () => {
