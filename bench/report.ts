@@ -113,8 +113,9 @@ export function ceilingsLine(ceilings: CryptoCeilings): string {
 function machineLine(results: BenchResults): string {
   const { machine, settings } = results;
   const { start, end } = machine.loadAverage;
-  const busy = Math.max(start, end) > machine.nproc ? ' (other work was running: throughput and latency are noisy, CPU per operation much less so)' : '';
-  return `Measured ${results.date} on ${machine.cpuModel}, nproc ${machine.nproc}, Node ${machine.node}; ${machine.layout}; load average ${start.toFixed(1)} at the start, ${end.toFixed(1)} at the end${busy}; ${settings.BENCH_SECONDS} s per scenario after a warm-up, ${settings.BENCH_CONNECTIONS} connections for (a) and (b), server log level \`${settings.BENCH_LOG_LEVEL}\`.`;
+  // The bench loads every core itself, so only the load before it started tells of other work.
+  const busy = start > 1 ? ' (other work was running: throughput and latency are noisy, CPU per operation much less so)' : '';
+  return `Measured ${results.date} on ${machine.cpuModel}, nproc ${machine.nproc}, Node ${machine.node}; ${machine.layout}; load average ${start.toFixed(1)} before the run${busy}, ${end.toFixed(1)} at its end (the bench's own load); ${settings.BENCH_SECONDS} s per scenario after a warm-up, ${settings.BENCH_CONNECTIONS} connections for (a) and (b), server log level \`${settings.BENCH_LOG_LEVEL}\`.`;
 }
 
 /** Goals no server could meet on this machine: one core signs fewer tokens than asked, even without HTTP. */
