@@ -1,9 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { browserAvailable, browserSkipReason, launchBrowser, screenshot } from './helpers/browser.ts';
+import { browserAvailable, browserSkipReason, launchBrowser, screenshot, type AppCallbackServer, startAppCallbackServer } from './helpers/browser.ts';
 import { authorizationRequest, discover, exchangeCode, type TestClient } from './helpers/relying-party.ts';
 import { TestSamlIdp } from './helpers/saml-idp.ts';
 import { startTestServer } from './helpers/test-server.ts';
@@ -13,7 +11,7 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
   let server: RunningServer;
   let browser: Browser;
   let app: TestClient;
-  let appServer: Server;
+  let appServer: AppCallbackServer;
   let appCallback: string;
   let idp: TestSamlIdp;
   let upstream: UpstreamOidcProvider;
@@ -23,10 +21,8 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
   beforeAll(async () => {
     server = await startTestServer();
     browser = await launchBrowser();
-    // A real app callback page: Chromium follows the whole redirect chain to it.
-    appServer = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('app'));
-    await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
-    appCallback = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/callback`;
+    appServer = await startAppCallbackServer();
+    appCallback = appServer.callbackUrl;
     const registered = await server.services.clients.create({ name: 'Browser App', redirectUris: [appCallback], firstParty: true });
     app = { clientId: registered.clientId, config: await discover(server.url, registered.clientId, registered.clientSecret) };
     // On "localhost", the IdP is another site than the service: its response is a cross-site form post.

@@ -1,9 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningServer } from '../src/server.ts';
-import { browserAvailable, browserSkipReason, launchBrowser, screenshot } from './helpers/browser.ts';
+import { browserAvailable, browserSkipReason, launchBrowser, screenshot, type AppCallbackServer, startAppCallbackServer } from './helpers/browser.ts';
 import { authorizationRequest, discover, type TestClient } from './helpers/relying-party.ts';
 import { startTestServer } from './helpers/test-server.ts';
 
@@ -24,7 +22,7 @@ describe.skipIf(!browserAvailable)(`sign-in pages in Chromium${browserAvailable 
   let app: TestClient;
   let thirdPartyApp: TestClient;
   let context: BrowserContext;
-  let appServer: Server;
+  let appServer: AppCallbackServer;
   let redirectUri: string;
 
   const registerApp = async (name: string, firstParty: boolean): Promise<TestClient> => {
@@ -46,9 +44,8 @@ describe.skipIf(!browserAvailable)(`sign-in pages in Chromium${browserAvailable 
   const sessionCookie = async () => (await context.cookies(server.url)).find((cookie) => cookie.name === '_session');
 
   beforeAll(async () => {
-    appServer = createServer((_request, response) => response.end('app callback'));
-    await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
-    redirectUri = `http://127.0.0.1:${(appServer.address() as AddressInfo).port}/callback`;
+    appServer = await startAppCallbackServer();
+    redirectUri = appServer.callbackUrl;
     server = await startTestServer();
     browser = await launchBrowser();
     app = await registerApp('Analytics', true);

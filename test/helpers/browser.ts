@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
@@ -24,4 +26,17 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   // A heading can be visible before the stylesheet and images have loaded.
   await page.waitForLoadState('load');
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+export interface AppCallbackServer {
+  /** The app's redirect_uri, served for real on a loopback port. */
+  callbackUrl: string;
+  close(): void;
+}
+
+/** A real page for the app's callback: Chromium follows the whole redirect chain to it. */
+export async function startAppCallbackServer(): Promise<AppCallbackServer> {
+  const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('app'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { callbackUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`, close: () => server.close() };
 }
