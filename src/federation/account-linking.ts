@@ -7,6 +7,7 @@ import type { OrganizationRepository } from '../orgs/organization.repository.ts'
 import { FederationError } from './federation-error.ts';
 import type { FederatedIdentityRepository } from './federated-identity.repository.ts';
 import type { LinkingPolicy, LinkOutcome } from './linking-policy.ts';
+import { insertAccountFromProfile, profileNames } from './upstream-account.ts';
 import type { ConnectionRecord, UpstreamProfile } from './upstream-connection.ts';
 
 const uniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
@@ -80,19 +81,7 @@ export class AccountLinking implements LinkingPolicy {
       await this.#accounts.update(existing.id, { ...names, email_verified: true }, trx);
       account = { ...existing, ...names, email_verified: true } as AccountRow;
     } else {
-      account = await this.#accounts.insert(
-        {
-          email: profile.email,
-          email_verified: trustedEmail !== undefined || profile.emailVerified,
-          name: names.name ?? null,
-          given_name: names.given_name ?? null,
-          family_name: names.family_name ?? null,
-          locale: null,
-          password_hash: null,
-          password_changed_at: null,
-        },
-        trx,
-      );
+      account = await insertAccountFromProfile(this.#accounts, trx, { ...profile, email: profile.email }, trustedEmail !== undefined || profile.emailVerified);
     }
     await this.#identities.insert({ connectionId: connection.id, subject: profile.subject, accountId: account.id, email: profile.email }, trx);
     await this.#join(trx, connection, account.id);
@@ -102,14 +91,4 @@ export class AccountLinking implements LinkingPolicy {
   async #join(trx: Db, connection: ConnectionRecord, accountId: string): Promise<void> {
     if (connection.organizationId) await this.#organizations.addMember(connection.organizationId, accountId, trx);
   }
-}
-
-/** The name fields the upstream sent (absent ones leave the account as it is). */
-function profileNames(profile: UpstreamProfile): { name?: string; given_name?: string; family_name?: string } {
-  const name = profile.name ?? ([profile.givenName, profile.familyName].filter(Boolean).join(' ') || undefined);
-  return {
-    ...(name ? { name } : {}),
-    ...(profile.givenName ? { given_name: profile.givenName } : {}),
-    ...(profile.familyName ? { family_name: profile.familyName } : {}),
-  };
 }

@@ -5,6 +5,7 @@ import type { AccountRow } from '../../db/schema.ts';
 import type { SsoEnforcement } from '../../orgs/sso-enforcement.ts';
 import { FederationError } from '../federation-error.ts';
 import type { FederatedIdentityRepository } from '../federated-identity.repository.ts';
+import { insertAccountFromProfile } from '../upstream-account.ts';
 import type { LinkingPolicy, LinkOutcome, PendingLink } from '../linking-policy.ts';
 import type { ConnectionRecord, UpstreamProfile } from '../upstream-connection.ts';
 
@@ -62,20 +63,7 @@ export class SocialAccountLinking implements LinkingPolicy {
     if (await this.#accounts.findByEmail(profile.email, trx)) return pending('email_in_use');
 
     await this.#refuseUnderEnforcedSso({ email: profile.email });
-    const name = profile.name ?? ([profile.givenName, profile.familyName].filter(Boolean).join(' ') || null);
-    const account = await this.#accounts.insert(
-      {
-        email: profile.email,
-        email_verified: true,
-        name,
-        given_name: profile.givenName ?? null,
-        family_name: profile.familyName ?? null,
-        locale: null,
-        password_hash: null,
-        password_changed_at: null,
-      },
-      trx,
-    );
+    const account = await insertAccountFromProfile(this.#accounts, trx, { ...profile, email: profile.email }, true);
     await this.#identities.insert({ connectionId: connection.id, subject: profile.subject, accountId: account.id, email: profile.email }, trx);
     return { kind: 'account', account };
   }
