@@ -57,7 +57,8 @@ async function login(target: LoginTarget): Promise<number> {
   const cookies = new CookieHeader();
   let requests = 0;
   const send = async (url: string, form?: Record<string, string>) => {
-    if ((requests += 1) > maxRequestsPerLogin) throw new Error(`no callback after ${maxRequestsPerLogin} requests`);
+    requests += 1;
+    if (requests > maxRequestsPerLogin) throw new Error(`no callback after ${maxRequestsPerLogin} requests`);
     const response = await fetch(url, {
       method: form ? 'POST' : 'GET',
       redirect: 'manual',
@@ -105,7 +106,9 @@ async function login(target: LoginTarget): Promise<number> {
 
 function signInForm(html: string, pageUrl: string, target: LoginTarget): { action: string; fields: Record<string, string> } {
   const $ = cheerio.load(html);
-  const form = $('form').filter((_, element) => $(element).find('input[name=email], input[name=password]').length > 0).first();
+  const form = $('form')
+    .filter((_, element) => $(element).find('input[name=email], input[name=password]').length > 0)
+    .first();
   if (!form.length) throw new Error(`no sign-in form at ${new URL(pageUrl).pathname}: ${$('h1').text() || html.slice(0, 300)}`);
   const fields: Record<string, string> = {};
   form.find('input[name]').each((_, element) => {

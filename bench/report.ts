@@ -123,10 +123,14 @@ function ceilingNotes(results: BenchResults): string[] {
   const { ceilings, machine } = results;
   const notes: string[] = [];
   if (ceilings.rs256Signs.perSecond < goals.rs256PerCore) {
-    notes.push(`The RS256 goal (${count(goals.rs256PerCore)}/s per core) is above what one core here signs at all (${count(ceilings.rs256Signs.perSecond)} RS256 signatures/s, no HTTP).`);
+    notes.push(
+      `The RS256 goal (${count(goals.rs256PerCore)}/s per core) is above what one core here signs at all (${count(ceilings.rs256Signs.perSecond)} RS256 signatures/s, no HTTP).`,
+    );
   }
   if (ceilings.es256Signs.perSecond < goals.es256PerCore) {
-    notes.push(`The ES256 goal (${count(goals.es256PerCore)}/s per core) is above what one core here signs at all (${count(ceilings.es256Signs.perSecond)} ES256 signatures/s).`);
+    notes.push(
+      `The ES256 goal (${count(goals.es256PerCore)}/s per core) is above what one core here signs at all (${count(ceilings.es256Signs.perSecond)} ES256 signatures/s).`,
+    );
   }
   return machine.serverCores === 1 ? notes : [];
 }

@@ -26,7 +26,9 @@ const warmup = warmupSeconds(settings);
 const log = (message: string) => console.log(`[bench] ${message}`);
 
 function cpuModel(): string {
-  const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((entry) => entry.startsWith('model name'));
+  const line = readFileSync('/proc/cpuinfo', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('model name'));
   return line?.split(':')[1]?.trim() ?? 'unknown CPU';
 }
 
@@ -113,7 +115,9 @@ async function loginScenario(target: LoginTarget, service: PinnedChild): Promise
   await checkLogin(target);
   await driveLogins(target, { seconds: warmup, concurrency });
   const logins = await withServerCpu(service, () => driveLogins(target, { seconds: settings.BENCH_SECONDS, concurrency }));
-  log(`  ${logins.perSecond.toFixed(1)} logins/s, p99 ${Math.round(logins.p99Ms)} ms, ${logins.cpuMs.toFixed(1)} ms CPU each${logins.firstError ? `; first failure: ${logins.firstError}` : ''}`);
+  log(
+    `  ${logins.perSecond.toFixed(1)} logins/s, p99 ${Math.round(logins.p99Ms)} ms, ${logins.cpuMs.toFixed(1)} ms CPU each${logins.firstError ? `; first failure: ${logins.firstError}` : ''}`,
+  );
   return logins;
 }
 

@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { decodeProtectedHeader } from 'jose';
-import { basicAuthorization, type BenchResourceServer } from './fixtures.ts';
+import { type BenchResourceServer, basicAuthorization } from './fixtures.ts';
 
 export interface TokenTarget {
   baseUrl: string;
@@ -36,7 +36,8 @@ export async function checkTokenEndpoint(target: TokenTarget): Promise<void> {
   const { url, headers, body } = tokenRequest(target);
   const response = await fetch(url, { method: 'POST', headers, body });
   const json = (await response.json()) as { access_token?: string; error?: string; error_description?: string };
-  if (!response.ok || !json.access_token) throw new Error(`token request to ${url} failed: ${response.status} ${json.error ?? ''} ${json.error_description ?? ''}`);
+  if (!response.ok || !json.access_token)
+    throw new Error(`token request to ${url} failed: ${response.status} ${json.error ?? ''} ${json.error_description ?? ''}`);
   const { alg } = decodeProtectedHeader(json.access_token);
   if (alg !== target.resourceServer.alg) throw new Error(`expected an ${target.resourceServer.alg} access token, got ${alg}`);
 }

@@ -6,12 +6,7 @@ import { type Kysely, sql } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('oidc_models').addColumn('account_id', 'text').execute();
   await sql`update oidc_models set account_id = payload->>'accountId' where payload ? 'accountId'`.execute(db);
-  await db.schema
-    .createIndex('oidc_models__model_account_id')
-    .on('oidc_models')
-    .columns(['model', 'account_id'])
-    .where('account_id', 'is not', null)
-    .execute();
+  await db.schema.createIndex('oidc_models__model_account_id').on('oidc_models').columns(['model', 'account_id']).where('account_id', 'is not', null).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -23,7 +23,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('organization_domains__organization_id_domain', ['organization_id', 'domain'])
     .execute();
   // Several organizations may claim a domain; only one can prove it, and only a proven domain routes users.
-  await db.schema.createIndex('organization_domains__domain_verified').on('organization_domains').column('domain').unique().where(sql.ref('verified_at'), 'is not', null).execute();
+  await db.schema
+    .createIndex('organization_domains__domain_verified')
+    .on('organization_domains')
+    .column('domain')
+    .unique()
+    .where(sql.ref('verified_at'), 'is not', null)
+    .execute();
 
   await db.schema
     .createTable('organization_members')

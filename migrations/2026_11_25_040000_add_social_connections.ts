@@ -16,11 +16,20 @@ const socialConnections = [
 export async function up(db: Kysely<any>): Promise<void> {
   await db
     .insertInto('federation_connections')
-    .values(socialConnections.map((connection) => ({ ...connection, organization_id: null, type: 'social', settings: JSON.stringify({}), secrets_encrypted: null })))
+    .values(
+      socialConnections.map((connection) => ({ ...connection, organization_id: null, type: 'social', settings: JSON.stringify({}), secrets_encrypted: null })),
+    )
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.deleteFrom('federation_connections').where('id', 'in', socialConnections.map((connection) => connection.id)).execute();
+  await db
+    .deleteFrom('federation_connections')
+    .where(
+      'id',
+      'in',
+      socialConnections.map((connection) => connection.id),
+    )
+    .execute();
 }

@@ -41,7 +41,9 @@ function socialClient(provider: SocialProviderName) {
     .optional();
 }
 
-const socialSchema = z.object(Object.fromEntries(socialProviderNames.map((name) => [name, socialClient(name)])) as Record<SocialProviderName, ReturnType<typeof socialClient>>).default({});
+const socialSchema = z
+  .object(Object.fromEntries(socialProviderNames.map((name) => [name, socialClient(name)])) as Record<SocialProviderName, ReturnType<typeof socialClient>>)
+  .default({});
 
 const configSchema = z
   .object({
@@ -160,9 +162,21 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
 /** SOCIAL_<NAME>_CLIENT_ID and _CLIENT_SECRET (together they enable the provider's button), and its address overrides. */
 function socialVariables(provider: SocialProviderName, brand: string, addresses: Array<[setting: string, key: string, defaultUrl: string]>) {
   return [
-    { name: socialEnvName(provider, 'CLIENT_ID'), path: `social.${provider}.clientId`, expected: `the client id ${brand} issued to this service (with the secret, enables sign-in with ${brand})` },
-    { name: socialEnvName(provider, 'CLIENT_SECRET'), path: `social.${provider}.clientSecret`, expected: `the client secret ${brand} issued with that client id` },
-    ...addresses.map(([setting, key, defaultUrl]) => ({ name: socialEnvName(provider, setting), path: `social.${provider}.${key}`, expected: `an absolute URL (default ${defaultUrl})` })),
+    {
+      name: socialEnvName(provider, 'CLIENT_ID'),
+      path: `social.${provider}.clientId`,
+      expected: `the client id ${brand} issued to this service (with the secret, enables sign-in with ${brand})`,
+    },
+    {
+      name: socialEnvName(provider, 'CLIENT_SECRET'),
+      path: `social.${provider}.clientSecret`,
+      expected: `the client secret ${brand} issued with that client id`,
+    },
+    ...addresses.map(([setting, key, defaultUrl]) => ({
+      name: socialEnvName(provider, setting),
+      path: `social.${provider}.${key}`,
+      expected: `an absolute URL (default ${defaultUrl})`,
+    })),
   ];
 }
 
@@ -171,7 +185,10 @@ const listSettings = new Set(['cookieSecrets', 'dnsServers']);
 function setPath(target: Record<string, unknown>, dottedPath: string, value: unknown): void {
   const keys = dottedPath.split('.');
   let node = target;
-  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) {
+    node[key] ??= {};
+    node = node[key] as Record<string, unknown>;
+  }
   node[keys.at(-1)!] = value;
 }
 
@@ -236,7 +253,9 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     try {
       generated = developmentSecrets(raw.dataDir as string);
     } catch (error) {
-      throw new ConfigError(`Invalid configuration: DATA_DIR ${String(raw.dataDir)} cannot hold the generated development secrets (${(error as Error).message})`);
+      throw new ConfigError(
+        `Invalid configuration: DATA_DIR ${String(raw.dataDir)} cannot hold the generated development secrets (${(error as Error).message})`,
+      );
     }
     raw.cookieSecrets ??= generated.cookieSecrets;
     raw.keyEncryptionSecret ??= generated.keyEncryptionSecret;

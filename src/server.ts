@@ -56,7 +56,10 @@ export async function startServer(config: Config, options: { server?: Server; db
   const built = await buildProvider(services, logger);
   const host = new ProviderHost(built.provider, built.fingerprint);
   host.startPolling(config.keyRefreshSeconds * 1000, logger, () =>
-    host.refresh(() => signingKeysFingerprint(db), () => buildProvider(services, logger)),
+    host.refresh(
+      () => signingKeysFingerprint(db),
+      () => buildProvider(services, logger),
+    ),
   );
 
   const purgeTimer = setInterval(() => {

@@ -15,12 +15,12 @@ import { SocialEmailConfirmation } from './federation/social/email-confirmation.
 import { InvitationService } from './invitations/invitation.service.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
-import { RecoveryService } from './recovery/recovery.service.ts';
-import { SignUpService } from './signup/signup.service.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
 import type { RotationPolicy } from './oidc/signing-keys.ts';
 import { createOrganizations } from './orgs/organizations.module.ts';
+import { RecoveryService } from './recovery/recovery.service.ts';
+import { SignUpService } from './signup/signup.service.ts';
 
 /** Repositories and services shared by the HTTP app and the CLI. */
 export function createServices(config: Config, db: Db) {

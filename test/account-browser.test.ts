@@ -55,7 +55,12 @@ describe.skipIf(!browserAvailable)(`account journeys in Chromium${browserAvailab
   }
 
   it('resets a forgotten password from the sign-in page and signs in with the new one', async () => {
-    await env.server.services.accountService.createAccount({ email: 'grace@example.com', password: 'compilers 1952 cobol', name: 'Grace Hopper', emailVerified: true });
+    await env.server.services.accountService.createAccount({
+      email: 'grace@example.com',
+      password: 'compilers 1952 cobol',
+      name: 'Grace Hopper',
+      emailVerified: true,
+    });
     const { page, interaction, callback } = await startSignIn();
     await page.getByLabel('Email address').fill('grace@example.com');
     await page.getByRole('button', { name: 'Continue' }).click();

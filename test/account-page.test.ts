@@ -21,7 +21,11 @@ describe('My account (/account)', () => {
   });
 
   const pathOf = (page: PageResponse) => new URL(page.url).pathname;
-  const methodNames = (page: PageResponse) => page.$('.account-method-name').map((_, element) => page.$(element).text().trim()).get();
+  const methodNames = (page: PageResponse) =>
+    page
+      .$('.account-method-name')
+      .map((_, element) => page.$(element).text().trim())
+      .get();
 
   /** Opens /account signed out: the sign-in pages, then back to the account page. */
   async function signInToAccount(agent: UserAgent, email: string, password: string): Promise<PageResponse> {
@@ -43,13 +47,22 @@ describe('My account (/account)', () => {
     expect(redirect.status).toBe(302);
     const authorize = new URL(redirect.headers.get('location')!, server.url);
     expect(authorize.pathname).toBe('/auth');
-    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({ client_id: 'account', response_type: 'none', redirect_uri: `${server.url}/account/signed-in` });
+    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({
+      client_id: 'account',
+      response_type: 'none',
+      redirect_uri: `${server.url}/account/signed-in`,
+    });
 
     const page = await signInToAccount(agent, 'rosalind@example.com', 'a long passphrase 42');
     expect(page.$('h1').text()).toBe('My account');
     expect(page.$('.account-profile').text()).toMatch(/rosalind@example\.com/);
     expect(methodNames(page)).toEqual(['Password']);
-    expect(page.$('form[action="/account/link"] button').map((_, button) => page.$(button).text().trim()).get()).toEqual(['Link Google', 'Link Microsoft', 'Link LinkedIn', 'Link Facebook']);
+    expect(
+      page
+        .$('form[action="/account/link"] button')
+        .map((_, button) => page.$(button).text().trim())
+        .get(),
+    ).toEqual(['Link Google', 'Link Microsoft', 'Link LinkedIn', 'Link Facebook']);
 
     const french = await agent.request(`${server.url}/account?lang=fr`);
     expect(french.$('h1').text()).toBe('Mon compte');
@@ -82,7 +95,9 @@ describe('My account (/account)', () => {
     expect(page.$('form[action="/account/unlink"]').length).toBe(0);
     expect(page.$('.account-methods').text()).toMatch(/only way to sign in/);
 
-    const forced = await agent.request(`${server.url}/account/unlink`, { form: { _csrf: String(page.$('input[name=_csrf]').first().val()), connection: 'social-google' } });
+    const forced = await agent.request(`${server.url}/account/unlink`, {
+      form: { _csrf: String(page.$('input[name=_csrf]').first().val()), connection: 'social-google' },
+    });
     expect(forced.status).toBe(303);
     const after = await agent.follow(new URL(forced.headers.get('location')!, server.url).toString());
     expect(after.$('[role=status]').text()).toMatch(/only way to sign in/);
@@ -129,7 +144,12 @@ describe('My account (/account)', () => {
     const apps = page.$('.account-apps > li');
     expect(apps.length, page.$('#apps-heading').parent().text()).toBe(1);
     expect(apps.find('.account-method-name').text()).toBe('Test App');
-    expect(apps.find('.permissions li').map((_, li) => page.$(li).text().trim()).get()).toEqual(['Know who you are', 'See your email address', 'Stay connected when you are away']);
+    expect(
+      apps
+        .find('.permissions li')
+        .map((_, li) => page.$(li).text().trim())
+        .get(),
+    ).toEqual(['Know who you are', 'See your email address', 'Stay connected when you are away']);
     expect(page.$('#apps-heading').text()).toBe('Apps you have allowed');
     expect((await agent.request(`${server.url}/account?lang=fr`)).$('#apps-heading').text()).toBe('Applications que vous avez autorisées');
     await agent.request(`${server.url}/account?lang=en`);
@@ -164,10 +184,15 @@ describe('My account (/account)', () => {
     expect(weak.status).toBe(400);
     expect(weak.$('#new_password-error').text()).toMatch(/at least 8 characters/);
 
-    const noToken = await agent.request(`${server.url}/account/password`, { form: { current_password: 'orbital mechanics 1962', new_password: 'trajectories 1969' } });
+    const noToken = await agent.request(`${server.url}/account/password`, {
+      form: { current_password: 'orbital mechanics 1962', new_password: 'trajectories 1969' },
+    });
     expect(noToken.status).toBe(403);
 
-    const done = await agent.submit(page, 'form[action="/account/password"]', { current_password: 'orbital mechanics 1962', new_password: 'trajectories 1969' });
+    const done = await agent.submit(page, 'form[action="/account/password"]', {
+      current_password: 'orbital mechanics 1962',
+      new_password: 'trajectories 1969',
+    });
     expect(done.$('h1').text()).toBe('Password changed');
     expect((await agent.request(`${server.url}/account`)).status).toBe(302);
     expect(await server.services.accountService.authenticateWithPassword('katherine@example.com', 'orbital mechanics 1962')).toBeUndefined();

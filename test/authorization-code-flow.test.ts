@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { authorizationRequest, client, exchangeCode, postLogoutRedirectUri, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
+import {
+  authorizationRequest,
+  client,
+  exchangeCode,
+  postLogoutRedirectUri,
+  redirectUri,
+  registerRelyingParty,
+  type TestClient,
+} from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { UserAgent } from './helpers/user-agent.ts';
@@ -45,7 +53,11 @@ describe('authorization code flow with openid-client as the product app', () => 
     await client.tokenRevocation(app.config, refreshed.access_token);
     expect((await client.tokenIntrospection(app.config, refreshed.access_token)).active).toBe(false);
 
-    const logoutUrl = client.buildEndSessionUrl(app.config, { id_token_hint: refreshed.id_token ?? tokens.id_token!, post_logout_redirect_uri: postLogoutRedirectUri, state: 'bye' });
+    const logoutUrl = client.buildEndSessionUrl(app.config, {
+      id_token_hint: refreshed.id_token ?? tokens.id_token!,
+      post_logout_redirect_uri: postLogoutRedirectUri,
+      state: 'bye',
+    });
     const confirmation = await agent.follow(logoutUrl.toString());
     expect(confirmation.status).toBe(200);
     const signedOut = await agent.submit(confirmation, 'form#op\\.logoutForm', { logout: 'yes' }, postLogoutRedirectUri);

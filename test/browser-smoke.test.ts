@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { browserAvailable, browserSkipReason, launchBrowser, screenshot } from './helpers/browser.ts';
 import { authorizationRequest, redirectUri, registerRelyingParty } from './helpers/relying-party.ts';

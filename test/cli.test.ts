@@ -33,7 +33,16 @@ describe('npm run cli against DATABASE_URL', () => {
   it('clients create prints an id and a secret that the token endpoint accepts', async () => {
     const billingApi = 'https://billing.example.test/';
     await server.services.resourceServers.register({ identifier: billingApi, name: 'Billing', scopes: ['invoices:read'], signingAlg: 'RS256' });
-    const created = await cliJson<{ client_id: string; client_secret: string }>('clients', 'create', '--name', 'Billing worker', '--grant-types', 'client_credentials', '--resource', billingApi);
+    const created = await cliJson<{ client_id: string; client_secret: string }>(
+      'clients',
+      'create',
+      '--name',
+      'Billing worker',
+      '--grant-types',
+      'client_credentials',
+      '--resource',
+      billingApi,
+    );
     expect(Object.keys(created).sort()).toEqual(['client_id', 'client_secret']);
 
     const config = await discover(server.url, created.client_id, created.client_secret);
@@ -47,11 +56,24 @@ describe('npm run cli against DATABASE_URL', () => {
 
   it('clients create stores redirect URIs, first-party flag, logo and home page; --public has no secret', async () => {
     const created = await cliJson<{ client_id: string; client_secret?: string }>(
-      'clients', 'create', '--name', 'Admin center', '--public', '--first-party',
-      '--redirect-uri', 'http://127.0.0.1:9/callback', '--redirect-uri', 'http://127.0.0.1:9/other',
-      '--post-logout-redirect-uri', 'http://127.0.0.1:9/bye',
-      '--grant-types', 'authorization_code,refresh_token',
-      '--logo-uri', 'https://cdn.example.com/admin.png', '--client-uri', 'https://admin.example.com',
+      'clients',
+      'create',
+      '--name',
+      'Admin center',
+      '--public',
+      '--first-party',
+      '--redirect-uri',
+      'http://127.0.0.1:9/callback',
+      '--redirect-uri',
+      'http://127.0.0.1:9/other',
+      '--post-logout-redirect-uri',
+      'http://127.0.0.1:9/bye',
+      '--grant-types',
+      'authorization_code,refresh_token',
+      '--logo-uri',
+      'https://cdn.example.com/admin.png',
+      '--client-uri',
+      'https://admin.example.com',
     );
     expect(created.client_secret).toBeUndefined();
 
@@ -69,7 +91,14 @@ describe('npm run cli against DATABASE_URL', () => {
   });
 
   it('clients list shows the clients without their secrets, clients delete removes one', async () => {
-    const created = await cliJson<{ client_id: string; client_secret: string }>('clients', 'create', '--name', 'Short-lived', '--redirect-uri', 'https://app.example.com/cb');
+    const created = await cliJson<{ client_id: string; client_secret: string }>(
+      'clients',
+      'create',
+      '--name',
+      'Short-lived',
+      '--redirect-uri',
+      'https://app.example.com/cb',
+    );
     const listed = await cli('clients', 'list', '--json');
     const clients = JSON.parse(listed.stdout) as { clientId: string; name: string; isPublic: boolean }[];
     expect(clients).toContainEqual(expect.objectContaining({ clientId: created.client_id, name: 'Short-lived', isPublic: false }));
@@ -84,7 +113,17 @@ describe('npm run cli against DATABASE_URL', () => {
 
   it('users create makes an account that signs in with that password', async () => {
     const password = 'a long enough password';
-    const user = await cliJson<{ id: string; email: string }>('users', 'create', '--email', ' Linus@Example.COM ', '--password', password, '--name', 'Linus Torvalds', '--verified');
+    const user = await cliJson<{ id: string; email: string }>(
+      'users',
+      'create',
+      '--email',
+      ' Linus@Example.COM ',
+      '--password',
+      password,
+      '--name',
+      'Linus Torvalds',
+      '--verified',
+    );
     expect(user.email).toBe('linus@example.com');
     const account = await server.services.accountService.authenticateWithPassword('linus@example.com', password);
     expect(account).toMatchObject({ id: user.id, name: 'Linus Torvalds', email_verified: true });
@@ -100,7 +139,12 @@ describe('npm run cli against DATABASE_URL', () => {
     expect(rotated.next).toHaveLength(3);
     expect(new Date(rotated.signsFrom).getTime()).toBeGreaterThan(Date.now());
     const after = await cliJson<{ kid: string; alg: string; status: string }[]>('keys', 'list');
-    expect(after.filter((key) => key.status === 'next').map((key) => key.kid).sort()).toEqual([...rotated.next].sort());
+    expect(
+      after
+        .filter((key) => key.status === 'next')
+        .map((key) => key.kid)
+        .sort(),
+    ).toEqual([...rotated.next].sort());
     expect(new Set(after.filter((key) => key.status === 'next').map((key) => key.alg))).toEqual(new Set(['RS256', 'ES256', 'EdDSA']));
     // Until the new generation signs, the one before stays current.
     for (const key of before.filter((entry) => entry.status === 'current')) {
@@ -112,8 +156,14 @@ describe('npm run cli against DATABASE_URL', () => {
     expectBadInput(await cli('clients', 'create', '--redirect-uri', 'https://app.example.com/cb'), /^--name: /);
     expectBadInput(await cli('clients', 'create', '--name', 'X', '--redirect-uri', 'not a url'), /^--redirect-uri\.0: /);
     expectBadInput(await cli('clients', 'create', '--name', 'X'), /^--redirect-uri: required for authorization_code clients$/);
-    expectBadInput(await cli('clients', 'create', '--name', 'X', '--public', '--grant-types', 'client_credentials'), /^--public: a public client cannot use client_credentials$/);
-    expectBadInput(await cli('clients', 'create', '--name', 'X', '--redirect-uri', 'https://a.example/cb', '--logo-uri', 'javascript:alert(1)'), /^--logo-uri: /);
+    expectBadInput(
+      await cli('clients', 'create', '--name', 'X', '--public', '--grant-types', 'client_credentials'),
+      /^--public: a public client cannot use client_credentials$/,
+    );
+    expectBadInput(
+      await cli('clients', 'create', '--name', 'X', '--redirect-uri', 'https://a.example/cb', '--logo-uri', 'javascript:alert(1)'),
+      /^--logo-uri: /,
+    );
     expectBadInput(await cli('clients', 'create', '--name', 'X', '--bogus'), /Unknown option '--bogus'/);
     expectBadInput(await cli('clients', 'explode'), /^Unknown command "clients explode"/);
 

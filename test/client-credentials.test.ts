@@ -12,8 +12,7 @@ describe('client_credentials with JWT access tokens for registered APIs', () => 
   let service: TestClient;
   let jwks: ReturnType<typeof createRemoteJWKSet>;
 
-  const verify = (token: string, audience: string) =>
-    jwtVerify(token, jwks, { issuer: server.services.config.issuer, audience, typ: 'at+jwt' });
+  const verify = (token: string, audience: string) => jwtVerify(token, jwks, { issuer: server.services.config.issuer, audience, typ: 'at+jwt' });
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -54,7 +53,9 @@ describe('client_credentials with JWT access tokens for registered APIs', () => 
   });
 
   it('refuses an unknown resource with invalid_target', async () => {
-    const error = await client.clientCredentialsGrant(service.config, { scope: 'orders:read', resource: 'https://unknown.example.test/' }).catch((reason: unknown) => reason);
+    const error = await client
+      .clientCredentialsGrant(service.config, { scope: 'orders:read', resource: 'https://unknown.example.test/' })
+      .catch((reason: unknown) => reason);
     expect(error).toBeInstanceOf(client.ResponseBodyError);
     expect((error as client.ResponseBodyError).error).toBe('invalid_target');
   });
@@ -70,6 +71,9 @@ describe('client_credentials with JWT access tokens for registered APIs', () => 
     const app = await registerRelyingParty(server);
     const error = await client.clientCredentialsGrant(app.config, { scope: 'orders:read', resource: ordersApi }).catch((reason: unknown) => reason);
     // oidc-provider answers invalid_request here (RFC 6749 would say unauthorized_client).
-    expect((error as client.ResponseBodyError).cause).toEqual({ error: 'invalid_request', error_description: 'requested grant type is not allowed for this client' });
+    expect((error as client.ResponseBodyError).cause).toEqual({
+      error: 'invalid_request',
+      error_description: 'requested grant type is not allowed for this client',
+    });
   });
 });

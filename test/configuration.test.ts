@@ -13,7 +13,9 @@ function tempDataDir(): string {
   dataDirs.push(dir);
   return dir;
 }
-afterAll(() => dataDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const productionEnv = {
   NODE_ENV: 'production',
@@ -86,7 +88,9 @@ describe('loadConfig', () => {
     expect(configErrorOf({ ACCESS_TOKEN_TTL: '-1' })).toMatch(/^Invalid configuration: ACCESS_TOKEN_TTL must be a positive whole number of seconds$/);
     expect(configErrorOf({ COOKIE_SECRETS: 'short' })).toMatch(/^Invalid configuration: COOKIE_SECRETS must be .*at least 32 characters/);
     const several = configErrorOf({ PORT: 'x', LOG_LEVEL: 'loud' });
-    expect(several).toBe('Invalid configuration: PORT must be an integer between 0 and 65535; LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
+    expect(several).toBe(
+      'Invalid configuration: PORT must be an integer between 0 and 65535; LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    );
   });
 
   it('in production requires the secrets instead of generating them, and a mail server', () => {
@@ -96,7 +100,9 @@ describe('loadConfig', () => {
     );
     expect(existsSync(path.join(dataDir, 'secrets.json'))).toBe(false);
     expect(configErrorOf({ ...productionEnv, KEY_ENCRYPTION_SECRET: '' })).toBe('Invalid configuration: KEY_ENCRYPTION_SECRET is required in production');
-    expect(configErrorOf({ ...productionEnv, SMTP_URL: '' })).toBe('Invalid configuration: SMTP_URL is required in production (password resets are sent by mail)');
+    expect(configErrorOf({ ...productionEnv, SMTP_URL: '' })).toBe(
+      'Invalid configuration: SMTP_URL is required in production (password resets are sent by mail)',
+    );
   });
 
   it('documents every environment variable in the README table', () => {
@@ -128,11 +134,19 @@ describe('node src/main.ts with a bad setting', () => {
     expectOneLineFailure(badPort, /^Invalid configuration: PORT must be an integer between 0 and 65535$/);
 
     const productionWithoutSecrets = await runNode(['src/main.ts'], { NODE_ENV: 'production', ISSUER: 'https://signin.example.com', DATA_DIR: tempDataDir() });
-    expectOneLineFailure(productionWithoutSecrets, /^Invalid configuration: COOKIE_SECRETS is required in production; KEY_ENCRYPTION_SECRET is required in production$/);
+    expectOneLineFailure(
+      productionWithoutSecrets,
+      /^Invalid configuration: COOKIE_SECRETS is required in production; KEY_ENCRYPTION_SECRET is required in production$/,
+    );
   });
 
   it('reports an unreachable database in one line', async () => {
-    const result = await runNode(['src/main.ts'], { ...testSecretsEnv, DATA_DIR: tempDataDir(), PORT: '0', DATABASE_URL: 'postgres://signin:secret@127.0.0.1:1/signin' });
+    const result = await runNode(['src/main.ts'], {
+      ...testSecretsEnv,
+      DATA_DIR: tempDataDir(),
+      PORT: '0',
+      DATABASE_URL: 'postgres://signin:secret@127.0.0.1:1/signin',
+    });
     expectOneLineFailure(result, /^Startup failed: .*ECONNREFUSED/);
     expect(result.stderr).not.toContain('secret@');
   });

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { authorizationRequest, client, exchangeCode, postLogoutRedirectUri, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
+import {
+  authorizationRequest,
+  client,
+  exchangeCode,
+  postLogoutRedirectUri,
+  redirectUri,
+  registerRelyingParty,
+  type TestClient,
+} from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
@@ -9,7 +17,11 @@ const email = 'katherine@example.com';
 const password = 'orbital mechanics 1962';
 
 const isConsentPage = (page: PageResponse) => page.$('form[action*="/consent"]').length === 1;
-const permissionsOf = (page: PageResponse) => page.$('.permissions li').map((_, li) => page.$(li).text().trim()).get();
+const permissionsOf = (page: PageResponse) =>
+  page
+    .$('.permissions li')
+    .map((_, li) => page.$(li).text().trim())
+    .get();
 
 describe('consent', () => {
   let server: RunningServer;
@@ -31,7 +43,12 @@ describe('consent', () => {
   });
 
   it('does not ask a first-party app consent for more scopes, claims or API scopes later in the session', async () => {
-    await server.services.resourceServers.register({ identifier: 'https://api.example.test/', name: 'API', scopes: ['api:read', 'api:write'], signingAlg: 'RS256' });
+    await server.services.resourceServers.register({
+      identifier: 'https://api.example.test/',
+      name: 'API',
+      scopes: ['api:read', 'api:write'],
+      signingAlg: 'RS256',
+    });
     const agent = new UserAgent();
     const first = await authorizationRequest(firstParty.config, { scope: 'openid' });
     await signInThroughBrowserless(agent, first.url, email, password);
@@ -55,7 +72,12 @@ describe('consent', () => {
     expect(consent.status).toBe(200);
     expect(isConsentPage(consent)).toBe(true);
     expect(consent.$('h1').text()).toBe('Allow access?');
-    expect(consent.$('.permissions li').map((_, li) => consent.$(li).text().trim()).get()).toEqual(['Know who you are', 'See your email address']);
+    expect(
+      consent
+        .$('.permissions li')
+        .map((_, li) => consent.$(li).text().trim())
+        .get(),
+    ).toEqual(['Know who you are', 'See your email address']);
 
     const callback = await agent.submit(consent, 'form[action*="/consent"]', {}, redirectUri);
     const tokens = await exchangeCode(thirdParty.config, callback.url, request);

@@ -29,7 +29,13 @@ describe('DPoP sender-constrained tokens', () => {
     const request = await authorizationRequest(app.config);
     const callback = await signInThroughBrowserless(new UserAgent(), request.url, email, password);
     expect(callback.url.startsWith(redirectUri)).toBe(true);
-    const tokens = await client.authorizationCodeGrant(app.config, new URL(callback.url), { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce }, undefined, { DPoP });
+    const tokens = await client.authorizationCodeGrant(
+      app.config,
+      new URL(callback.url),
+      { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce },
+      undefined,
+      { DPoP },
+    );
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
 
     const sub = tokens.claims()!.sub;

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { browserAvailable, browserSkipReason, launchBrowser, screenshot, type AppCallbackServer, startAppCallbackServer } from './helpers/browser.ts';
+import { type AppCallbackServer, browserAvailable, browserSkipReason, launchBrowser, screenshot, startAppCallbackServer } from './helpers/browser.ts';
 import { authorizationRequest, discover, exchangeCode, type TestClient } from './helpers/relying-party.ts';
 import { TestSamlIdp } from './helpers/saml-idp.ts';
 import { startTestServer } from './helpers/test-server.ts';
@@ -30,11 +30,24 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     // The company OIDC IdP answers on "localhost": a host of its own, so its cookies never mix with ours.
     upstream = await UpstreamOidcProvider.listen('/oauth2', 'localhost');
     const acme = await server.services.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
-    const saml = await server.services.connectionSetup.createSaml({ organizationId: acme.id, name: 'Acme', metadata: { url: idp.metadataUrl }, enforceSso: false, signAuthnRequests: true });
+    const saml = await server.services.connectionSetup.createSaml({
+      organizationId: acme.id,
+      name: 'Acme',
+      metadata: { url: idp.metadataUrl },
+      enforceSso: false,
+      signAuthnRequests: true,
+    });
     samlConnection = saml.id;
     idp.trust(await (await fetch(saml.metadataUrl)).text());
     const globex = await server.services.organizationService.create({ name: 'Globex', domains: ['globex.test'], verifiedByOperator: true });
-    const oidc = await server.services.connectionSetup.createOidc({ organizationId: globex.id, name: 'Globex', issuer: upstream.issuer, clientId: 'signin', clientSecret: 'globex-secret-0123456789', enforceSso: false });
+    const oidc = await server.services.connectionSetup.createOidc({
+      organizationId: globex.id,
+      name: 'Globex',
+      issuer: upstream.issuer,
+      clientId: 'signin',
+      clientSecret: 'globex-secret-0123456789',
+      enforceSso: false,
+    });
     oidcConnection = oidc.id;
     await upstream.configure({
       clients: [{ client_id: 'signin', client_secret: 'globex-secret-0123456789', redirect_uris: [oidc.redirectUri] }],
@@ -107,7 +120,13 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
 
   it('refuses the password of a user whose organization enforces SSO, and offers the company sign-in', async () => {
     const initrode = await server.services.organizationService.create({ name: 'Initrode', domains: ['initrode.test'], verifiedByOperator: true });
-    const enforced = await server.services.connectionSetup.createSaml({ organizationId: initrode.id, name: 'Initrode', metadata: { xml: idp.metadataXml }, enforceSso: true, signAuthnRequests: true });
+    const enforced = await server.services.connectionSetup.createSaml({
+      organizationId: initrode.id,
+      name: 'Initrode',
+      metadata: { xml: idp.metadataXml },
+      enforceSso: true,
+      signAuthnRequests: true,
+    });
     const member = await server.services.accountService.createAccount({ email: 'milton@example.test', password: 'red stapler 1999', emailVerified: true });
     await server.services.organizations.addMember(initrode.id, member.id);
     const { page } = await openSignIn();

@@ -28,8 +28,19 @@ describe('enterprise sign-in with OpenID Connect (a second oidc-provider as the 
     });
     connectionId = created.id;
     await upstream.configure({
-      clients: [{ client_id: 'signin-service', client_secret: clientSecret, redirect_uris: [created.redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
-      account: { sub: 'globex-0001', claims: { email: 'hank@globex.test', email_verified: true, given_name: 'Hank', family_name: 'Scorpio', name: 'Hank Scorpio' } },
+      clients: [
+        {
+          client_id: 'signin-service',
+          client_secret: clientSecret,
+          redirect_uris: [created.redirectUri],
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        },
+      ],
+      account: {
+        sub: 'globex-0001',
+        claims: { email: 'hank@globex.test', email_verified: true, given_name: 'Hank', family_name: 'Scorpio', name: 'Hank Scorpio' },
+      },
     });
   });
   afterAll(async () => {
@@ -137,7 +148,14 @@ describe('enterprise sign-in with OpenID Connect (a second oidc-provider as the 
 
   it('shows a clear page when the company IdP cannot be reached', async () => {
     const organization = await server.services.organizationService.create({ name: 'Offline Inc', domains: [], verifiedByOperator: false });
-    const offline = await server.services.connectionSetup.createOidc({ organizationId: organization.id, name: 'Offline', issuer: 'http://127.0.0.1:9/nowhere', clientId: 'x', clientSecret: 'y', enforceSso: false });
+    const offline = await server.services.connectionSetup.createOidc({
+      organizationId: organization.id,
+      name: 'Offline',
+      issuer: 'http://127.0.0.1:9/nowhere',
+      clientId: 'x',
+      clientSecret: 'y',
+      enforceSso: false,
+    });
     const agent = new UserAgent();
     const { uid } = await startInteraction(agent, app);
     const redirect = await beginFederated(agent, server.url, uid, offline.id);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { beginFederated, postToAcs, resume, startInteraction } from './helpers/federation-journey.ts';
 import { client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
-import { type ResponseOptions, type SamlUser, stripSignatures, tamper, TestSamlIdp } from './helpers/saml-idp.ts';
+import { type ResponseOptions, type SamlUser, stripSignatures, TestSamlIdp, tamper } from './helpers/saml-idp.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { UserAgent } from './helpers/user-agent.ts';
 
@@ -62,7 +62,12 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
     expect(page.url.startsWith(redirectUri)).toBe(false);
     expect(page.status).toBeGreaterThanOrEqual(400);
     expect(page.$('[role=alert]').text()).toMatch(message);
-    expect(page.$('a').filter((_, a) => /Sign in another way/.test(page.$(a).text())).attr('href')).toMatch(/^\/interaction\/[^/?]+\?client_id=[\w-]+$/);
+    expect(
+      page
+        .$('a')
+        .filter((_, a) => /Sign in another way/.test(page.$(a).text()))
+        .attr('href'),
+    ).toMatch(/^\/interaction\/[^/?]+\?client_id=[\w-]+$/);
   }
 
   it('publishes our SP metadata per connection: entityID, ACS URL and signing certificate', async () => {
@@ -86,7 +91,13 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
   it('sends unsigned AuthnRequests when asked to, unless the IdP wants them signed', async () => {
     const lenientIdp = await TestSamlIdp.start({ wantAuthnRequestsSigned: false });
     try {
-      const created = await server.services.connectionSetup.createSaml({ organizationId, name: 'Unsigned', metadata: { xml: lenientIdp.metadataXml }, enforceSso: false, signAuthnRequests: false });
+      const created = await server.services.connectionSetup.createSaml({
+        organizationId,
+        name: 'Unsigned',
+        metadata: { xml: lenientIdp.metadataXml },
+        enforceSso: false,
+        signAuthnRequests: false,
+      });
       expect(await (await fetch(created.metadataUrl)).text()).toMatch(/AuthnRequestsSigned="false"/);
       const agent = new UserAgent();
       const { uid } = await startInteraction(agent, app);
@@ -95,7 +106,13 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
       expect(location.searchParams.has('Signature')).toBe(false);
 
       // The IdP's metadata asks for signed requests: they are signed whatever the option said.
-      const strict = await server.services.connectionSetup.createSaml({ organizationId, name: 'Strict', metadata: { xml: idp.metadataXml }, enforceSso: false, signAuthnRequests: false });
+      const strict = await server.services.connectionSetup.createSaml({
+        organizationId,
+        name: 'Strict',
+        metadata: { xml: idp.metadataXml },
+        enforceSso: false,
+        signAuthnRequests: false,
+      });
       const { uid: other } = await startInteraction(agent, app);
       const signed = new URL((await beginFederated(agent, server.url, other, strict.id)).headers.get('location')!);
       expect(signed.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
@@ -151,7 +168,13 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
   });
 
   describe('refusals, each with a clear page', () => {
-    async function refusedWith(change: (form: Awaited<ReturnType<TestSamlIdp['respond']>>) => Promise<{ SAMLResponse: string; RelayState: string; acsUrl: string }> | { SAMLResponse: string; RelayState: string; acsUrl: string }, message: RegExp, options: ResponseOptions = {}) {
+    async function refusedWith(
+      change: (
+        form: Awaited<ReturnType<TestSamlIdp['respond']>>,
+      ) => Promise<{ SAMLResponse: string; RelayState: string; acsUrl: string }> | { SAMLResponse: string; RelayState: string; acsUrl: string },
+      message: RegExp,
+      options: ResponseOptions = {},
+    ) {
       const { agent, authnRequest } = await toIdp();
       const form = await change(await idp.respond(authnRequest, { nameId: 'eve', email: 'eve@acme.test' }, options));
       const end = await resume(agent, await postToAcs(agent, form));
@@ -167,7 +190,10 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
     it('a signature-wrapped assertion: a forged assertion around (or beside) the signed one', async () => {
       const forge = (xml: string) => {
         const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)![0];
-        const forged = signed.replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '').replaceAll('eve@acme.test', 'ceo@acme.test').replace('>eve<', '>ceo<');
+        const forged = signed
+          .replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '')
+          .replaceAll('eve@acme.test', 'ceo@acme.test')
+          .replace('>eve<', '>ceo<');
         return { xml, signed, forged };
       };
       // The forged assertion is the one the response holds; the signed original hides inside its Advice.
@@ -182,7 +208,16 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
         /invalid signature/,
       );
       // Two assertions side by side: the signed one and a forged one first.
-      await refusedWith((form) => ({ ...form, SAMLResponse: tamper(form.SAMLResponse, (xml) => { const { signed, forged } = forge(xml); return xml.replace(signed, forged + signed); }) }), /invalid signature/);
+      await refusedWith(
+        (form) => ({
+          ...form,
+          SAMLResponse: tamper(form.SAMLResponse, (xml) => {
+            const { signed, forged } = forge(xml);
+            return xml.replace(signed, forged + signed);
+          }),
+        }),
+        /invalid signature/,
+      );
       expect(await server.services.accounts.findByEmail('ceo@acme.test')).toBeUndefined();
     });
 
@@ -249,14 +284,25 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
     it('a failed sign-in at the IdP: a page that offers to try again or sign in another way', async () => {
       const end = await refusedWith((form) => form, /reported an error/, { status: 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed' });
       expect(end.$(`a[href$="/federated/${connection.id}"]`).text()).toMatch(/Try again/);
-      expect(end.$('a').filter((_, a) => /Sign in another way/.test(end.$(a).text())).attr('href')).toMatch(/^\/interaction\/[^/?]+\?client_id=/);
+      expect(
+        end
+          .$('a')
+          .filter((_, a) => /Sign in another way/.test(end.$(a).text()))
+          .attr('href'),
+      ).toMatch(/^\/interaction\/[^/?]+\?client_id=/);
     });
   });
 
   it('sends the AuthnRequest with the POST binding when the IdP only offers it', async () => {
     const postIdp = await TestSamlIdp.start({ binding: 'post' });
     try {
-      const created = await server.services.connectionSetup.createSaml({ organizationId, name: 'Acme Okta', metadata: { xml: postIdp.metadataXml }, enforceSso: false, signAuthnRequests: true });
+      const created = await server.services.connectionSetup.createSaml({
+        organizationId,
+        name: 'Acme Okta',
+        metadata: { xml: postIdp.metadataXml },
+        enforceSso: false,
+        signAuthnRequests: true,
+      });
       postIdp.trust(await (await fetch(created.metadataUrl)).text());
       const agent = new UserAgent();
       const { uid, request } = await startInteraction(agent, app);
@@ -264,7 +310,12 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
       expect(page.status).toBe(200);
       const formElement = page.$('form[data-auto-submit]');
       expect(formElement.attr('action')).toBe(`${postIdp.baseUrl}/sso`);
-      const fields = Object.fromEntries(formElement.find('input').map((_, input) => [[page.$(input).attr('name')!, page.$(input).attr('value')!]]).get() as [string, string][]);
+      const fields = Object.fromEntries(
+        formElement
+          .find('input')
+          .map((_, input) => [[page.$(input).attr('name')!, page.$(input).attr('value')!]])
+          .get() as [string, string][],
+      );
       const authnRequest = await postIdp.parseRequest({ fields });
       expect(authnRequest.subjectNameId).toBe('olga@acme.test');
       const form = await postIdp.respond(authnRequest, { nameId: 'olga', email: 'olga@acme.test' });

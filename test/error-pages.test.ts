@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
 import type { RunningServer } from '../src/server.ts';
 import { CapturedLog } from './helpers/captured-log.ts';
-import { authorizationRequest, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { createTestDatabase } from './helpers/database.ts';
+import { authorizationRequest, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 

@@ -16,7 +16,8 @@ describe('forgot password', () => {
   });
   afterAll(() => env?.close());
 
-  const createAccount = (email: string, password: string) => env.server.services.accountService.createAccount({ email, password, name: 'Test Person', emailVerified: true });
+  const createAccount = (email: string, password: string) =>
+    env.server.services.accountService.createAccount({ email, password, name: 'Test Person', emailVerified: true });
   const forgotPage = (agent: UserAgent, query = '') => agent.follow(`${env.server.url}/forgot-password${query}`);
   const requestReset = async (agent: UserAgent, email: string) => agent.submit(await forgotPage(agent), 'form[action="/forgot-password"]', { email });
   const setPassword = (agent: UserAgent, page: PageResponse, password: string) => agent.submit(page, 'form[action="/reset-password"]', { password });
@@ -154,7 +155,12 @@ describe('forgot password', () => {
     const tokens = await exchangeCode(app.config, callback.url, request);
     expect(tokens.refresh_token).toBeTruthy();
     const rowsOf = () =>
-      env.server.services.db.selectFrom('oidc_models').select('model').where('account_id', '=', account.id).execute().then((rows) => rows.map((row) => row.model).sort());
+      env.server.services.db
+        .selectFrom('oidc_models')
+        .select('model')
+        .where('account_id', '=', account.id)
+        .execute()
+        .then((rows) => rows.map((row) => row.model).sort());
     expect(await rowsOf()).toEqual(expect.arrayContaining(['AccessToken', 'Grant', 'RefreshToken', 'Session']));
 
     const other = new UserAgent();
@@ -179,7 +185,14 @@ describe('forgot password', () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(`${env.server.url}/forgot-password`, {
         method: 'POST',
-        headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https', cookie, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          host: 'evil.example',
+          'x-forwarded-host': 'evil.example',
+          'x-forwarded-proto': 'https',
+          cookie,
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+        },
       });
       req.on('response', (response) => {
         response.resume();

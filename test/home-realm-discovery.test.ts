@@ -17,12 +17,24 @@ describe('home-realm discovery on the sign-in pages', () => {
     app = await registerRelyingParty(server);
     idp = await TestSamlIdp.start();
     const acme = await server.services.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
-    const connection = await server.services.connectionSetup.createSaml({ organizationId: acme.id, name: 'Acme', metadata: { xml: idp.metadataXml }, enforceSso: false, signAuthnRequests: true });
+    const connection = await server.services.connectionSetup.createSaml({
+      organizationId: acme.id,
+      name: 'Acme',
+      metadata: { xml: idp.metadataXml },
+      enforceSso: false,
+      signAuthnRequests: true,
+    });
     connectionId = connection.id;
     idp.trust(await (await fetch(connection.metadataUrl)).text());
     // Claimed, never proven: must not route anyone.
     const squatter = await server.services.organizationService.create({ name: 'Squatter', domains: ['bigcorp.test'], verifiedByOperator: false });
-    await server.services.connectionSetup.createSaml({ organizationId: squatter.id, name: 'Squatter', metadata: { xml: idp.metadataXml }, enforceSso: false, signAuthnRequests: true });
+    await server.services.connectionSetup.createSaml({
+      organizationId: squatter.id,
+      name: 'Squatter',
+      metadata: { xml: idp.metadataXml },
+      enforceSso: false,
+      signAuthnRequests: true,
+    });
   });
   afterAll(async () => {
     await idp?.close();
@@ -104,7 +116,10 @@ describe('home-realm discovery on the sign-in pages', () => {
     const authnRequest = await idp.parseRequest({ url: await toIdp(agent, posted) });
     const failed = await idp.respond(authnRequest, undefined, { status: 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed' });
     const failurePage = await resume(agent, await postToAcs(agent, failed));
-    const back = failurePage.$('a').filter((_, a) => /Sign in another way/.test(failurePage.$(a).text())).attr('href')!;
+    const back = failurePage
+      .$('a')
+      .filter((_, a) => /Sign in another way/.test(failurePage.$(a).text()))
+      .attr('href')!;
     const identifier = await agent.follow(new URL(back, server.url).toString());
     expect(identifier.status).toBe(200);
     expect(identifier.$('input[name=email]').val()).toBe('marvin@acme.test');

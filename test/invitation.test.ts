@@ -75,7 +75,12 @@ describe('invitations from the CLI', () => {
     expect(reused.status).toBe(400);
 
     const app = await registerRelyingParty(env.server);
-    const callback = await signInThroughBrowserless(new UserAgent(), (await authorizationRequest(app.config)).url, 'hedy@example.com', 'frequency hopping 1942');
+    const callback = await signInThroughBrowserless(
+      new UserAgent(),
+      (await authorizationRequest(app.config)).url,
+      'hedy@example.com',
+      'frequency hopping 1942',
+    );
     expect(callback.url.startsWith(redirectUri)).toBe(true);
   }, 60_000);
 

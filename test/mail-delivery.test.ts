@@ -46,14 +46,20 @@ describe('mail delivery', () => {
     const mail = await env.sink.waitFor('retry@example.com');
     expect(mail.subject).toBe('Reset your password');
     expect(env.sink.refusedAttempts).toBe(1);
-    const row = await eventually(() => mailRow('retry@example.com'), (value) => value?.status === 'sent');
+    const row = await eventually(
+      () => mailRow('retry@example.com'),
+      (value) => value?.status === 'sent',
+    );
     expect(row).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
   });
 
   it('gives up after the configured number of attempts and keeps the failure', async () => {
     env.sink.refuseNextRecipients(100);
     await requestReset('bounce@example.com');
-    const row = await eventually(() => mailRow('bounce@example.com'), (value) => value?.status === 'failed');
+    const row = await eventually(
+      () => mailRow('bounce@example.com'),
+      (value) => value?.status === 'failed',
+    );
     expect(row).toMatchObject({ status: 'failed', attempts: 3 });
     expect(row?.last_error).toContain('mailbox busy');
     env.sink.refuseNextRecipients(0);
@@ -70,12 +76,20 @@ describe('mail delivery', () => {
   });
 
   it('delivers each mail once when several instances send from the same queue', async () => {
-    const second = await startTestServer({ databaseUrl: env.server.databaseUrl, overrides: { smtpUrl: env.sink.url, mail: { pollIntervalSeconds: 0.05, retryBaseSeconds: 0.2, maxAttempts: 3 } } });
+    const second = await startTestServer({
+      databaseUrl: env.server.databaseUrl,
+      overrides: { smtpUrl: env.sink.url, mail: { pollIntervalSeconds: 0.05, retryBaseSeconds: 0.2, maxAttempts: 3 } },
+    });
     try {
       const recipients = Array.from({ length: 30 }, (_, index) => `many${index}@example.com`);
       await Promise.all(
         recipients.map((to, index) =>
-          (index % 2 ? second : env.server).services.mailOutbox.enqueue({ to, template: 'password-reset-unknown', locale: 'en', data: { email: to, signUpUrl: 'http://127.0.0.1/signup' } }),
+          (index % 2 ? second : env.server).services.mailOutbox.enqueue({
+            to,
+            template: 'password-reset-unknown',
+            locale: 'en',
+            data: { email: to, signUpUrl: 'http://127.0.0.1/signup' },
+          }),
         ),
       );
       for (const to of recipients) await env.sink.waitFor(to);
@@ -113,8 +127,22 @@ describe('mail without SMTP_URL outside production', () => {
 
 describe('mail in production', () => {
   it('requires SMTP_URL', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://signin.example.test', COOKIE_SECRETS: testSecrets.cookieSecrets[0], KEY_ENCRYPTION_SECRET: testSecrets.keyEncryptionSecret })).toThrow(ConfigError);
-    expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://signin.example.test', COOKIE_SECRETS: testSecrets.cookieSecrets[0], KEY_ENCRYPTION_SECRET: testSecrets.keyEncryptionSecret })).toThrow(/SMTP_URL/);
+    expect(() =>
+      loadConfig({
+        NODE_ENV: 'production',
+        ISSUER: 'https://signin.example.test',
+        COOKIE_SECRETS: testSecrets.cookieSecrets[0],
+        KEY_ENCRYPTION_SECRET: testSecrets.keyEncryptionSecret,
+      }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      loadConfig({
+        NODE_ENV: 'production',
+        ISSUER: 'https://signin.example.test',
+        COOKIE_SECRETS: testSecrets.cookieSecrets[0],
+        KEY_ENCRYPTION_SECRET: testSecrets.keyEncryptionSecret,
+      }),
+    ).toThrow(/SMTP_URL/);
   });
 
   it('has no /dev/mail page', async () => {
@@ -123,7 +151,13 @@ describe('mail in production', () => {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const config = loadConfig(
       { NODE_ENV: 'production', SMTP_URL: sink.url },
-      { ...testSecrets, issuer: 'https://signin.example.test', databaseUrl: await createTestDatabase(), dataDir: mkdtempSync(path.join(tmpdir(), 'signin-prod-')), logLevel: 'silent' },
+      {
+        ...testSecrets,
+        issuer: 'https://signin.example.test',
+        databaseUrl: await createTestDatabase(),
+        dataDir: mkdtempSync(path.join(tmpdir(), 'signin-prod-')),
+        logLevel: 'silent',
+      },
     );
     const running = await startServer(config, { server: http });
     try {

@@ -1,10 +1,10 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateSigningKeys } from '../src/oidc/signing-keys.ts';
+import { createTestDatabase } from './helpers/database.ts';
 import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
 import { publishedKids, travelInTime } from './helpers/signing-keys.ts';
-import { createTestDatabase } from './helpers/database.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { until } from './helpers/until.ts';
 import { UserAgent } from './helpers/user-agent.ts';

@@ -4,12 +4,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { TestDnsServer } from './helpers/dns-server.ts';
-import { cliRunner, type Finished, testSecretsEnv } from './helpers/processes.ts';
+import { startInteraction } from './helpers/federation-journey.ts';
+import { cliRunner, testSecretsEnv } from './helpers/processes.ts';
 import { registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { TestSamlIdp } from './helpers/saml-idp.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { UpstreamOidcProvider } from './helpers/upstream-oidc-provider.ts';
-import { startInteraction } from './helpers/federation-journey.ts';
 import { UserAgent } from './helpers/user-agent.ts';
 
 interface OrganizationOutput {
@@ -46,12 +46,21 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
   it('routes a domain only once a TXT record proves it, and prints what the IdP needs', async () => {
     const organization = await cliJson<OrganizationOutput>('orgs', 'create', '--name', 'Initech', '--domain', 'Initech.test');
     expect(organization.domains).toEqual([
-      { domain: 'initech.test', verified: false, record: { name: '_signin-verification.initech.test', value: expect.stringMatching(/^signin-verification=[\w-]{32}$/) } },
+      {
+        domain: 'initech.test',
+        verified: false,
+        record: { name: '_signin-verification.initech.test', value: expect.stringMatching(/^signin-verification=[\w-]{32}$/) },
+      },
     ]);
     const metadataFile = path.join(mkdtempSync(path.join(tmpdir(), 'idp-')), 'metadata.xml');
     writeFileSync(metadataFile, idp.metadataXml);
     const connection = await cliJson<{ id: string; sp_entity_id: string; acs_url: string; metadata_url: string }>(
-      'connections', 'create-saml', '--org', 'Initech', '--metadata-file', metadataFile,
+      'connections',
+      'create-saml',
+      '--org',
+      'Initech',
+      '--metadata-file',
+      metadataFile,
     );
     const issuer = server.services.config.issuer;
     expect(connection).toMatchObject({
@@ -113,7 +122,16 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     const upstream = await UpstreamOidcProvider.start({ clients: [] });
     try {
       const oidc = await cliJson<{ id: string; redirect_uri: string }>(
-        'connections', 'create-oidc', '--org', 'Vandelay', '--issuer', upstream.issuer, '--client-id', 'signin', '--client-secret', 'very-secret-value-123',
+        'connections',
+        'create-oidc',
+        '--org',
+        'Vandelay',
+        '--issuer',
+        upstream.issuer,
+        '--client-id',
+        'signin',
+        '--client-secret',
+        'very-secret-value-123',
       );
       expect(oidc.redirect_uri).toBe(`${server.services.config.issuer}/federation/${oidc.id}/callback`);
       const row = await server.services.db.selectFrom('federation_connections').selectAll().where('id', '=', oidc.id).executeTakeFirstOrThrow();
@@ -142,7 +160,15 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     // Before any connection the password works.
     expect((await signInWithPassword('bruce@wayne.test', 'i am the night 1939')).url).toMatch(/^http:\/\/127\.0\.0\.1:9\/callback\?code=/);
 
-    const connection = await cliJson<{ id: string }>('connections', 'create-saml', '--org', 'Wayne Enterprises', '--metadata-url', idp.metadataUrl, '--enforce-sso');
+    const connection = await cliJson<{ id: string }>(
+      'connections',
+      'create-saml',
+      '--org',
+      'Wayne Enterprises',
+      '--metadata-url',
+      idp.metadataUrl,
+      '--enforce-sso',
+    );
     // The email page now sends Bruce to the company IdP: no password page at all.
     const agent = new UserAgent();
     const { page, uid } = await startInteraction(agent, app);

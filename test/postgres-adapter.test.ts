@@ -7,7 +7,17 @@ import { PostgresAdapter, purgeExpiredModels } from '../src/oidc/postgres-adapte
 import { createTestDatabase } from './helpers/database.ts';
 
 /** Every model oidc-provider persists with the features we enable (PAR and DPoP are on by default). */
-const persistedModels = ['Session', 'Interaction', 'AuthorizationCode', 'AccessToken', 'RefreshToken', 'ClientCredentials', 'Grant', 'PushedAuthorizationRequest', 'ReplayDetection'];
+const persistedModels = [
+  'Session',
+  'Interaction',
+  'AuthorizationCode',
+  'AccessToken',
+  'RefreshToken',
+  'ClientCredentials',
+  'Grant',
+  'PushedAuthorizationRequest',
+  'ReplayDetection',
+];
 
 interface PlanNode {
   'Node Type': string;
@@ -26,7 +36,8 @@ describe('PostgreSQL adapter', () => {
   let captured: CompiledQuery[] = [];
 
   const adapter = (model: string) => new PostgresAdapter(db, model);
-  const countRows = async (where = sql`true`) => Number((await sql<{ count: string }>`select count(*) from oidc_models where ${where}`.execute(db)).rows[0]!.count);
+  const countRows = async (where = sql`true`) =>
+    Number((await sql<{ count: string }>`select count(*) from oidc_models where ${where}`.execute(db)).rows[0]!.count);
 
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: await createTestDatabase(), max: 4 });
@@ -136,9 +147,11 @@ describe('PostgreSQL adapter', () => {
     for (const query of captured.filter((compiled) => compiled.sql.includes('delete'))) expect(query.parameters).toEqual([1000]);
 
     expect(await purgeExpiredModels(db, 1000)).toBe(500);
-    expect(
-      (await sql<{ id: string }>`select id from oidc_models order by id`.execute(db)).rows.map((row) => row.id),
-    ).toEqual(['just-expired', 'live', 'no-expiry']);
+    expect((await sql<{ id: string }>`select id from oidc_models order by id`.execute(db)).rows.map((row) => row.id)).toEqual([
+      'just-expired',
+      'live',
+      'no-expiry',
+    ]);
   });
 
   it('answers every lookup and the purge scan from an index on a large table', { timeout: 120_000 }, async () => {
@@ -170,8 +183,14 @@ describe('PostgreSQL adapter', () => {
         const { rows } = await client.query(`explain (format json) ${query.sql}`, [...query.parameters]);
         const nodes = planNodes((rows[0]['QUERY PLAN'] as [{ Plan: PlanNode }])[0].Plan);
         const plan = `${query.sql}\n${nodes.map((node) => `${node['Node Type']} ${node['Index Name'] ?? node['Relation Name'] ?? ''}`).join('\n')}`;
-        expect(nodes.filter((node) => node['Node Type'] === 'Seq Scan'), plan).toEqual([]);
-        expect(nodes.some((node) => node['Index Name']?.startsWith('oidc_models__')), plan).toBe(true);
+        expect(
+          nodes.filter((node) => node['Node Type'] === 'Seq Scan'),
+          plan,
+        ).toEqual([]);
+        expect(
+          nodes.some((node) => node['Index Name']?.startsWith('oidc_models__')),
+          plan,
+        ).toBe(true);
       }
     } finally {
       client.release();

@@ -1,7 +1,16 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { authorizationRequest, client, discover, exchangeCode, postLogoutRedirectUri, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
+import {
+  authorizationRequest,
+  client,
+  discover,
+  exchangeCode,
+  postLogoutRedirectUri,
+  redirectUri,
+  registerRelyingParty,
+  type TestClient,
+} from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';

@@ -126,7 +126,11 @@ describe('rate limits shared by two instances through PostgreSQL', () => {
   it('limits sign-ups per email across instances', async () => {
     const signUp = async (server: RunningServer, email: string) => {
       const agent = new UserAgent();
-      return agent.submit(await agent.follow(`${server.url}/signup`), 'form[action="/signup"]', { name: 'Eve', email, password: 'a perfectly fine passphrase' });
+      return agent.submit(await agent.follow(`${server.url}/signup`), 'form[action="/signup"]', {
+        name: 'Eve',
+        email,
+        password: 'a perfectly fine passphrase',
+      });
     };
     expect((await signUp(first, 'eve@example.com')).status).toBe(200);
     expect((await signUp(second, 'eve@example.com')).status).toBe(200);

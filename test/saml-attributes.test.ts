@@ -23,7 +23,9 @@ describe('SAML attribute mapping defaults', () => {
   });
 
   it('reads Okta-style plain names, and multi-valued attributes', () => {
-    expect(mapAttributes({ email: ['grace@navy.example', 'g@navy.example'], firstName: 'Grace', lastName: 'Hopper' }, '00u1', persistent, defaultAttributeMapping)).toEqual({
+    expect(
+      mapAttributes({ email: ['grace@navy.example', 'g@navy.example'], firstName: 'Grace', lastName: 'Hopper' }, '00u1', persistent, defaultAttributeMapping),
+    ).toEqual({
       email: 'grace@navy.example',
       givenName: 'Grace',
       familyName: 'Hopper',
@@ -32,7 +34,14 @@ describe('SAML attribute mapping defaults', () => {
   });
 
   it('reads urn:oid names (Shibboleth, Google Workspace mappings)', () => {
-    expect(mapAttributes({ 'urn:oid:0.9.2342.19200300.100.1.3': 'k@nasa.example', 'urn:oid:2.5.4.42': 'Katherine', 'urn:oid:2.5.4.4': 'Johnson' }, 'x', persistent, defaultAttributeMapping)).toMatchObject({
+    expect(
+      mapAttributes(
+        { 'urn:oid:0.9.2342.19200300.100.1.3': 'k@nasa.example', 'urn:oid:2.5.4.42': 'Katherine', 'urn:oid:2.5.4.4': 'Johnson' },
+        'x',
+        persistent,
+        defaultAttributeMapping,
+      ),
+    ).toMatchObject({
       email: 'k@nasa.example',
       name: 'Katherine Johnson',
     });

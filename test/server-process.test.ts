@@ -86,7 +86,14 @@ describe('npm start: node src/main.ts on the embedded PostgreSQL of a fresh DATA
     const created = (await cli(dataDir, 'clients', 'create', '--name', 'Joined', '--redirect-uri', 'http://127.0.0.1:9/cb', '--json')) as { client_id: string };
     clientId = created.client_id;
     const authorize = new URL(`${server.url}/auth`);
-    authorize.search = new URLSearchParams({ client_id: clientId, redirect_uri: 'http://127.0.0.1:9/cb', response_type: 'code', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }).toString();
+    authorize.search = new URLSearchParams({
+      client_id: clientId,
+      redirect_uri: 'http://127.0.0.1:9/cb',
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: 'x'.repeat(43),
+      code_challenge_method: 'S256',
+    }).toString();
     const response = await fetch(authorize, { redirect: 'manual' });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toMatch(/^\/interaction\//);
@@ -121,7 +128,9 @@ describe('npm start: node src/main.ts on the embedded PostgreSQL of a fresh DATA
   });
 
   it('runs the CLI with no server: it starts the cluster, then stops it', async () => {
-    const user = (await cli(dataDir, 'users', 'create', '--email', 'Offline@Example.com', '--password', 'correct horse battery', '--json')) as { email: string };
+    const user = (await cli(dataDir, 'users', 'create', '--email', 'Offline@Example.com', '--password', 'correct horse battery', '--json')) as {
+      email: string;
+    };
     expect(user.email).toBe('offline@example.com');
     expect(await waitForNoPostmaster(dataDir)).toBe(true);
     const clients = (await cli(dataDir, 'clients', 'list', '--json')) as { clientId: string }[];

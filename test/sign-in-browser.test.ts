@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { browserAvailable, browserSkipReason, launchBrowser, screenshot, type AppCallbackServer, startAppCallbackServer } from './helpers/browser.ts';
+import { type AppCallbackServer, browserAvailable, browserSkipReason, launchBrowser, screenshot, startAppCallbackServer } from './helpers/browser.ts';
 import { authorizationRequest, discover, type TestClient } from './helpers/relying-party.ts';
 import { startTestServer } from './helpers/test-server.ts';
 
@@ -26,7 +26,13 @@ describe.skipIf(!browserAvailable)(`sign-in pages in Chromium${browserAvailable 
   let redirectUri: string;
 
   const registerApp = async (name: string, firstParty: boolean): Promise<TestClient> => {
-    const { clientId, clientSecret } = await server.services.clients.create({ name, redirectUris: [redirectUri], firstParty, logoUri, clientUri: 'https://app.example.test/' });
+    const { clientId, clientSecret } = await server.services.clients.create({
+      name,
+      redirectUris: [redirectUri],
+      firstParty,
+      logoUri,
+      clientUri: 'https://app.example.test/',
+    });
     return { clientId, clientSecret: clientSecret!, config: await discover(server.url, clientId, clientSecret) };
   };
 
@@ -111,10 +117,15 @@ describe.skipIf(!browserAvailable)(`sign-in pages in Chromium${browserAvailable 
   it('signs in with the keyboard only, with a visible focus on every control', async () => {
     const page = await openPage();
     await startSignIn(page);
-    const focused = () => page.evaluate(() => {
-      const element = document.activeElement as HTMLElement;
-      return { name: element.getAttribute('name') ?? element.textContent?.trim(), outline: getComputedStyle(element).outlineStyle, shadow: getComputedStyle(element).boxShadow };
-    });
+    const focused = () =>
+      page.evaluate(() => {
+        const element = document.activeElement as HTMLElement;
+        return {
+          name: element.getAttribute('name') ?? element.textContent?.trim(),
+          outline: getComputedStyle(element).outlineStyle,
+          shadow: getComputedStyle(element).boxShadow,
+        };
+      });
     // The browser applies autofocus at its next rendering step, which can come after the heading
     // is in the page: wait for the focus to land before typing (under load it is not immediate).
     await expect.poll(async () => (await focused()).name).toBe('email');

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSigningKeys, rotateSigningKeys, type SigningKeySummary } from '../src/oidc/signing-keys.ts';
 import { authorizationRequest, exchangeCode, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
-import { startTestServer, testSecrets } from './helpers/test-server.ts';
 import { publishedKids, travelInTime } from './helpers/signing-keys.ts';
+import { startTestServer, testSecrets } from './helpers/test-server.ts';
 import { until } from './helpers/until.ts';
 import { UserAgent } from './helpers/user-agent.ts';
 
@@ -28,7 +28,8 @@ describe('signing keys', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let app: TestClient;
 
-  const keyRows = async () => (await sql<KeyRow>`select kid, alg, public_jwk, private_jwk_encrypted, retired_at from signing_keys order by created_at`.execute(server.services.db)).rows;
+  const keyRows = async () =>
+    (await sql<KeyRow>`select kid, alg, public_jwk, private_jwk_encrypted, retired_at from signing_keys order by created_at`.execute(server.services.db)).rows;
   const currentKid = async (alg: string) => (await keyRows()).find((row) => row.alg === alg && !row.retired_at)!.kid;
   const publishedKidsNow = () => publishedKids(server.url);
   const idToken = async () => {
@@ -39,7 +40,8 @@ describe('signing keys', () => {
   // A fresh key set each time, like an app that has not cached the JWKS yet.
   const verifyAgainstJwks = (token: string) =>
     jwtVerify(token, createRemoteJWKSet(new URL('/jwks', server.url)), { issuer: server.services.config.issuer, audience: app.clientId });
-  const statuses = (keys: SigningKeySummary[]) => Object.fromEntries(Object.entries(Object.groupBy(keys, (key) => key.status)).map(([status, group]) => [status, group!.length]));
+  const statuses = (keys: SigningKeySummary[]) =>
+    Object.fromEntries(Object.entries(Object.groupBy(keys, (key) => key.status)).map(([status, group]) => [status, group!.length]));
   const waitUntilPublished = (expected: (kids: string[]) => boolean, what: string) =>
     until(async () => {
       const kids = await publishedKidsNow();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
+import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { enterEmail } from './helpers/sign-in.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
@@ -76,7 +76,12 @@ describe('sign-up with email verification', () => {
   });
 
   it('answers exactly the same for an address that already has an account, and mails that address instead', async () => {
-    await env.server.services.accountService.createAccount({ email: 'dorothy@example.com', password: 'fortran programmer', name: 'Dorothy Vaughan', emailVerified: true });
+    await env.server.services.accountService.createAccount({
+      email: 'dorothy@example.com',
+      password: 'fortran programmer',
+      name: 'Dorothy Vaughan',
+      emailVerified: true,
+    });
     const agent = new UserAgent();
     const taken = await submitSignUp(agent, await signUpPage(agent), { name: 'Someone', email: 'Dorothy@example.com', password: 'another long password' });
     const fresh = await submitSignUp(agent, await signUpPage(agent), { name: 'Someone', email: 'mary@example.com', password: 'another long password' });
@@ -145,7 +150,12 @@ describe('sign-up with email verification', () => {
     expect(page.$('#email-error').text()).toContain('Enter a valid email address');
     // Every problem at once, each tied to its field; the first one has the focus.
     const empty = await submitSignUp(agent, await signUpPage(agent), { name: '', email: '', password: '' });
-    expect(empty.$('.field-error').map((_, error) => empty.$(error).attr('id')).get()).toEqual(['name-error', 'email-error', 'password-error']);
+    expect(
+      empty
+        .$('.field-error')
+        .map((_, error) => empty.$(error).attr('id'))
+        .get(),
+    ).toEqual(['name-error', 'email-error', 'password-error']);
     expect(empty.$('#name').attr('aria-describedby')).toBe('name-error');
     expect(empty.$('[autofocus]').attr('id')).toBe('name');
     expect(empty.$('title').text()).toMatch(/^Error: /);

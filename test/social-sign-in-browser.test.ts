@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { browserAvailable, browserSkipReason, launchBrowser, screenshot, type AppCallbackServer, startAppCallbackServer } from './helpers/browser.ts';
+import { type AppCallbackServer, browserAvailable, browserSkipReason, launchBrowser, screenshot, startAppCallbackServer } from './helpers/browser.ts';
 import { authorizationRequest, discover, exchangeCode, type TestClient } from './helpers/relying-party.ts';
 import { closeSocialStandIns, configureSocialStandIns, listenSocialStandIns, type SocialStandIns, socialSettings } from './helpers/social-upstreams.ts';
 import { startTestServer } from './helpers/test-server.ts';

@@ -2,10 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import type { RunningServer } from '../src/server.ts';
 import { resume, startInteraction } from './helpers/federation-journey.ts';
-import { client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
-import { closeSocialStandIns, configureSocialStandIns, listenSocialStandIns, otherTenant, type SocialStandIns, socialClient, socialSettings, tenant } from './helpers/social-upstreams.ts';
 import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
+import { client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { enterEmail } from './helpers/sign-in.ts';
+import {
+  closeSocialStandIns,
+  configureSocialStandIns,
+  listenSocialStandIns,
+  otherTenant,
+  type SocialStandIns,
+  socialClient,
+  socialSettings,
+  tenant,
+} from './helpers/social-upstreams.ts';
 import { startTestServer } from './helpers/test-server.ts';
 import { UpstreamOidcProvider } from './helpers/upstream-oidc-provider.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
@@ -96,7 +105,11 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
       const { end, request } = await signInWith('microsoft');
       const userinfo = await userinfoAt(end, request);
       expect(userinfo).toMatchObject({ email: 'alan@contoso.test', email_verified: true });
-      const identity = await server.services.db.selectFrom('federated_identities').selectAll().where('connection_id', '=', 'social-microsoft').executeTakeFirstOrThrow();
+      const identity = await server.services.db
+        .selectFrom('federated_identities')
+        .selectAll()
+        .where('connection_id', '=', 'social-microsoft')
+        .executeTakeFirstOrThrow();
       expect(identity.subject).toBe(`${tenant}:${oid}`);
       expect(identity.account_id).toBe(userinfo.sub);
     });
@@ -182,7 +195,9 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
 
         const linked = await agent.submit(end, 'form[action*="/password"]', { password: 'liskov substitution' }, redirectUri);
         expect((await userinfoAt(linked, request)).sub).toBe(account!.id);
-        expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toMatchObject([{ connection_id: 'social-google', subject: 'google-barbara' }]);
+        expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toMatchObject([
+          { connection_id: 'social-google', subject: 'google-barbara' },
+        ]);
 
         const again = await signInWith('google');
         expect((await userinfoAt(again.end, again.request)).sub).toBe(account!.id);
@@ -195,9 +210,24 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
       const companyIdp = await UpstreamOidcProvider.listen();
       try {
         const organization = await server.services.organizationService.create({ name: 'Initech', domains: ['initech.test'], verifiedByOperator: true });
-        const connection = await server.services.connectionSetup.createOidc({ organizationId: organization.id, name: 'Initech IdP', issuer: companyIdp.issuer, clientId: 'signin-service', clientSecret: 'initech-secret', enforceSso: false });
+        const connection = await server.services.connectionSetup.createOidc({
+          organizationId: organization.id,
+          name: 'Initech IdP',
+          issuer: companyIdp.issuer,
+          clientId: 'signin-service',
+          clientSecret: 'initech-secret',
+          enforceSso: false,
+        });
         await companyIdp.configure({
-          clients: [{ client_id: 'signin-service', client_secret: 'initech-secret', redirect_uris: [connection.redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
+          clients: [
+            {
+              client_id: 'signin-service',
+              client_secret: 'initech-secret',
+              redirect_uris: [connection.redirectUri],
+              grant_types: ['authorization_code'],
+              response_types: ['code'],
+            },
+          ],
           account: { sub: 'initech-0001', claims: { email: 'peter@initech.test', email_verified: true, name: 'Peter Gibbons' } },
         });
         const account = await server.services.accountService.createAccount({ email: 'peter@initech.test', emailVerified: true });
@@ -278,7 +308,9 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
         const done = await agent.submit(confirmPage, 'form[action$="/social/confirm-email"]', {}, redirectUri);
         expect(await userinfoAt(done, request)).toMatchObject({ email: 'joan.clarke@example.com', email_verified: true });
         const account = await server.services.accounts.findByEmail('joan.clarke@example.com');
-        expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toMatchObject([{ connection_id: 'social-google', subject: 'google-unverified-1' }]);
+        expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toMatchObject([
+          { connection_id: 'social-google', subject: 'google-unverified-1' },
+        ]);
         expect((await agent.request(link)).status).toBe(400);
       } finally {
         standIns.google.account = previous;
@@ -363,9 +395,17 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
 
   it('names each button for assistive technology, in English and in French', async () => {
     const { page } = await startInteraction(new UserAgent(), app);
-    const names = page.$('form[action$="/social"] button').map((_, button) => page.$(button).text().trim()).get();
+    const names = page
+      .$('form[action$="/social"] button')
+      .map((_, button) => page.$(button).text().trim())
+      .get();
     expect(names).toEqual(['Sign in with Google', 'Sign in with Microsoft', 'Sign in with LinkedIn', 'Sign in with Facebook']);
-    expect(page.$('form[action$="/social"] img').map((_, img) => page.$(img).attr('src')).get()).toEqual(['google', 'microsoft', 'linkedin', 'facebook'].map((name) => `/assets/social/${name}.svg`));
+    expect(
+      page
+        .$('form[action$="/social"] img')
+        .map((_, img) => page.$(img).attr('src'))
+        .get(),
+    ).toEqual(['google', 'microsoft', 'linkedin', 'facebook'].map((name) => `/assets/social/${name}.svg`));
     const french = await startInteraction(new UserAgent(), app, { ui_locales: 'fr' });
     expect(french.page.$('button[value=google]').text().trim()).toBe('Se connecter avec Google');
     const logo = await new UserAgent().request(`${server.url}/assets/social/google.svg`);
@@ -381,7 +421,12 @@ describe('social providers come from the configuration', () => {
       const app = await registerRelyingParty(server);
       const agent = new UserAgent();
       const { page, uid } = await startInteraction(agent, app);
-      expect(page.$('form[action$="/social"] button').map((_, button) => page.$(button).attr('value')).get()).toEqual(['google']);
+      expect(
+        page
+          .$('form[action$="/social"] button')
+          .map((_, button) => page.$(button).attr('value'))
+          .get(),
+      ).toEqual(['google']);
       const csrf = String(page.$('form[action$="/social"] input[name=_csrf]').val());
       expect((await agent.request(`${server.url}/interaction/${uid}/social`, { form: { _csrf: csrf, provider: 'facebook' } })).status).toBe(404);
       expect((await agent.request(`${server.url}/federation/social-facebook/callback?state=x&code=y`)).status).toBe(404);
@@ -394,7 +439,9 @@ describe('social providers come from the configuration', () => {
   it('stops the server with one clear line when a client id comes without its secret', () => {
     const environment = { NODE_ENV: 'test', SOCIAL_GOOGLE_CLIENT_ID: 'abc.apps.googleusercontent.com' };
     const secrets = { cookieSecrets: ['test-cookie-secret-0123456789abcdefghijklmnop'], keyEncryptionSecret: 'test-key-encryption-secret-0123456789abcdef' };
-    expect(() => loadConfig(environment, secrets)).toThrow(new ConfigError('Invalid configuration: SOCIAL_GOOGLE_CLIENT_SECRET is required when SOCIAL_GOOGLE_CLIENT_ID is set'));
+    expect(() => loadConfig(environment, secrets)).toThrow(
+      new ConfigError('Invalid configuration: SOCIAL_GOOGLE_CLIENT_SECRET is required when SOCIAL_GOOGLE_CLIENT_ID is set'),
+    );
     const parsed = loadConfig({ ...environment, SOCIAL_GOOGLE_CLIENT_SECRET: 's3cret', SOCIAL_GOOGLE_ISSUER: 'http://127.0.0.1:1/google' }, secrets);
     expect(parsed.social).toEqual({ google: { clientId: 'abc.apps.googleusercontent.com', clientSecret: 's3cret', issuer: 'http://127.0.0.1:1/google' } });
   });

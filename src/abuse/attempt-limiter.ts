@@ -81,9 +81,7 @@ export class AttemptLimiter {
     const result = await check();
     if (result !== undefined) {
       await Promise.all(
-        this.#counters.map(({ scope, limiter }) =>
-          scope === 'ip' ? limiter.reward(keyFor(scope, email, ip), 1) : limiter.delete(keyFor(scope, email, ip)),
-        ),
+        this.#counters.map(({ scope, limiter }) => (scope === 'ip' ? limiter.reward(keyFor(scope, email, ip), 1) : limiter.delete(keyFor(scope, email, ip)))),
       );
     }
     return result;

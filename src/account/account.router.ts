@@ -64,7 +64,11 @@ export function accountRouter(services: Services, provider: () => Provider): Rou
       'account/account',
       {
         ...overview,
-        linked: overview.linked.map((method) => ({ ...method, linkedOn: dates.format(method.linkedAt), social: services.socialSignIn.byConnectionId(method.connectionId)?.name })),
+        linked: overview.linked.map((method) => ({
+          ...method,
+          linkedOn: dates.format(method.linkedAt),
+          social: services.socialSignIn.byConnectionId(method.connectionId)?.name,
+        })),
         allowedApps: overview.allowedApps.map((app) => ({ ...app, allowedOn: dates.format(app.grantedAt), permissions: describeScopes(app.scopes) })),
         notice: notice && { messageKey: `account.notice.${notice}`, params: { provider: provider ?? '' } },
         passwordErrors: view.passwordErrors ?? {},

@@ -28,6 +28,11 @@ export class AccountSessionsRepository {
       .where('account_id', '=', accountId)
       .where(sql<string>`payload->>'clientId'`, '=', clientId);
     await db.deleteFrom('oidc_models').where('grant_id', 'in', grants).execute();
-    await db.deleteFrom('oidc_models').where('model', '=', 'Grant').where('account_id', '=', accountId).where(sql<string>`payload->>'clientId'`, '=', clientId).execute();
+    await db
+      .deleteFrom('oidc_models')
+      .where('model', '=', 'Grant')
+      .where('account_id', '=', accountId)
+      .where(sql<string>`payload->>'clientId'`, '=', clientId)
+      .execute();
   }
 }

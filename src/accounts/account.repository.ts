@@ -29,6 +29,10 @@ export class AccountRepository {
   }
 
   async update(id: string, changes: AccountUpdate, db: Db = this.#db): Promise<void> {
-    await db.updateTable('accounts').set({ ...changes, updated_at: sql`now()` }).where('id', '=', id).execute();
+    await db
+      .updateTable('accounts')
+      .set({ ...changes, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .execute();
   }
 }

@@ -4,8 +4,8 @@ import { emailSchema } from '../accounts/email.ts';
 import { findPasswordProblem } from '../accounts/password-policy.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { ConflictError } from '../http/errors.ts';
-import { domainSchema } from '../orgs/domain-name.ts';
 import { listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
+import { domainSchema } from '../orgs/domain-name.ts';
 import { keyRotationPolicy, type Services } from '../services.ts';
 import { supportedLocales, translator } from '../ui/i18n.ts';
 
@@ -82,7 +82,10 @@ const clientOptions = z
   });
 
 const organizationOption = z.string().trim().min(1);
-const oneDomain = z.array(domainSchema).length(1, 'give exactly one --domain').transform((domains) => domains[0]!);
+const oneDomain = z
+  .array(domainSchema)
+  .length(1, 'give exactly one --domain')
+  .transform((domains) => domains[0]!);
 
 export const commands: Record<string, Command> = {
   async migrate({ db }) {
@@ -166,10 +169,21 @@ export const commands: Record<string, Command> = {
 
   async 'resource-servers create'({ resourceServers, config }, options) {
     const o = parse(
-      z.object({ identifier: absoluteUrl, name: z.string().trim().min(1), scope: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default([]), alg: alg.default('RS256') }),
+      z.object({
+        identifier: absoluteUrl,
+        name: z.string().trim().min(1),
+        scope: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default([]),
+        alg: alg.default('RS256'),
+      }),
       options,
     );
-    await resourceServers.register({ identifier: o.identifier, name: o.name, scopes: o.scope, signingAlg: o.alg, accessTokenTtlSeconds: config.ttl.accessTokenSeconds });
+    await resourceServers.register({
+      identifier: o.identifier,
+      name: o.name,
+      scopes: o.scope,
+      signingAlg: o.alg,
+      accessTokenTtlSeconds: config.ttl.accessTokenSeconds,
+    });
     return { identifier: o.identifier, scopes: o.scope, alg: o.alg };
   },
 
@@ -206,7 +220,10 @@ export const commands: Record<string, Command> = {
           'login-hint': z.enum(['subject', 'query', 'none']).optional(),
           'unsigned-requests': z.boolean(),
         })
-        .refine((v) => (v['metadata-url'] === undefined) !== (v['metadata-file'] === undefined), { path: ['metadata-url'], message: 'give either --metadata-url or --metadata-file' }),
+        .refine((v) => (v['metadata-url'] === undefined) !== (v['metadata-file'] === undefined), {
+          path: ['metadata-url'],
+          message: 'give either --metadata-url or --metadata-file',
+        }),
       options,
     );
     const organization = await organizationService.find(o.org);

@@ -29,7 +29,12 @@ export class ConsentRepository {
   }
 
   async find(accountId: string, clientId: string): Promise<Consent | undefined> {
-    const row = await this.#db.selectFrom('consents').select(['scopes', 'claims', 'resource_scopes']).where('account_id', '=', accountId).where('client_id', '=', clientId).executeTakeFirst();
+    const row = await this.#db
+      .selectFrom('consents')
+      .select(['scopes', 'claims', 'resource_scopes'])
+      .where('account_id', '=', accountId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
     return row && toConsent(row);
   }
 
@@ -37,8 +42,18 @@ export class ConsentRepository {
   async record(accountId: string, clientId: string, consent: Consent): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
       // Insert-then-lock: two consents recorded at once both end up in the row.
-      await trx.insertInto('consents').values({ account_id: accountId, client_id: clientId, resource_scopes: '{}' }).onConflict((oc) => oc.columns(['account_id', 'client_id']).doNothing()).execute();
-      const row = await trx.selectFrom('consents').select(['scopes', 'claims', 'resource_scopes']).where('account_id', '=', accountId).where('client_id', '=', clientId).forUpdate().executeTakeFirstOrThrow();
+      await trx
+        .insertInto('consents')
+        .values({ account_id: accountId, client_id: clientId, resource_scopes: '{}' })
+        .onConflict((oc) => oc.columns(['account_id', 'client_id']).doNothing())
+        .execute();
+      const row = await trx
+        .selectFrom('consents')
+        .select(['scopes', 'claims', 'resource_scopes'])
+        .where('account_id', '=', accountId)
+        .where('client_id', '=', clientId)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
       const merged = mergeConsents(toConsent(row), consent);
       await trx
         .updateTable('consents')

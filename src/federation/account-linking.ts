@@ -4,8 +4,8 @@ import type { Db } from '../db/database.ts';
 import type { AccountRow, AccountUpdate } from '../db/schema.ts';
 import { emailDomain } from '../orgs/domain-name.ts';
 import type { OrganizationRepository } from '../orgs/organization.repository.ts';
-import { FederationError } from './federation-error.ts';
 import type { FederatedIdentityRepository } from './federated-identity.repository.ts';
+import { FederationError } from './federation-error.ts';
 import type { LinkingPolicy, LinkOutcome } from './linking-policy.ts';
 import { insertAccountFromProfile, profileNames } from './upstream-account.ts';
 import type { ConnectionRecord, UpstreamProfile } from './upstream-connection.ts';
@@ -77,7 +77,8 @@ export class AccountLinking implements LinkingPolicy {
     if (existing) {
       // Only an address the organization has proven links a standard account; anything else would be a takeover.
       if (!trustedEmail) throw new FederationError('federation.email_in_use', { status: 409 });
-      if (await this.#identities.accountHasIdentityOn(existing.id, connection.id, trx)) throw new FederationError('federation.identity_conflict', { status: 409 });
+      if (await this.#identities.accountHasIdentityOn(existing.id, connection.id, trx))
+        throw new FederationError('federation.identity_conflict', { status: 409 });
       await this.#accounts.update(existing.id, { ...names, email_verified: true }, trx);
       account = { ...existing, ...names, email_verified: true } as AccountRow;
     } else {

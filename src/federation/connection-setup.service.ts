@@ -4,8 +4,8 @@ import type { OrganizationService } from '../orgs/organization.service.ts';
 import type { ConnectionRepository } from './connection.repository.ts';
 import { defaultOidcClaims, type OidcSettings } from './oidc/oidc.connection.ts';
 import { parseIdpMetadata } from './saml/idp-metadata.ts';
-import { defaultAttributeMapping } from './saml/saml-attributes.ts';
 import { type SamlSettings, serviceProviderUrls } from './saml/saml.connection.ts';
+import { defaultAttributeMapping } from './saml/saml-attributes.ts';
 import { generateSpCredentials } from './saml/sp-credentials.ts';
 import type { ConnectionRecord } from './upstream-connection.ts';
 
@@ -62,7 +62,10 @@ export class ConnectionSetupService {
       loginHint: input.loginHint ?? defaultLoginHint(idp.entityId, idp.ssoUrl),
       attributes: defaultAttributeMapping,
     };
-    await this.#save({ id, organizationId: input.organizationId, type: 'saml', name: input.name, settings, secrets: { spPrivateKey: sp.privateKeyPem } }, input.enforceSso);
+    await this.#save(
+      { id, organizationId: input.organizationId, type: 'saml', name: input.name, settings, secrets: { spPrivateKey: sp.privateKeyPem } },
+      input.enforceSso,
+    );
     return { id, idpEntityId: idp.entityId, ...serviceProviderUrls(this.#issuer, id) };
   }
 
@@ -78,7 +81,10 @@ export class ConnectionSetupService {
       tokenEndpointAuthMethod: 'client_secret_basic',
       authorizationParams: {},
     };
-    await this.#save({ id, organizationId: input.organizationId, type: 'oidc', name: input.name, settings, secrets: { clientSecret: input.clientSecret } }, input.enforceSso);
+    await this.#save(
+      { id, organizationId: input.organizationId, type: 'oidc', name: input.name, settings, secrets: { clientSecret: input.clientSecret } },
+      input.enforceSso,
+    );
     return { id, redirectUri: `${this.#issuer}/federation/${id}/callback` };
   }
 
@@ -96,7 +102,10 @@ export class ConnectionSetupService {
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       return await response.text();
     } catch (error) {
-      throw new AppError('federation.saml_metadata_unreachable', 502, { message: `Could not fetch the IdP metadata: ${(error as Error).message}`, cause: error });
+      throw new AppError('federation.saml_metadata_unreachable', 502, {
+        message: `Could not fetch the IdP metadata: ${(error as Error).message}`,
+        cause: error,
+      });
     }
   }
 }

@@ -11,11 +11,22 @@ export class FederatedIdentityRepository {
   }
 
   find(connectionId: string, subject: string, db: Db = this.#db): Promise<FederatedIdentityRow | undefined> {
-    return db.selectFrom('federated_identities').selectAll().where('connection_id', '=', connectionId).where('subject', '=', subject).forUpdate().executeTakeFirst();
+    return db
+      .selectFrom('federated_identities')
+      .selectAll()
+      .where('connection_id', '=', connectionId)
+      .where('subject', '=', subject)
+      .forUpdate()
+      .executeTakeFirst();
   }
 
   async accountHasIdentityOn(accountId: string, connectionId: string, db: Db = this.#db): Promise<boolean> {
-    const row = await db.selectFrom('federated_identities').select('subject').where('account_id', '=', accountId).where('connection_id', '=', connectionId).executeTakeFirst();
+    const row = await db
+      .selectFrom('federated_identities')
+      .select('subject')
+      .where('account_id', '=', accountId)
+      .where('connection_id', '=', connectionId)
+      .executeTakeFirst();
     return row !== undefined;
   }
 

@@ -7,16 +7,16 @@ import { OrganizationHomeRealmDiscovery } from '../hrd/organization-home-realm-d
 import type { OrganizationsModule } from '../orgs/organizations.module.ts';
 import { SsoEnforcement } from '../orgs/sso-enforcement.ts';
 import { AccountLinking } from './account-linking.ts';
-import { ConnectionRegistry } from './connection-registry.ts';
 import { ConnectionRepository } from './connection.repository.ts';
+import { ConnectionRegistry } from './connection-registry.ts';
 import { ConnectionSetupService } from './connection-setup.service.ts';
+import { FederatedIdentityRepository } from './federated-identity.repository.ts';
+import { FederationService } from './federation.service.ts';
 import { FederationCallbackRepository } from './federation-callback.repository.ts';
 import { FederationStateBox } from './federation-state.ts';
-import { FederationService } from './federation.service.ts';
-import { FederatedIdentityRepository } from './federated-identity.repository.ts';
 import { OidcConnection, OidcDiscoveryCache } from './oidc/oidc.connection.ts';
-import { SamlMessageRepository } from './saml/saml-message.repository.ts';
 import { SamlConnection } from './saml/saml.connection.ts';
+import { SamlMessageRepository } from './saml/saml-message.repository.ts';
 import { SocialAccountLinking } from './social/social-linking.ts';
 import { SocialSignIn } from './social/social-sign-in.ts';
 

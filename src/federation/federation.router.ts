@@ -7,7 +7,9 @@ import type { CallbackParams } from './upstream-connection.ts';
 
 /** Only the string parameters an upstream sends: repeated or structured values are dropped. */
 function stringParams(source: unknown): CallbackParams {
-  return Object.fromEntries(Object.entries((source ?? {}) as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries((source ?? {}) as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 /**

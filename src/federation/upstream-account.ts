@@ -14,7 +14,12 @@ export function profileNames(profile: UpstreamProfile): { name?: string; given_n
 }
 
 /** A new account for a person first seen at an upstream: no password, the upstream is how they sign in. */
-export function insertAccountFromProfile(accounts: AccountRepository, trx: Db, profile: UpstreamProfile & { email: string }, emailVerified: boolean): Promise<AccountRow> {
+export function insertAccountFromProfile(
+  accounts: AccountRepository,
+  trx: Db,
+  profile: UpstreamProfile & { email: string },
+  emailVerified: boolean,
+): Promise<AccountRow> {
   const names = profileNames(profile);
   return accounts.insert(
     {

@@ -52,7 +52,12 @@ export function errorHandler(logger: Logger) {
         return;
       }
       const titleKey = hasMessage(`${messageKey}.title`) ? `${messageKey}.title` : 'error.title';
-      renderPage(ctx, 'errors/error', { ...ctx.state.errorPage, messageKey, messageParams: params, titleKey, code, requestId: ctx.state.requestId }, { status });
+      renderPage(
+        ctx,
+        'errors/error',
+        { ...ctx.state.errorPage, messageKey, messageParams: params, titleKey, code, requestId: ctx.state.requestId },
+        { status },
+      );
     }
   };
 }

@@ -13,7 +13,11 @@ export function parseForm<T extends z.ZodType>(schema: T, body: unknown): z.infe
 }
 
 /** The sign-in to go back to afterwards (?interaction=<uid>); anything malformed is simply dropped. */
-export const interactionUid = z.string().regex(/^[\w-]{1,64}$/).optional().catch(undefined);
+export const interactionUid = z
+  .string()
+  .regex(/^[\w-]{1,64}$/)
+  .optional()
+  .catch(undefined);
 
 /** A token from an emailed link: base64url, bounded. */
 export const linkToken = z.string().regex(/^[\w-]{20,100}$/);

@@ -25,10 +25,7 @@ export function requestContext(logger: Logger) {
       await next();
     } finally {
       // The path only: query strings carry codes, states and hints.
-      requestLog.info(
-        { requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
-        'request',
-      );
+      requestLog.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   };
 }

@@ -13,9 +13,7 @@ interface MissingConsent {
 /** Grants what the consent prompt found missing, on the existing grant or a new one. */
 async function grantConsent(provider: Provider, details: InteractionDetails): Promise<Grant> {
   const { prompt, params, session, grantId } = details;
-  const grant = grantId
-    ? await provider.Grant.find(grantId)
-    : new provider.Grant({ accountId: session!.accountId, clientId: String(params.client_id) });
+  const grant = grantId ? await provider.Grant.find(grantId) : new provider.Grant({ accountId: session!.accountId, clientId: String(params.client_id) });
   if (!grant) throw new Error('grant disappeared during consent');
   const missing = prompt.details as MissingConsent;
   if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));

@@ -7,12 +7,12 @@ import { BadRequestError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { hasMessage } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
+import { renderPage } from '../ui/views.ts';
 import { federatedLogin } from './federated-login.ts';
 import { interactionUrl } from './interaction-url.ts';
 import { linkPendingIdentity, savePendingLink } from './pending-link.ts';
-import { redirectToSocialFailure, showSocialFailure } from './social-failure.ts';
 import { signInStateOf } from './sign-in-state.ts';
-import { renderPage } from '../ui/views.ts';
+import { redirectToSocialFailure, showSocialFailure } from './social-failure.ts';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -58,7 +58,10 @@ export function federatedInteractionRouter(services: Services, provider: () => P
     const social = services.socialSignIn.byConnectionId(typeof ctx.query.connection === 'string' ? ctx.query.connection : undefined);
     if (social) return showSocialFailure(ctx, details, social, ctx.query.reason);
     const uid = encodeURIComponent(details.uid);
-    const reason = typeof ctx.query.reason === 'string' && ctx.query.reason.startsWith('federation.') && hasMessage(`error.${ctx.query.reason}`) ? ctx.query.reason : 'federation.upstream_error';
+    const reason =
+      typeof ctx.query.reason === 'string' && ctx.query.reason.startsWith('federation.') && hasMessage(`error.${ctx.query.reason}`)
+        ? ctx.query.reason
+        : 'federation.upstream_error';
     const connection = typeof ctx.query.connection === 'string' && /^[\w-]{1,64}$/.test(ctx.query.connection) ? ctx.query.connection : undefined;
     renderPage(
       ctx,

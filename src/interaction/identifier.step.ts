@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
 import type { SignInRoute } from '../hrd/home-realm-discovery.ts';
-import { socialSignInView } from './social-sign-in.view.ts';
 import { expectPrompt, type InteractionFlow, parseForm, renderStep, saveSignInState, seeOther, stepUrl } from './interaction-flow.ts';
+import { socialSignInView } from './social-sign-in.view.ts';
 
 const emailForm = z.object({ email: z.string().max(1024).default('') });
 

@@ -89,5 +89,10 @@ export interface StepPageOptions {
 
 /** Renders a step's page with the app's name and logo, in the interaction's language. */
 export function renderStep(flow: InteractionFlow, template: string, data: Record<string, unknown>, options: StepPageOptions = {}): void {
-  renderPage(flow.ctx, template, { client: flow.client, pageUrl: stepUrl(flow, options.page), ...data }, { locale: flow.locale, status: options.status ?? 200 });
+  renderPage(
+    flow.ctx,
+    template,
+    { client: flow.client, pageUrl: stepUrl(flow, options.page), ...data },
+    { locale: flow.locale, status: options.status ?? 200 },
+  );
 }

@@ -39,7 +39,9 @@ function recoveryOnError(provider: () => Provider) {
     } catch (error) {
       const { uid } = ctx.params as { uid: string };
       // Only to choose a link: a failure here leaves the original error to be reported.
-      const details = await provider().interactionDetails(ctx.req, ctx.res).catch(() => undefined);
+      const details = await provider()
+        .interactionDetails(ctx.req, ctx.res)
+        .catch(() => undefined);
       const alive = details?.uid === uid;
       const clientId = alive ? details.params.client_id : ctx.query.client_id;
       const client = await findClientView(provider(), clientId).catch(() => undefined);
@@ -76,7 +78,10 @@ export function interactionRouter(services: Services, provider: () => Provider):
   router.get('/identifier', on(loginPage(showIdentifier)));
   router.get('/company-id', on(loginPage(showCompanyId)));
   // A POST-only address opened directly (copied from the address bar) leads to the current step.
-  router.get(['/password', '/consent', '/abort'], on((flow) => seeOther(flow.ctx, stepUrl(flow))));
+  router.get(
+    ['/password', '/consent', '/abort'],
+    on((flow) => seeOther(flow.ctx, stepUrl(flow))),
+  );
 
   router.post('/identifier', on(submitIdentifier));
   router.post('/password', on(submitPassword));

@@ -1,8 +1,8 @@
-import type { EnforcedSso } from '../orgs/sso-enforcement.ts';
 import { z } from 'zod';
 import { TooManyAttemptsError } from '../abuse/attempt-limiter.ts';
 import { normalizeEmail } from '../accounts/email.ts';
 import { BadRequestError } from '../http/errors.ts';
+import type { EnforcedSso } from '../orgs/sso-enforcement.ts';
 import { expectStep, finishInteraction, type InteractionFlow, parseForm, renderStep, stepUrl } from './interaction-flow.ts';
 import { linkPendingIdentity } from './pending-link.ts';
 import type { SignInState } from './sign-in-state.ts';
@@ -71,7 +71,7 @@ export async function submitPassword(flow: InteractionFlow): Promise<void> {
   // Under SSO enforced for the email's domain the password is not even checked.
   const enforcedForDomain = await ssoEnforcement.forEmailDomain(state.email);
   if (enforcedForDomain) return refuseForCompanySignIn(enforcedForDomain);
-  let account;
+  let account: Awaited<ReturnType<typeof accountService.authenticateWithPassword>>;
   try {
     account = await loginLimiter.attempt(state.email, flow.ctx.ip, () => accountService.authenticateWithPassword(state.email, form.password));
   } catch (error) {

@@ -35,7 +35,12 @@ export function showSocialFailure(ctx: Context, details: InteractionDetails, pro
   renderPage(
     ctx,
     'social/failed',
-    { provider: provider.displayName, messageKey: known ? `social.error.${reason}` : 'social.error.generic', backUrl: signInPageWith(details), requestId: ctx.state.requestId },
+    {
+      provider: provider.displayName,
+      messageKey: known ? `social.error.${reason}` : 'social.error.generic',
+      backUrl: signInPageWith(details),
+      requestId: ctx.state.requestId,
+    },
     { status: reason === 'federation.upstream_unreachable' ? 502 : 400, locale: localeFor(ctx, details.params.ui_locales) },
   );
 }

@@ -73,7 +73,7 @@ export function socialInteractionRouter(services: Services, provider: () => Prov
     const details = await loginDetails(ctx);
     const pending = pendingLinkOf(details);
     const social = pending && services.socialSignIn.byConnectionId(pending.connectionId);
-    if (!pending || pending.reason !== 'email_unverified' || !social) throw new BadRequestError('interaction.wrong_step');
+    if (pending?.reason !== 'email_unverified' || !social) throw new BadRequestError('interaction.wrong_step');
     const email = emailSchema.safeParse(confirmForm.parse(ctx.request.body ?? {}).email);
     if (!email.success) {
       ctx.status = 303;
@@ -108,7 +108,12 @@ export function socialInteractionRouter(services: Services, provider: () => Prov
       const { link, email } = services.socialEmailConfirmation.check(pending, token);
       const social = services.socialSignIn.byConnectionId(link.connectionId);
       const action = `/interaction/${encodeURIComponent(details.uid)}/social/confirm-email`;
-      renderPage(ctx, 'social/confirm-email', { action, token, email, provider: social?.displayName ?? '' }, { locale: localeFor(ctx, details.params.ui_locales) });
+      renderPage(
+        ctx,
+        'social/confirm-email',
+        { action, token, email, provider: social?.displayName ?? '' },
+        { locale: localeFor(ctx, details.params.ui_locales) },
+      );
     });
   });
 

@@ -39,7 +39,8 @@ export class InvitationService {
     const { accounts, accountService, tokens, outbox, config } = this.#deps;
     const existing = await accounts.findByEmail(invitee.email);
     if (existing?.password_hash) throw new ConflictError('account.email_taken');
-    const account = existing ?? (await accountService.createAccount({ email: invitee.email, locale: invitee.locale, ...(invitee.name ? { name: invitee.name } : {}) }));
+    const account =
+      existing ?? (await accountService.createAccount({ email: invitee.email, locale: invitee.locale, ...(invitee.name ? { name: invitee.name } : {}) }));
     const token = await tokens.issue(account.id, 'invitation', config.links.invitationSeconds);
     await outbox.enqueue({
       to: account.email,

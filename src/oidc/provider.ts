@@ -4,12 +4,12 @@ import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'o
 import { accountClient } from '../account/account-client.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
-import { addConsentToGrant } from '../consents/consent.ts';
 import type { ConsentRepository } from '../consents/consent.repository.ts';
+import { addConsentToGrant } from '../consents/consent.ts';
 import type { Db } from '../db/database.ts';
 import { interactionUrl } from '../interaction/interaction-url.ts';
-import { clientView } from '../ui/client-view.ts';
 import type { Logger } from '../log.ts';
+import { clientView } from '../ui/client-view.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { accountClaims } from './account-claims.ts';
@@ -67,7 +67,12 @@ export function createProvider({ config, db, clients, accounts, consents, resour
         enabled: true,
         logoutSource(ctx, form) {
           const client = ctx.oidc.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
-          renderPage(ctx as unknown as Context, 'interaction/logout', { form, client }, { locale: localeFor(ctx as unknown as Context, ctx.oidc.params?.ui_locales) });
+          renderPage(
+            ctx as unknown as Context,
+            'interaction/logout',
+            { form, client },
+            { locale: localeFor(ctx as unknown as Context, ctx.oidc.params?.ui_locales) },
+          );
         },
         postLogoutSuccessSource(ctx) {
           const client = ctx.oidc.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
@@ -129,12 +134,16 @@ export function createProvider({ config, db, clients, accounts, consents, resour
       await grant.save();
       return grant;
     },
-    issueRefreshToken: async (_ctx, client, code) =>
-      client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isFirstParty(client)),
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isFirstParty(client)),
     rotateRefreshToken: true,
     async renderError(ctx, out) {
       const client = ctx.oidc?.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
-      renderPage(ctx as unknown as Context, 'errors/oauth-error', { error: out.error, description: out.error_description, client }, { status: ctx.status >= 400 ? ctx.status : 400, locale: localeFor(ctx as unknown as Context) });
+      renderPage(
+        ctx as unknown as Context,
+        'errors/oauth-error',
+        { error: out.error, description: out.error_description, client },
+        { status: Math.max(ctx.status, 400), locale: localeFor(ctx as unknown as Context) },
+      );
     },
     ttl: {
       AccessToken: ttl.accessTokenSeconds,

@@ -1,5 +1,5 @@
-import type { ConnectionRepository } from '../federation/connection.repository.ts';
 import type { OrganizationRow } from '../db/schema.ts';
+import type { ConnectionRepository } from '../federation/connection.repository.ts';
 import { emailDomain } from './domain-name.ts';
 import type { OrganizationRepository } from './organization.repository.ts';
 

@@ -40,7 +40,11 @@ export class RecoveryService {
       to: account.email,
       template: 'password-reset',
       locale: recipientLocale(account, locale),
-      data: { name: account.name ?? '', link: publicLink(config.issuer, '/reset-password', { token, interaction }), minutes: Math.round(config.links.passwordResetSeconds / 60) },
+      data: {
+        name: account.name ?? '',
+        link: publicLink(config.issuer, '/reset-password', { token, interaction }),
+        minutes: Math.round(config.links.passwordResetSeconds / 60),
+      },
     });
   }
 

@@ -57,7 +57,11 @@ export class SignUpService {
       to: account.email,
       template: 'verify-email',
       locale: request.locale,
-      data: { name: account.name ?? '', link: publicLink(config.issuer, '/signup/verify', { token, interaction: request.signIn?.uid }), hours: Math.round(config.links.emailVerificationSeconds / 3600) },
+      data: {
+        name: account.name ?? '',
+        link: publicLink(config.issuer, '/signup/verify', { token, interaction: request.signIn?.uid }),
+        hours: Math.round(config.links.emailVerificationSeconds / 3600),
+      },
     });
   }
 
@@ -81,7 +85,11 @@ export class SignUpService {
       to: account.email,
       template: 'finish-signup',
       locale,
-      data: { name: account.name ?? '', link: publicLink(config.issuer, '/reset-password', { token, interaction }), minutes: Math.round(config.links.passwordResetSeconds / 60) },
+      data: {
+        name: account.name ?? '',
+        link: publicLink(config.issuer, '/reset-password', { token, interaction }),
+        minutes: Math.round(config.links.passwordResetSeconds / 60),
+      },
     });
   }
 

@@ -15,7 +15,12 @@ function acceptLanguage(header: string | undefined): string[] {
     .split(',')
     .map((part) => {
       const [tag = '', ...params] = part.trim().split(';');
-      const quality = Number(params.find((p) => p.trim().startsWith('q='))?.trim().slice(2) ?? 1);
+      const quality = Number(
+        params
+          .find((p) => p.trim().startsWith('q='))
+          ?.trim()
+          .slice(2) ?? 1,
+      );
       return { tag, quality: Number.isNaN(quality) ? 0 : quality };
     })
     .filter((entry) => entry.tag && entry.quality > 0)

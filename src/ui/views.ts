@@ -25,7 +25,15 @@ export function renderPage(ctx: Context, template: string, data: Record<string, 
   ctx.status = options.status ?? 200;
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
-  ctx.body = eta.render(template, { csrfToken: ctx.state.csrfToken, ...data, t, locale, locales: supportedLocales, switchUrl, canSwitchLanguage: ctx.method === 'GET' || pageUrl !== undefined });
+  ctx.body = eta.render(template, {
+    csrfToken: ctx.state.csrfToken,
+    ...data,
+    t,
+    locale,
+    locales: supportedLocales,
+    switchUrl,
+    canSwitchLanguage: ctx.method === 'GET' || pageUrl !== undefined,
+  });
 }
 
 /** Renders a template to a string (mail bodies, oidc-provider's own page hooks). */

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { authorizationRequest, redirectUri, type AuthorizationRequest, type TestClient } from './relying-party.ts';
+import { type AuthorizationRequest, authorizationRequest, redirectUri, type TestClient } from './relying-party.ts';
 import type { PageResponse, UserAgent } from './user-agent.ts';
 
 export interface StartedInteraction {

@@ -1,5 +1,5 @@
 import type { RunningServer } from '../../src/server.ts';
-import { SmtpSink, type ReceivedMail } from './smtp-sink.ts';
+import { type ReceivedMail, SmtpSink } from './smtp-sink.ts';
 import { startTestServer, type TestServerOptions } from './test-server.ts';
 
 export interface ServerWithMail {

@@ -13,7 +13,13 @@ export interface TestClient {
 /** Registers an app (as the CLI would) and discovers the server with openid-client, like a product app. */
 export async function registerRelyingParty(
   server: RunningServer,
-  options: { firstParty?: boolean; isPublic?: boolean; grantTypes?: string[]; idTokenSigningAlg?: 'RS256' | 'ES256' | 'EdDSA'; allowedResources?: string[] } = {},
+  options: {
+    firstParty?: boolean;
+    isPublic?: boolean;
+    grantTypes?: string[];
+    idTokenSigningAlg?: 'RS256' | 'ES256' | 'EdDSA';
+    allowedResources?: string[];
+  } = {},
 ): Promise<TestClient> {
   const { clientId, clientSecret } = await server.services.clients.create({
     name: 'Test App',

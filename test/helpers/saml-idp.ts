@@ -87,7 +87,12 @@ export class TestSamlIdp {
   lastRequest: ParsedAuthnRequest | undefined;
   #spMetadata: string | undefined;
 
-  private constructor(server: Server, baseUrl: string, keys: { privateKey: string; certificate: string }, options: { binding: 'redirect' | 'post'; wantAuthnRequestsSigned: boolean }) {
+  private constructor(
+    server: Server,
+    baseUrl: string,
+    keys: { privateKey: string; certificate: string },
+    options: { binding: 'redirect' | 'post'; wantAuthnRequestsSigned: boolean },
+  ) {
     this.server = server;
     this.baseUrl = baseUrl;
     this.entityId = `${baseUrl}/metadata`;
@@ -104,15 +109,22 @@ export class TestSamlIdp {
   }
 
   /** `hostname: 'localhost'` makes the IdP another site than the service (127.0.0.1) for a browser: its form post is cross-site. */
-  static async start(options: { binding?: 'redirect' | 'post'; wantAuthnRequestsSigned?: boolean; hostname?: '127.0.0.1' | 'localhost' } = {}): Promise<TestSamlIdp> {
+  static async start(
+    options: { binding?: 'redirect' | 'post'; wantAuthnRequestsSigned?: boolean; hostname?: '127.0.0.1' | 'localhost' } = {},
+  ): Promise<TestSamlIdp> {
     const generated = await generate([{ name: 'commonName', value: 'Test SAML IdP' }], { keySize: 2048, algorithm: 'sha256' });
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const idp = new TestSamlIdp(server, `http://${options.hostname ?? '127.0.0.1'}:${port}`, { privateKey: generated.private, certificate: generated.cert }, {
-      binding: options.binding ?? 'redirect',
-      wantAuthnRequestsSigned: options.wantAuthnRequestsSigned ?? true,
-    });
+    const idp = new TestSamlIdp(
+      server,
+      `http://${options.hostname ?? '127.0.0.1'}:${port}`,
+      { privateKey: generated.private, certificate: generated.cert },
+      {
+        binding: options.binding ?? 'redirect',
+        wantAuthnRequestsSigned: options.wantAuthnRequestsSigned ?? true,
+      },
+    );
     server.on('request', (request, response) => {
       idp.#handle(request.method ?? 'GET', new URL(request.url ?? '/', idp.baseUrl), request).then(
         ({ status, type, body }) => response.writeHead(status, { 'content-type': type }).end(body),
@@ -151,7 +163,10 @@ export class TestSamlIdp {
     if ('url' in input) {
       const url = new URL(input.url);
       const raw = url.search.slice(1).split('&');
-      const octetString = ['SAMLRequest', 'RelayState', 'SigAlg'].map((name) => raw.find((part) => part.startsWith(`${name}=`))).filter(Boolean).join('&');
+      const octetString = ['SAMLRequest', 'RelayState', 'SigAlg']
+        .map((name) => raw.find((part) => part.startsWith(`${name}=`)))
+        .filter(Boolean)
+        .join('&');
       const query = Object.fromEntries(url.searchParams);
       relayState = query.RelayState ?? '';
       loginHint = url.searchParams.get('login_hint');
@@ -175,7 +190,11 @@ export class TestSamlIdp {
   }
 
   /** A response to `request` for `user`, built from samlify's template and signed by samlify with the IdP key. */
-  async respond(request: Pick<ParsedAuthnRequest, 'id' | 'relayState'> | undefined, user: SamlUser = this.user, options: ResponseOptions = this.responseOptions): Promise<SamlResponseForm> {
+  async respond(
+    request: Pick<ParsedAuthnRequest, 'id' | 'relayState'> | undefined,
+    user: SamlUser = this.user,
+    options: ResponseOptions = this.responseOptions,
+  ): Promise<SamlResponseForm> {
     const sp = this.#serviceProvider(options.status ? 'response' : (options.sign ?? 'assertion'));
     const acsUrl = sp.entityMeta.getAssertionConsumerService('post') as string;
     const now = new Date();
@@ -201,13 +220,22 @@ export class TestSamlIdp {
     const failure = options.status
       ? `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" Destination="{Destination}" InResponseTo="{InResponseTo}"><saml:Issuer>{Issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="${escapeXml(options.status)}"/></samlp:StatusCode></samlp:Status></samlp:Response>`
       : undefined;
-    const response = await this.idp.createLoginResponse(sp, { extract: { request: { id: values.InResponseTo } } }, 'post', { email: user.nameId }, {
-      relayState: request?.relayState,
-      customTagReplacement: (template: string) => ({
-        id,
-        context: SamlLib.replaceTagsByValue((failure ?? template).replace('{AuthnStatement}', authnStatement).replace('{AttributeStatement}', attributeStatement(user)), values),
-      }),
-    });
+    const response = await this.idp.createLoginResponse(
+      sp,
+      { extract: { request: { id: values.InResponseTo } } },
+      'post',
+      { email: user.nameId },
+      {
+        relayState: request?.relayState,
+        customTagReplacement: (template: string) => ({
+          id,
+          context: SamlLib.replaceTagsByValue(
+            (failure ?? template).replace('{AuthnStatement}', authnStatement).replace('{AttributeStatement}', attributeStatement(user)),
+            values,
+          ),
+        }),
+      },
+    );
     return { acsUrl, SAMLResponse: response.context, RelayState: request?.relayState ?? '' };
   }
 

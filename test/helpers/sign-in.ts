@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import type { PageResponse, UserAgent } from './user-agent.ts';
 import { redirectUri } from './relying-party.ts';
+import type { PageResponse, UserAgent } from './user-agent.ts';
 
 /** Submits the email on the identifier page (unless a login_hint skipped it); returns the password page. */
 export async function enterEmail(agent: UserAgent, page: PageResponse, email: string): Promise<PageResponse> {
@@ -14,7 +14,13 @@ export async function enterEmail(agent: UserAgent, page: PageResponse, email: st
  * Walks the sign-in pages from an authorization URL to the app's callback (identifier, then
  * password; `extra` adds fields such as remember=on to the password form); returns the callback.
  */
-export async function signInThroughBrowserless(agent: UserAgent, authorizationUrl: string, email: string, password: string, extra: Record<string, string> = {}): Promise<PageResponse> {
+export async function signInThroughBrowserless(
+  agent: UserAgent,
+  authorizationUrl: string,
+  email: string,
+  password: string,
+  extra: Record<string, string> = {},
+): Promise<PageResponse> {
   const firstPage = await agent.follow(authorizationUrl, {}, redirectUri);
   expect(firstPage.status, firstPage.body.slice(0, 500)).toBe(200);
   const passwordPage = await enterEmail(agent, firstPage, email);

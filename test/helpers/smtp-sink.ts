@@ -87,7 +87,11 @@ export class SmtpSink {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`no mail #${count} to ${address} within ${timeoutMs} ms (received: ${this.messages.map((m) => `${m.to.join(',')}: ${m.subject}`).join('; ') || 'none'})`));
+        reject(
+          new Error(
+            `no mail #${count} to ${address} within ${timeoutMs} ms (received: ${this.messages.map((m) => `${m.to.join(',')}: ${m.subject}`).join('; ') || 'none'})`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);

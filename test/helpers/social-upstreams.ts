@@ -102,14 +102,20 @@ export async function configureSocialStandIns(standIns: SocialStandIns, serverUr
     ],
     claims: standardClaims,
     conformIdTokenClaims: false,
-    account: { sub: '104729000000000000001', claims: { email: 'ada@gmail.test', email_verified: true, name: 'Ada Lovelace', given_name: 'Ada', family_name: 'Lovelace' } },
+    account: {
+      sub: '104729000000000000001',
+      claims: { email: 'ada@gmail.test', email_verified: true, name: 'Ada Lovelace', given_name: 'Ada', family_name: 'Lovelace' },
+    },
   });
 
   await linkedin.configure({
     clients: [clientFor(serverUrl, 'linkedin', 'client_secret_post')],
     claims: standardClaims,
     conformIdTokenClaims: false,
-    account: { sub: 'lnkd-782bbtaQ', claims: { email: 'grace@linkedin.test', email_verified: true, name: 'Grace Hopper', given_name: 'Grace', family_name: 'Hopper' } },
+    account: {
+      sub: 'lnkd-782bbtaQ',
+      claims: { email: 'grace@linkedin.test', email_verified: true, name: 'Grace Hopper', given_name: 'Grace', family_name: 'Hopper' },
+    },
   });
 
   // Entra ID: the common endpoint's metadata names the issuer as a template; tokens name the tenant.
@@ -118,7 +124,10 @@ export async function configureSocialStandIns(standIns: SocialStandIns, serverUr
     clients: [clientFor(serverUrl, 'microsoft', 'client_secret_post')],
     claims: { openid: ['sub', 'tid', 'oid'], email: ['email', 'xms_edov'], profile: ['name', 'given_name', 'family_name'] },
     conformIdTokenClaims: false,
-    account: { sub: 'pairwise-sub-for-this-app', claims: { tid: tenant, oid: '00000000-0000-0000-66f3-3332eca7ea81', email: 'alan@contoso.test', xms_edov: true, name: 'Alan Turing' } },
+    account: {
+      sub: 'pairwise-sub-for-this-app',
+      claims: { tid: tenant, oid: '00000000-0000-0000-66f3-3332eca7ea81', email: 'alan@contoso.test', xms_edov: true, name: 'Alan Turing' },
+    },
     middleware: [
       withoutIssParameter(serverUrl),
       async (ctx, next) => {
@@ -155,7 +164,9 @@ function graphApi(facebook: FacebookStandIn): Koa.Middleware {
     facebook.lastGraphQuery = { ...ctx.query };
     const claims = facebook.account.claims;
     const fields = String(ctx.query.fields ?? 'id,name').split(',');
-    ctx.body = Object.fromEntries(fields.map((field) => [field, field === 'id' ? accessToken.accountId : claims[field]]).filter(([, value]) => value !== undefined));
+    ctx.body = Object.fromEntries(
+      fields.map((field) => [field, field === 'id' ? accessToken.accountId : claims[field]]).filter(([, value]) => value !== undefined),
+    );
   };
 }
 

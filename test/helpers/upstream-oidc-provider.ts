@@ -73,7 +73,6 @@ export class UpstreamOidcProvider {
   async configure(options: Omit<UpstreamOidcOptions, 'issuerPath'>): Promise<this> {
     const { issuer, server } = this;
     const issuerPath = this.#issuerPath;
-    const upstream = this;
     if (options.account) this.account = options.account;
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
     const signingKey = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'upstream-test' };
@@ -85,7 +84,7 @@ export class UpstreamOidcProvider {
       cookies: { keys: [cookieKey], names: { session: '_upstream_session', interaction: '_upstream_interaction', resume: '_upstream_interaction_resume' } },
       claims: options.claims ?? { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'given_name', 'family_name'] },
       conformIdTokenClaims: options.conformIdTokenClaims ?? true,
-      findAccount: (_ctx, sub) => (sub === upstream.account.sub ? { accountId: sub, claims: () => ({ ...upstream.account.claims, sub }) } : undefined),
+      findAccount: (_ctx, sub) => (sub === this.account.sub ? { accountId: sub, claims: () => ({ ...this.account.claims, sub }) } : undefined),
       features: { devInteractions: { enabled: false } },
       interactions: { url: (_ctx, interaction) => `${issuerPath}/interaction/${interaction.uid}` },
       // Our service is a first-party app of the company IdP here: no consent screen.
@@ -109,11 +108,9 @@ export class UpstreamOidcProvider {
       const match = new RegExp(`^${issuerPath}/interaction/([\\w-]+)$`).exec(ctx.path);
       if (!match) return next();
       const details = await provider.interactionDetails(ctx.req, ctx.res);
-      upstream.lastAuthorizationParams = details.params;
+      this.lastAuthorizationParams = details.params;
       const result =
-        upstream.behaviour === 'deny'
-          ? { error: 'access_denied', error_description: 'The user cancelled' }
-          : { login: { accountId: upstream.account.sub } };
+        this.behaviour === 'deny' ? { error: 'access_denied', error_description: 'The user cancelled' } : { login: { accountId: this.account.sub } };
       await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
     });
     app.use(issuerPath ? mount(issuerPath, provider) : mount(provider));

@@ -140,7 +140,9 @@ export class OidcConnection implements UpstreamConnection {
     const options: client.DiscoveryRequestOptions = { timeout: 10, ...(this.#deps.allowInsecureRequests ? { execute: [client.allowInsecureRequests] } : {}) };
     try {
       return await this.#deps.discovery.get(`${this.record.id} ${issuer} ${clientId}`, () =>
-        this.#hooks.configure ? this.#hooks.configure(this.settings, clientAuth, options) : client.discovery(new URL(issuer), clientId, undefined, clientAuth, options),
+        this.#hooks.configure
+          ? this.#hooks.configure(this.settings, clientAuth, options)
+          : client.discovery(new URL(issuer), clientId, undefined, clientAuth, options),
       );
     } catch (error) {
       throw new FederationError('federation.upstream_unreachable', { status: 502, cause: error });
@@ -179,7 +181,9 @@ export class OidcConnection implements UpstreamConnection {
   async complete(params: CallbackParams): Promise<UpstreamProfile> {
     const state = await this.stateOf(params);
     if (params.error) {
-      throw new FederationError(params.error === 'access_denied' ? 'federation.cancelled' : 'federation.upstream_error', { message: `upstream error ${params.error}` });
+      throw new FederationError(params.error === 'access_denied' ? 'federation.cancelled' : 'federation.upstream_error', {
+        message: `upstream error ${params.error}`,
+      });
     }
     const config = await this.#configuration();
     const callbackUrl = new URL(this.redirectUri);

@@ -30,7 +30,7 @@ export function parseIdpMetadata(xml: string): IdpDescriptor {
   const errors: string[] = [];
   const document = new DOMParser({ errorHandler: { error: (m) => errors.push(m), fatalError: (m) => errors.push(m) } }).parseFromString(xml, 'text/xml');
   if (errors.length > 0 || !document?.documentElement) throw invalid('not well-formed XML');
-  const entity = select("//md:EntityDescriptor[md:IDPSSODescriptor][1]", document, true) as Element | undefined;
+  const entity = select('//md:EntityDescriptor[md:IDPSSODescriptor][1]', document, true) as Element | undefined;
   if (!entity) throw invalid('no EntityDescriptor with an IDPSSODescriptor');
   const entityId = entity.getAttribute('entityID');
   if (!entityId) throw invalid('the EntityDescriptor has no entityID');

@@ -23,8 +23,26 @@ export const defaultAttributeMapping: AttributeMapping = {
     'emailAddress',
     'EmailAddress',
   ],
-  givenName: ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname', 'urn:oid:2.5.4.42', 'givenName', 'given_name', 'firstName', 'FirstName', 'first_name'],
-  familyName: ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname', 'urn:oid:2.5.4.4', 'sn', 'surname', 'familyName', 'family_name', 'lastName', 'LastName', 'last_name'],
+  givenName: [
+    'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname',
+    'urn:oid:2.5.4.42',
+    'givenName',
+    'given_name',
+    'firstName',
+    'FirstName',
+    'first_name',
+  ],
+  familyName: [
+    'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname',
+    'urn:oid:2.5.4.4',
+    'sn',
+    'surname',
+    'familyName',
+    'family_name',
+    'lastName',
+    'LastName',
+    'last_name',
+  ],
   name: ['http://schemas.microsoft.com/identity/claims/displayname', 'urn:oid:2.16.840.1.113730.3.1.241', 'displayName', 'displayname', 'name'],
 };
 
@@ -48,7 +66,12 @@ export interface MappedAttributes {
 }
 
 /** Maps a signed assertion's attributes; the NameID stands in for the email when it is one (Google, Okta defaults). */
-export function mapAttributes(attributes: Record<string, unknown>, nameId: string, nameIdFormat: string | undefined, mapping: AttributeMapping): MappedAttributes {
+export function mapAttributes(
+  attributes: Record<string, unknown>,
+  nameId: string,
+  nameIdFormat: string | undefined,
+  mapping: AttributeMapping,
+): MappedAttributes {
   const givenName = firstValue(attributes, mapping.givenName);
   const familyName = firstValue(attributes, mapping.familyName);
   const email = firstValue(attributes, mapping.email) ?? (nameIdFormat === emailNameIdFormat || looksLikeEmail(nameId) ? nameId : undefined);

@@ -1,6 +1,6 @@
-import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import { generateServiceProviderMetadata, type Profile, SAML, type SamlConfig, SamlStatusError, ValidateInResponseTo } from '@node-saml/node-saml';
 import { signAuthnRequestPost } from '@node-saml/node-saml/lib/saml-post-signing.js';
+import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import { z } from 'zod';
 import { FederationError } from '../federation-error.ts';
 import { type FederationState, type FederationStateBox, randomId } from '../federation-state.ts';
@@ -237,7 +237,9 @@ export class SamlConnection implements UpstreamConnection {
     if (profile.issuer !== this.settings.idp.entityId) throw new FederationError('federation.saml_wrong_issuer');
     if (envelope.destination !== null && envelope.destination !== this.urls.acsUrl) throw new FederationError('federation.saml_wrong_destination');
 
-    const bearer = children(children(assertion, 'Subject')[0], 'SubjectConfirmation').filter((confirmation) => confirmation.$?.Method === 'urn:oasis:names:tc:SAML:2.0:cm:bearer');
+    const bearer = children(children(assertion, 'Subject')[0], 'SubjectConfirmation').filter(
+      (confirmation) => confirmation.$?.Method === 'urn:oasis:names:tc:SAML:2.0:cm:bearer',
+    );
     const confirmationData = bearer.flatMap((confirmation) => children(confirmation, 'SubjectConfirmationData'));
     if (!confirmationData.some((data) => data.$?.Recipient === this.urls.acsUrl)) throw new FederationError('federation.saml_wrong_recipient');
 
@@ -248,7 +250,12 @@ export class SamlConnection implements UpstreamConnection {
     }
 
     if (!profile.nameID) throw new FederationError('federation.saml_invalid_response');
-    const mapped = mapAttributes((profile.attributes as Record<string, unknown> | undefined) ?? {}, profile.nameID, profile.nameIDFormat, this.settings.attributes);
+    const mapped = mapAttributes(
+      (profile.attributes as Record<string, unknown> | undefined) ?? {},
+      profile.nameID,
+      profile.nameIDFormat,
+      this.settings.attributes,
+    );
     return {
       connectionId: this.record.id,
       subject: profile.nameID,

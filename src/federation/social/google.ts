@@ -5,7 +5,11 @@ export const google: SocialProvider<'google'> = {
   name: 'google',
   displayName: 'Google',
   connection(client, deps) {
-    const settings = { issuer: client.issuer ?? 'https://accounts.google.com', scopes: ['openid', 'email', 'profile'], tokenEndpointAuthMethod: 'client_secret_basic' as const };
+    const settings = {
+      issuer: client.issuer ?? 'https://accounts.google.com',
+      scopes: ['openid', 'email', 'profile'],
+      tokenEndpointAuthMethod: 'client_secret_basic' as const,
+    };
     return socialOidcConnection(this, client, settings, deps);
   },
 };

@@ -8,7 +8,11 @@ export const linkedin: SocialProvider<'linkedin'> = {
   name: 'linkedin',
   displayName: 'LinkedIn',
   connection(client, deps) {
-    const settings = { issuer: client.issuer ?? 'https://www.linkedin.com/oauth', scopes: ['openid', 'profile', 'email'], tokenEndpointAuthMethod: 'client_secret_post' as const };
+    const settings = {
+      issuer: client.issuer ?? 'https://www.linkedin.com/oauth',
+      scopes: ['openid', 'profile', 'email'],
+      tokenEndpointAuthMethod: 'client_secret_post' as const,
+    };
     return socialOidcConnection(this, client, settings, deps);
   },
 };

@@ -20,7 +20,8 @@ const isTrue = (value: unknown) => value === true || value === 1 || value === '1
 async function tenantOf(response: Response): Promise<string> {
   const body = (await response.clone().json()) as { id_token?: unknown };
   const tid = typeof body.id_token === 'string' ? decodeJwt(body.id_token).tid : undefined;
-  if (typeof tid !== 'string' || !/^[\w-]{1,64}$/.test(tid)) throw new FederationError('federation.oidc_invalid_response', { message: 'ID token without a valid tid' });
+  if (typeof tid !== 'string' || !/^[\w-]{1,64}$/.test(tid))
+    throw new FederationError('federation.oidc_invalid_response', { message: 'ID token without a valid tid' });
   return tid;
 }
 
@@ -51,7 +52,10 @@ const entraHooks: OidcHooks = {
     const redirectUri = `${callbackUrl.origin}${callbackUrl.pathname}`;
     const response = await oauth.authorizationCodeGrantRequest(metadata, oauthClient, clientAuth, parameters, redirectUri, checks.codeVerifier, options);
     const issuer = metadata.issuer.includes(tenantPlaceholder) ? metadata.issuer.replace(tenantPlaceholder, await tenantOf(response)) : metadata.issuer;
-    const tokens = await oauth.processAuthorizationCodeResponse({ ...metadata, issuer }, oauthClient, response, { expectedNonce: checks.nonce, requireIdToken: true });
+    const tokens = await oauth.processAuthorizationCodeResponse({ ...metadata, issuer }, oauthClient, response, {
+      expectedNonce: checks.nonce,
+      requireIdToken: true,
+    });
     return { ...oauth.getValidatedIdTokenClaims(tokens) };
   },
 
@@ -75,7 +79,11 @@ export const microsoft: SocialProvider<'microsoft'> = {
   name: 'microsoft',
   displayName: 'Microsoft',
   connection(client, deps) {
-    const settings = { issuer: client.issuer ?? 'https://login.microsoftonline.com/common/v2.0', scopes: ['openid', 'email', 'profile'], tokenEndpointAuthMethod: 'client_secret_post' as const };
+    const settings = {
+      issuer: client.issuer ?? 'https://login.microsoftonline.com/common/v2.0',
+      scopes: ['openid', 'email', 'profile'],
+      tokenEndpointAuthMethod: 'client_secret_post' as const,
+    };
     return socialOidcConnection(this, client, settings, deps, entraHooks);
   },
 };

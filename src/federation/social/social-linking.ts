@@ -3,10 +3,10 @@ import { normalizeEmail } from '../../accounts/email.ts';
 import type { Db } from '../../db/database.ts';
 import type { AccountRow } from '../../db/schema.ts';
 import type { SsoEnforcement } from '../../orgs/sso-enforcement.ts';
-import { FederationError } from '../federation-error.ts';
 import type { FederatedIdentityRepository } from '../federated-identity.repository.ts';
-import { insertAccountFromProfile } from '../upstream-account.ts';
+import { FederationError } from '../federation-error.ts';
 import type { LinkingPolicy, LinkOutcome, PendingLink } from '../linking-policy.ts';
+import { insertAccountFromProfile } from '../upstream-account.ts';
 import type { ConnectionRecord, UpstreamProfile } from '../upstream-connection.ts';
 
 const uniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
@@ -96,7 +96,16 @@ export class SocialAccountLinking implements LinkingPolicy {
     let account = await this.#accounts.findByEmail(email);
     if (!account) {
       await this.#refuseUnderEnforcedSso({ email });
-      account = await this.#accounts.insert({ email, email_verified: true, name: null, given_name: null, family_name: null, locale: null, password_hash: null, password_changed_at: null });
+      account = await this.#accounts.insert({
+        email,
+        email_verified: true,
+        name: null,
+        given_name: null,
+        family_name: null,
+        locale: null,
+        password_hash: null,
+        password_changed_at: null,
+      });
     }
     await this.#refuseUnderEnforcedSso(account);
     if (!account.email_verified) await this.#accounts.update(account.id, { email_verified: true });

@@ -37,7 +37,14 @@ export function socialOidcConnection(
     organizationId: null,
     type: provider.name,
     name: provider.displayName,
-    settings: { ...settings, clientId: client.clientId, claims: defaultOidcClaims, userinfo: false, assumeEmailVerified: false, authorizationParams: {} } satisfies OidcSettings,
+    settings: {
+      ...settings,
+      clientId: client.clientId,
+      claims: defaultOidcClaims,
+      userinfo: false,
+      assumeEmailVerified: false,
+      authorizationParams: {},
+    } satisfies OidcSettings,
     secrets: { clientSecret: client.clientSecret },
     enabled: true,
   };
