@@ -9,10 +9,11 @@ import { formBody, formBodyParser } from './http/form-body.ts';
 import { healthRouter } from './http/health.router.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { federatedInteractionRouter } from './interaction/federated.router.ts';
-import { interactionRouter } from './interaction/interaction.router.ts';
-import { socialInteractionRouter } from './interaction/social.router.ts';
 import { invitationRouter } from './invitations/invitation.router.ts';
+import { type FactorPolicy, noFurtherFactors } from './journey/complete.ts';
+import type { JourneyDeps } from './journey/flow.ts';
+import { journeyRouter } from './journey/journey.router.ts';
+import { interactionUrls } from './journey/urls.ts';
 import type { Logger } from './log.ts';
 import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
@@ -34,8 +35,32 @@ function isMachineEndpoint(requestPath: string): boolean {
   return machineEndpoints.some((prefix) => requestPath === prefix || requestPath.startsWith(`${prefix}/`));
 }
 
+export interface AppOptions {
+  /** What a sign-in needs beyond its first factor (default: nothing). */
+  factorPolicy?: FactorPolicy;
+}
+
+/** The sign-in journey's dependencies, from the services. */
+function journeyDeps(services: Services, host: ProviderHost, options: AppOptions): JourneyDeps {
+  return {
+    provider: () => host.provider,
+    homeRealmDiscovery: services.homeRealmDiscovery,
+    accounts: services.accounts,
+    accountService: services.accountService,
+    loginLimiter: services.loginLimiter,
+    signUpLimiter: services.signUpLimiter,
+    ssoEnforcement: services.ssoEnforcement,
+    consents: services.consents,
+    federation: services.federation,
+    socialSignIn: services.socialSignIn,
+    socialLinking: services.socialLinking,
+    socialEmailConfirmation: services.socialEmailConfirmation,
+    factorPolicy: options.factorPolicy ?? noFurtherFactors,
+  };
+}
+
 /** Composition root of the HTTP side: our middleware and routes first, oidc-provider mounted last. */
-export function createApp(services: Services, host: ProviderHost, logger: Logger): Koa {
+export function createApp(services: Services, host: ProviderHost, logger: Logger, options: AppOptions = {}): Koa {
   const app = new Koa({ proxy: services.config.trustProxy });
   app.keys = [...services.config.cookieSecrets];
   // Errors are rendered by errorHandler; Koa's default handler would only log them again.
@@ -60,17 +85,16 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(health.routes());
 
   const provider = () => host.provider;
-  const interactions = interactionRouter(services, provider);
+  // Every step of a sign-in (email, password, company, social, consent) under /interaction/:uid.
+  const journey = journeyRouter(journeyDeps(services, host, options));
   app.use(mount('/interaction', formBody));
-  app.use(interactions.routes()).use(interactions.allowedMethods());
+  app.use(journey.routes()).use(journey.allowedMethods());
 
-  // Enterprise sign-in: the federated interaction step, and the URLs upstream IdPs call back (SAML posts large forms).
-  const federated = federatedInteractionRouter(services, () => host.provider);
-  app.use(federated.routes()).use(federated.allowedMethods());
-  // Social sign-in buttons (configured providers); their answers come back through the same federation URLs.
-  const social = socialInteractionRouter(services, provider);
-  app.use(social.routes()).use(social.allowedMethods());
-  const federation = federationRouter(services);
+  // The URLs company IdPs and social providers call back (SAML posts large forms), leading back into the journey.
+  const federation = federationRouter({
+    federation: services.federation,
+    resumeUrl: ({ uid, appClientId, callbackId }) => interactionUrls.federatedResume({ uid, clientId: appClientId }, callbackId),
+  });
   app.use(mount('/federation', formBodyParser('512kb')));
   app.use(federation.routes()).use(federation.allowedMethods());
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows

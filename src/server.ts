@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app.ts';
+import { type AppOptions, createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { connectDatabase } from './db/connection.ts';
 import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
+import { interactionUrls, refOf } from './journey/urls.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailDelivery } from './mail/mail-delivery.ts';
 import { MailSender } from './mail/mail-sender.ts';
@@ -25,7 +26,7 @@ export interface RunningServer {
 
 async function buildProvider(services: Services, logger: Logger) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
-  const provider = createProvider({ ...services, signingKeys: keys, logger });
+  const provider = createProvider({ ...services, signingKeys: keys, logger, interactionUrl: (interaction) => interactionUrls.signIn(refOf(interaction)) });
   // Mounted, the provider sees the app's context; set here too for anything reading its own app.proxy.
   provider.proxy = services.config.trustProxy;
   return { provider, fingerprint };
@@ -44,9 +45,9 @@ function listen(server: Server, port: number): Promise<void> {
 /**
  * Starts everything: database (and migrations), signing keys, provider, HTTP. `server` lets a
  * caller that must know the port before choosing the issuer (tests) pass one already listening;
- * `logger` lets tests capture the log lines.
+ * `logger` lets tests capture the log lines; `factorPolicy` decides what a sign-in needs beyond its first factor.
  */
-export async function startServer(config: Config, options: { server?: Server; db?: Db; logger?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { server?: Server; db?: Db; logger?: Logger } & AppOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config);
   await migrateToLatest(db);
@@ -72,7 +73,7 @@ export async function startServer(config: Config, options: { server?: Server; db
   const mailSender = new MailSender(services.outgoingMails, services.mailOutbox, createMailDelivery(config, logger), config.mail, logger);
   mailSender.start();
 
-  const app = createApp(services, host, logger);
+  const app = createApp(services, host, logger, options);
   const server = options.server ?? createServer();
   server.on('request', app.callback());
   if (!server.listening) await listen(server, config.port);

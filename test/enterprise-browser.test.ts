@@ -136,7 +136,9 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('Your organization requires you to sign in with your company account.').waitFor();
     await screenshot(page, 'enterprise-sso-enforced');
-    expect(await page.getByRole('link', { name: 'Continue with company sign-in' }).getAttribute('href')).toMatch(new RegExp(`/federated/${enforced.id}$`));
+    expect(await page.getByRole('link', { name: 'Continue with company sign-in' }).getAttribute('href')).toMatch(
+      new RegExp(`/federated/${enforced.id}\\?client_id=[\\w-]+$`),
+    );
     await page.close();
   });
 

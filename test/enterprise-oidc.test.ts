@@ -126,7 +126,7 @@ describe('enterprise sign-in with OpenID Connect (a second oidc-provider as the 
       expect(callback.searchParams.get('error')).toBe('access_denied');
       const page = await resume(agent, await agent.request(callback.toString()));
       expect(page.$('[role=alert]').text()).toMatch(/cancelled/);
-      expect(page.$(`a[href="/interaction/${uid}/federated/${connectionId}"]`).text()).toMatch(/Try again/);
+      expect(page.$(`a[href="/interaction/${uid}/federated/${connectionId}?client_id=${app.clientId}"]`).text()).toMatch(/Try again/);
       expect(page.$(`a[href="/interaction/${uid}?client_id=${app.clientId}"]`).text()).toMatch(/Sign in another way/);
     } finally {
       upstream.behaviour = 'login';

@@ -283,7 +283,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
 
     it('a failed sign-in at the IdP: a page that offers to try again or sign in another way', async () => {
       const end = await refusedWith((form) => form, /reported an error/, { status: 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed' });
-      expect(end.$(`a[href$="/federated/${connection.id}"]`).text()).toMatch(/Try again/);
+      expect(end.$(`a[href*="/federated/${connection.id}?client_id="]`).text()).toMatch(/Try again/);
       expect(
         end
           .$('a')

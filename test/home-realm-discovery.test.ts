@@ -123,6 +123,6 @@ describe('home-realm discovery on the sign-in pages', () => {
     const identifier = await agent.follow(new URL(back, server.url).toString());
     expect(identifier.status).toBe(200);
     expect(identifier.$('input[name=email]').val()).toBe('marvin@acme.test');
-    expect(failurePage.$(`a[href$="/federated/${connectionId}"]`).text()).toMatch(/Try again/);
+    expect(failurePage.$(`a[href*="/federated/${connectionId}?client_id="]`).text()).toMatch(/Try again/);
   });
 });

@@ -175,7 +175,7 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     const routed = await agent.request(new URL(page.$('form[action*="/identifier"]').attr('action')!, server.url).toString(), {
       form: { _csrf: page.$('input[name=_csrf]').val() as string, email: 'bruce@wayne.test' },
     });
-    expect(routed.headers.get('location')).toBe(`/interaction/${uid}/federated/${connection.id}`);
+    expect(routed.headers.get('location')).toBe(`/interaction/${uid}/federated/${connection.id}?client_id=${app.clientId}`);
     expect(await server.services.ssoEnforcement.requiredFor('bruce@wayne.test')).toMatchObject({ connectionId: connection.id });
 
     // A member of the organization whose email is elsewhere reaches the password page, where the password is refused.
@@ -189,7 +189,7 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     const refused = await signInWithPassword('alfred@example.test', 'butler of the manor');
     expect(refused.status).toBe(400);
     expect(refused.$('#password-error').text() + refused.$('[role=alert]').text()).toMatch(/requires you to sign in with your company account/);
-    expect(refused.$(`a[href$="/federated/${connection.id}"]`).text()).toMatch(/Continue with company sign-in/);
+    expect(refused.$(`a[href$="/federated/${connection.id}?client_id=${app.clientId}"]`).text()).toMatch(/Continue with company sign-in/);
 
     // Forgot password: no reset link, the company sign-in instead.
     const forgotAgent = new UserAgent();

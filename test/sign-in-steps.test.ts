@@ -332,7 +332,7 @@ describe('sign-in steps over HTTP', () => {
         form: { _csrf: identifier.$('input[name=_csrf]').val() as string, email: 'grace@navy.example' },
       });
       expect(fromIdentifier.status).toBe(303);
-      expect(fromIdentifier.headers.get('location')).toBe(`/interaction/${uid}/federated/navy-saml`);
+      expect(fromIdentifier.headers.get('location')).toBe(`/interaction/${uid}/federated/navy-saml?client_id=${app.clientId}`);
 
       // Back from the company's page: the email page again, with the address filled in.
       const back = await agent.follow(identifier.url);
@@ -343,7 +343,7 @@ describe('sign-in steps over HTTP', () => {
         form: { _csrf: companyPage.$('input[name=_csrf]').val() as string, email: 'grace@navy.example' },
       });
       expect(fromCompanyPage.status).toBe(303);
-      expect(fromCompanyPage.headers.get('location')).toBe(`/interaction/${uid}/federated/navy-saml`);
+      expect(fromCompanyPage.headers.get('location')).toBe(`/interaction/${uid}/federated/navy-saml?client_id=${app.clientId}`);
     });
   });
 

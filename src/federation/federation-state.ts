@@ -5,6 +5,8 @@ import { FederationError } from './federation-error.ts';
 /** What we must remember across the trip upstream; sealed, so neither the upstream nor the browser can read or change it. */
 export interface FederationState {
   uid: string;
+  /** The app of the interaction (its client_id), carried into the resume URL. */
+  appClientId?: unknown;
   connectionId: string;
   /** "Remember me": whether the session outlives the browser once the upstream answers. */
   remember?: boolean;

@@ -13,6 +13,14 @@ export interface UpstreamAnswer {
   state: FederationState;
 }
 
+/** An upstream's answer kept at our callback URL, and where it goes on: the interaction (or account page) its state names. */
+export interface ReceivedCallback {
+  uid: string;
+  appClientId: unknown;
+  callbackId: string;
+  returnTo: FederationState['returnTo'];
+}
+
 /**
  * A federated sign-in, in three legs: start (from the interaction, to the upstream), callback (at
  * our fixed URL, which has no interaction cookie), finish (back at the interaction's resume URL).
@@ -36,12 +44,12 @@ export class FederationService {
   }
 
   /** Keeps what the upstream sent and says where the browser goes next: the interaction (or account page) the state names. */
-  async receiveCallback(connectionId: string, params: CallbackParams): Promise<{ uid: string; callbackId: string; returnTo: FederationState['returnTo'] }> {
+  async receiveCallback(connectionId: string, params: CallbackParams): Promise<ReceivedCallback> {
     const connection = await this.registry.load(connectionId);
-    const { uid, returnTo } = await connection.stateOf(params);
+    const { uid, appClientId, returnTo } = await connection.stateOf(params);
     const callbackId = randomId();
     await this.#callbacks.save(callbackId, uid, connectionId, params);
-    return { uid, callbackId, returnTo };
+    return { uid, appClientId, callbackId, returnTo };
   }
 
   /**

@@ -1,13 +1,12 @@
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { interactionUid } from '../http/forms.ts';
+import { type InteractionRef, interactionUrls, refOf } from '../journey/urls.ts';
 import { type ClientView, findClientView } from '../ui/client-view.ts';
 import { type PageOptions, renderPage } from '../ui/views.ts';
-import { interactionUrl } from './interaction-url.ts';
 
 /** The sign-in an account page was opened from (`interaction=<uid>`), while that sign-in still runs. */
-export interface SignInReturn {
-  uid: string;
+export interface SignInReturn extends InteractionRef {
   /** Back into the sign-in, with the client_id every interaction URL carries. */
   url: string;
   /** The app being signed in to, for the page's logo and name. */
@@ -28,8 +27,8 @@ export async function findSignInReturn(provider: Provider, uid: string | undefin
   if (!uid) return undefined;
   const interaction = await provider.Interaction.find(uid);
   if (!interaction) return undefined;
-  const clientId = interaction.params.client_id;
-  return { uid, url: interactionUrl(uid, clientId), client: await findClientView(provider, clientId) };
+  const ref = refOf({ uid, params: interaction.params });
+  return { ...ref, url: interactionUrls.signIn(ref), client: await findClientView(provider, ref.clientId) };
 }
 
 /**

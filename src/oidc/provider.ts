@@ -7,7 +7,6 @@ import type { Config } from '../config.ts';
 import type { ConsentRepository } from '../consents/consent.repository.ts';
 import { addConsentToGrant } from '../consents/consent.ts';
 import type { Db } from '../db/database.ts';
-import { interactionUrl } from '../interaction/interaction-url.ts';
 import type { Logger } from '../log.ts';
 import { clientView } from '../ui/client-view.ts';
 import { localeFor } from '../ui/locale.ts';
@@ -27,13 +26,25 @@ export interface ProviderDependencies {
   resourceServers: ResourceServerRegistry;
   signingKeys: JWK[];
   logger: Logger;
+  /** The first page of an interaction (the sign-in journey builds every interaction URL). */
+  interactionUrl: (interaction: { uid: string; params: { client_id?: unknown } }) => string;
 }
 
 const allowedResources = (client: unknown): string[] => (client as { allowed_resources?: string[] }).allowed_resources ?? [];
 const isFirstParty = (client: unknown) => (client as { first_party?: boolean } | undefined)?.first_party === true;
 
 /** The one oidc-provider configuration of the service. */
-export function createProvider({ config, db, clients, accounts, consents, resourceServers, signingKeys, logger }: ProviderDependencies): Provider {
+export function createProvider({
+  config,
+  db,
+  clients,
+  accounts,
+  consents,
+  resourceServers,
+  signingKeys,
+  logger,
+  interactionUrl,
+}: ProviderDependencies): Provider {
   const { ttl } = config;
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, clients),
@@ -55,7 +66,7 @@ export function createProvider({ config, db, clients, accounts, consents, resour
     // domain_hint: the app knows the user's company, so home-realm discovery can skip the email page.
     extraParams: ['domain_hint'],
     extraClientMetadata: { properties: ['first_party', 'allowed_resources'] },
-    interactions: { url: (_ctx, interaction) => interactionUrl(interaction.uid, interaction.params.client_id) },
+    interactions: { url: (_ctx, interaction) => interactionUrl(interaction) },
     features: {
       devInteractions: { enabled: false },
       // A client may introspect or revoke only the tokens issued to it.

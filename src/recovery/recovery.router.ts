@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
 import { formProtection, parseForm } from '../http/forms.ts';
 import { renderAccountPage, signInReturn } from '../interaction/sign-in-return.ts';
+import { interactionUrls } from '../journey/urls.ts';
 import type { Services } from '../services.ts';
 import { withInteraction } from './link-page.ts';
 import { type SetPasswordFlow, showSetPassword, submitSetPassword } from './set-password.page.ts';
@@ -44,9 +45,9 @@ export function recoveryRouter(services: Services, provider: () => Provider): Ro
     // link. By domain only: answering by membership would tell whether the address has an account.
     const enforced = await services.ssoEnforcement.forEmailDomain(parsed.data);
     if (enforced) {
-      const interaction = interactionOf(ctx);
+      const signIn = ctx.state.signInReturn;
       renderAccountPage(ctx, 'recovery/company-sign-in', {
-        companySignInUrl: interaction ? `/interaction/${encodeURIComponent(interaction)}/federated/${encodeURIComponent(enforced.connectionId)}` : undefined,
+        companySignInUrl: signIn ? interactionUrls.federated(signIn, enforced.connectionId) : undefined,
       });
       return;
     }

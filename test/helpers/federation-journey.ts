@@ -33,6 +33,6 @@ export async function postToAcs(agent: UserAgent, form: { acsUrl: string; SAMLRe
 export function resume(agent: UserAgent, callbackResponse: PageResponse): Promise<PageResponse> {
   expect(callbackResponse.status, callbackResponse.body.slice(0, 500)).toBe(303);
   const location = new URL(callbackResponse.headers.get('location')!, callbackResponse.url).toString();
-  expect(location).toMatch(/\/interaction\/[^/]+\/federated\/resume\?callback=/);
+  expect(location).toMatch(/\/interaction\/[^/]+\/federated\/resume\?client_id=[\w-]+&callback=/);
   return agent.follow(location, {}, redirectUri);
 }

@@ -188,9 +188,9 @@ export class SamlConnection implements UpstreamConnection {
     });
   }
 
-  async begin({ uid, loginHint, remember, returnTo }: BeginInput): Promise<BeginResult> {
+  async begin({ uid, appClientId, loginHint, remember, returnTo }: BeginInput): Promise<BeginResult> {
     const requestId = `_${randomId(20)}`;
-    const sealed = await this.#deps.states.seal({ uid, connectionId: this.record.id, requestId, remember, returnTo });
+    const sealed = await this.#deps.states.seal({ uid, appClientId, connectionId: this.record.id, requestId, remember, returnTo });
     await this.#deps.messages.saveRequest(requestId, this.record.id, sealed, samlRequestTtlSeconds);
     const hint = loginHint && this.settings.loginHint !== 'none' ? loginHint : undefined;
     const provider = this.#serviceProvider(requestId, this.settings.loginHint === 'subject' ? hint : undefined);

@@ -37,7 +37,8 @@ export class SocialEmailConfirmation {
   }
 
   /** Mails a confirmation link to `email`; returns the pending link to save, which now expects that link (and no older one). */
-  async send(link: PendingLink, email: string, request: { uid: string; provider: string; locale: Locale }): Promise<PendingLink> {
+  /** `linkPath`: the confirmation page of the sign-in (the journey's URL), to which the token is added. */
+  async send(link: PendingLink, email: string, request: { linkPath: string; provider: string; locale: Locale }): Promise<PendingLink> {
     const token = randomBytes(32).toString('base64url');
     const seconds = this.lifetimeSeconds;
     await this.#outbox.enqueue({
@@ -46,7 +47,7 @@ export class SocialEmailConfirmation {
       locale: request.locale,
       data: {
         provider: request.provider,
-        link: publicLink(this.#config.issuer, `/interaction/${encodeURIComponent(request.uid)}/social/confirm-email`, { token }),
+        link: publicLink(this.#config.issuer, request.linkPath, { token }),
         hours: this.lifetimeHours,
       },
     });
