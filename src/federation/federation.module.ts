@@ -42,9 +42,9 @@ export function createFederation(config: Config, db: Db, secretBox: SecretBox, a
   const socialLinking = new SocialAccountLinking({ db, accounts, identities: federatedIdentities, ssoEnforcement });
   return {
     connections,
-    federatedIdentities,
+    identities: federatedIdentities,
     connectionSetup: new ConnectionSetupService({ connections, organizations: orgs.organizationService, issuer: config.issuer, allowInsecureRequests }),
-    federation: new FederationService({
+    service: new FederationService({
       registry,
       callbacks: new FederationCallbackRepository(db, secretBox),
       policies: { enterprise: new AccountLinking(db, accounts, federatedIdentities, orgs.organizations), social: socialLinking },
