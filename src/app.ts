@@ -61,13 +61,13 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(health.routes());
 
   const provider = () => host.provider;
-  const { accounts, federation, abuse, selfService } = services;
+  const { accounts, hrd, federation, abuse, selfService } = services;
   const interactionServices: InteractionServices = {
     accounts: accounts.repository,
     accountService: accounts.service,
     consents: services.consents,
-    homeRealmDiscovery: federation.homeRealmDiscovery,
-    ssoEnforcement: federation.ssoEnforcement,
+    homeRealmDiscovery: hrd.homeRealmDiscovery,
+    ssoEnforcement: hrd.ssoEnforcement,
     federation: federation.service,
     socialSignIn: federation.socialSignIn,
     socialLinking: federation.socialLinking,
@@ -97,7 +97,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
         config: services.config,
         recovery: selfService.recovery,
         forgotPasswordLimiter: abuse.forgotPasswordLimiter,
-        ssoEnforcement: federation.ssoEnforcement,
+        ssoEnforcement: hrd.ssoEnforcement,
       },
       provider,
     ),

@@ -10,8 +10,10 @@ import type { Config } from './config.ts';
 import { ConsentRepository } from './consents/consent.repository.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
+import { ConnectionRepository } from './federation/connection.repository.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { SocialEmailConfirmation } from './federation/social/email-confirmation.ts';
+import { createSignInRouting } from './hrd/hrd.module.ts';
 import { InvitationService } from './invitations/invitation.service.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
@@ -52,8 +54,9 @@ export function createServices(config: Config, db: Db) {
   const accounts = createAccounts(config, db);
   const mail = createMail(db, secretBox);
   const orgs = createOrganizations(config, db);
-  // Home-realm discovery and SSO enforcement come with federation.
-  const federation = createFederation(config, db, secretBox, accounts.repository, orgs);
+  const connections = new ConnectionRepository(db, secretBox);
+  const hrd = createSignInRouting(orgs.organizations, connections);
+  const federation = createFederation(config, db, { secretBox, accounts: accounts.repository, orgs, connections, ssoEnforcement: hrd.ssoEnforcement });
   const abuse = createAttemptLimiters(db, config.rateLimits);
   const consents = new ConsentRepository(db);
   const oidc = { clients: new ClientRepository(db, secretBox), resourceServers: new ResourceServerRegistry(db) };
@@ -76,7 +79,7 @@ export function createServices(config: Config, db: Db) {
     }),
     socialEmailConfirmation: new SocialEmailConfirmation({ config, outbox: mail.outbox, linking: federation.socialLinking }),
   };
-  return { config, db, secretBox, oidc, accounts, orgs, federation, abuse, consents, mail, selfService };
+  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -71,7 +71,7 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     expect((await fetch(connection.metadata_url)).status).toBe(200);
 
     // Claimed but unproven: users of the domain still sign in with a password.
-    expect(await server.services.federation.homeRealmDiscovery.discover('peter@initech.test')).toEqual({ kind: 'password' });
+    expect(await server.services.hrd.homeRealmDiscovery.discover('peter@initech.test')).toEqual({ kind: 'password' });
 
     const missing = await cli('orgs', 'verify-domain', '--org', organization.id, '--domain', 'initech.test');
     expect(missing.code).toBe(1);
@@ -79,14 +79,14 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
 
     dns.setTxt('_signin-verification.initech.test', ['signin-verification=someone-elses-token']);
     expect((await cli('orgs', 'verify-domain', '--org', organization.id, '--domain', 'initech.test')).code).toBe(1);
-    expect(await server.services.federation.homeRealmDiscovery.discover('peter@initech.test')).toEqual({ kind: 'password' });
+    expect(await server.services.hrd.homeRealmDiscovery.discover('peter@initech.test')).toEqual({ kind: 'password' });
 
     dns.setTxt('_signin-verification.initech.test', ['v=spf1 -all', organization.domains[0]!.record.value]);
     const verified = await cliJson<{ verified: boolean }>('orgs', 'verify-domain', '--org', 'Initech', '--domain', 'initech.test');
     expect(verified.verified).toBe(true);
-    expect(await server.services.federation.homeRealmDiscovery.discover('Peter@INITECH.test')).toEqual({ kind: 'federated', connectionId: connection.id });
-    expect(await server.services.federation.homeRealmDiscovery.discoverDomain!('initech.test')).toEqual({ kind: 'federated', connectionId: connection.id });
-    expect(await server.services.federation.homeRealmDiscovery.discover('peter@sub.initech.test')).toEqual({ kind: 'password' });
+    expect(await server.services.hrd.homeRealmDiscovery.discover('Peter@INITECH.test')).toEqual({ kind: 'federated', connectionId: connection.id });
+    expect(await server.services.hrd.homeRealmDiscovery.discoverDomain!('initech.test')).toEqual({ kind: 'federated', connectionId: connection.id });
+    expect(await server.services.hrd.homeRealmDiscovery.discover('peter@sub.initech.test')).toEqual({ kind: 'password' });
   });
 
   it('a domain belongs to one organization at most, even for an operator', async () => {
@@ -141,7 +141,7 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
       await upstream.close();
     }
     // The organization's first connection is the one its users are sent to.
-    expect(await server.services.federation.homeRealmDiscovery.discover('art@vandelay.test')).toEqual({ kind: 'federated', connectionId: saml.id });
+    expect(await server.services.hrd.homeRealmDiscovery.discover('art@vandelay.test')).toEqual({ kind: 'federated', connectionId: saml.id });
   });
 
   it('under enforced SSO the password no longer signs the organization’s users in, and forgot-password points to the company sign-in', async () => {
@@ -176,11 +176,11 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
       form: { _csrf: page.$('input[name=_csrf]').val() as string, email: 'bruce@wayne.test' },
     });
     expect(routed.headers.get('location')).toBe(`/interaction/${uid}/federated/${connection.id}`);
-    expect(await server.services.federation.ssoEnforcement.requiredFor('bruce@wayne.test')).toMatchObject({ connectionId: connection.id });
+    expect(await server.services.hrd.ssoEnforcement.requiredFor('bruce@wayne.test')).toMatchObject({ connectionId: connection.id });
 
     // A member of the organization whose email is elsewhere reaches the password page, where the password is refused.
     const alfred = (await server.services.accounts.repository.findByEmail('alfred@example.test'))!;
-    expect(await server.services.federation.ssoEnforcement.requiredFor(alfred.email, alfred.id)).toBeUndefined();
+    expect(await server.services.hrd.ssoEnforcement.requiredFor(alfred.email, alfred.id)).toBeUndefined();
     const wayne = (await server.services.orgs.organizationService.find('Wayne Enterprises')).id;
     await server.services.orgs.organizations.addMember(wayne, alfred.id);
     // Membership is not revealed to someone without the password: a wrong one gets the usual answer.

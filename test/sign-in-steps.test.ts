@@ -301,7 +301,7 @@ describe('sign-in steps over HTTP', () => {
 
   describe('My company ID', () => {
     afterEach(() => {
-      server.services.federation.homeRealmDiscovery = passwordOnlyDiscovery;
+      server.services.hrd.homeRealmDiscovery = passwordOnlyDiscovery;
     });
 
     it('says clearly when the domain has no company sign-in, and links back to the email page', async () => {
@@ -323,7 +323,7 @@ describe('sign-in steps over HTTP', () => {
       const companyDiscovery: HomeRealmDiscovery = {
         discover: (address) => Promise.resolve(address.endsWith('@navy.example') ? { kind: 'federated', connectionId: 'navy-saml' } : { kind: 'password' }),
       };
-      server.services.federation.homeRealmDiscovery = companyDiscovery;
+      server.services.hrd.homeRealmDiscovery = companyDiscovery;
       const agent = new UserAgent();
       const identifier = await openSignIn(agent);
       const uid = uidOf(identifier);

@@ -11,8 +11,8 @@ import type { SocialEmailConfirmation } from '../federation/social/email-confirm
 import type { SocialAccountLinking } from '../federation/social/social-linking.ts';
 import type { SocialSignIn } from '../federation/social/social-sign-in.ts';
 import type { HomeRealmDiscovery } from '../hrd/home-realm-discovery.ts';
+import type { SsoEnforcement } from '../hrd/sso-enforcement.ts';
 import { AppError, BadRequestError } from '../http/errors.ts';
-import type { SsoEnforcement } from '../orgs/sso-enforcement.ts';
 import { type ClientView, findClientView } from '../ui/client-view.ts';
 import type { Locale } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
