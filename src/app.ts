@@ -2,24 +2,24 @@ import path from 'node:path';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
-import { accountRouter } from './account/account.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
 import { healthRouter } from './http/health.router.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { invitationRouter } from './invitations/invitation.router.ts';
-import { type FactorPolicy, noFurtherFactors } from './journey/complete.ts';
+import { type FactorPolicy, noFurtherFactors } from './journey/factor-policy.ts';
 import type { JourneyDeps } from './journey/flow.ts';
 import { journeyRouter } from './journey/journey.router.ts';
 import { interactionUrls } from './journey/urls.ts';
 import type { Logger } from './log.ts';
 import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
-import { recoveryRouter } from './recovery/recovery.router.ts';
+import { invitationRouter } from './self-service/invitations/invitation.router.ts';
+import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
+import { recoveryRouter } from './self-service/recovery/recovery.router.ts';
+import { signUpRouter } from './self-service/signup/signup.router.ts';
 import type { Services } from './services.ts';
-import { signUpRouter } from './signup/signup.router.ts';
 import { localeMiddleware } from './ui/locale.ts';
 
 const assetsDir = path.resolve(import.meta.dirname, '..', 'views', 'assets');
@@ -42,19 +42,20 @@ export interface AppOptions {
 
 /** The sign-in journey's dependencies, from the services. */
 function journeyDeps(services: Services, host: ProviderHost, options: AppOptions): JourneyDeps {
+  const { accounts, hrd, federation, abuse, selfService } = services;
   return {
     provider: () => host.provider,
-    homeRealmDiscovery: services.homeRealmDiscovery,
-    accounts: services.accounts,
-    accountService: services.accountService,
-    loginLimiter: services.loginLimiter,
-    signUpLimiter: services.signUpLimiter,
-    ssoEnforcement: services.ssoEnforcement,
+    homeRealmDiscovery: hrd.homeRealmDiscovery,
+    accounts: accounts.repository,
+    accountService: accounts.service,
+    loginLimiter: abuse.loginLimiter,
+    signUpLimiter: abuse.signUpLimiter,
+    ssoEnforcement: hrd.ssoEnforcement,
     consents: services.consents,
-    federation: services.federation,
-    socialSignIn: services.socialSignIn,
-    socialLinking: services.socialLinking,
-    socialEmailConfirmation: services.socialEmailConfirmation,
+    federation: federation.service,
+    socialSignIn: federation.socialSignIn,
+    socialLinking: federation.socialLinking,
+    socialEmailConfirmation: selfService.socialEmailConfirmation,
     factorPolicy: options.factorPolicy ?? noFurtherFactors,
   };
 }
@@ -85,22 +86,45 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(health.routes());
 
   const provider = () => host.provider;
+  const { hrd, federation, abuse, selfService } = services;
   // Every step of a sign-in (email, password, company, social, consent) under /interaction/:uid.
   const journey = journeyRouter(journeyDeps(services, host, options));
   app.use(mount('/interaction', formBody));
   app.use(journey.routes()).use(journey.allowedMethods());
 
   // The URLs company IdPs and social providers call back (SAML posts large forms), leading back into the journey.
-  const federation = federationRouter({
-    federation: services.federation,
+  const federationCallbacks = federationRouter({
+    federation: federation.service,
     resumeUrl: ({ uid, appClientId, callbackId }) => interactionUrls.federatedResume({ uid, clientId: appClientId }, callbackId),
   });
   app.use(mount('/federation', formBodyParser('512kb')));
-  app.use(federation.routes()).use(federation.allowedMethods());
+  app.use(federationCallbacks.routes()).use(federationCallbacks.allowedMethods());
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
-  const accountPages = [signUpRouter(services, provider), recoveryRouter(services, provider), invitationRouter(services), accountRouter(services, provider)];
-  if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services));
+  const accountPages = [
+    signUpRouter({ signUp: selfService.signUp, signUpLimiter: abuse.signUpLimiter }, provider),
+    recoveryRouter(
+      {
+        config: services.config,
+        recovery: selfService.recovery,
+        forgotPasswordLimiter: abuse.forgotPasswordLimiter,
+        ssoEnforcement: hrd.ssoEnforcement,
+      },
+      provider,
+    ),
+    invitationRouter(selfService.invitations),
+    myAccountRouter(
+      {
+        issuer: services.config.issuer,
+        myAccount: selfService.myAccount,
+        socialSignIn: federation.socialSignIn,
+        socialLinking: federation.socialLinking,
+        federation: federation.service,
+      },
+      provider,
+    ),
+  ];
+  if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services.mail));
   for (const router of accountPages) app.use(router.routes()).use(router.allowedMethods());
 
   app.use(host.middleware());

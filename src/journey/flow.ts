@@ -12,13 +12,13 @@ import type { SocialEmailConfirmation } from '../federation/social/email-confirm
 import type { SocialAccountLinking } from '../federation/social/social-linking.ts';
 import type { SocialSignIn } from '../federation/social/social-sign-in.ts';
 import type { HomeRealmDiscovery } from '../hrd/home-realm-discovery.ts';
+import type { SsoEnforcement } from '../hrd/sso-enforcement.ts';
 import { AppError, BadRequestError } from '../http/errors.ts';
-import type { SsoEnforcement } from '../orgs/sso-enforcement.ts';
 import { type ClientView, findClientView } from '../ui/client-view.ts';
 import type { Locale } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
-import type { FactorPolicy } from './complete.ts';
+import type { FactorPolicy } from './factor-policy.ts';
 import { type JourneyState, type JourneyStep, journeyResultKey, journeyStateOf, type StepName } from './state.ts';
 import { type InteractionRef, interactionUrls, refOf } from './urls.ts';
 

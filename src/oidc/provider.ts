@@ -1,7 +1,6 @@
 import type { JWK } from 'jose';
 import type { Context } from 'koa';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { accountClient } from '../account/account-client.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
 import type { ConsentRepository } from '../consents/consent.repository.ts';
@@ -12,6 +11,7 @@ import { clientView } from '../ui/client-view.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { accountClaims } from './account-claims.ts';
+import { accountClient } from './account-client.ts';
 import type { ClientRepository } from './client.repository.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';

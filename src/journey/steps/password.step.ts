@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { TooManyAttemptsError } from '../../abuse/attempt-limiter.ts';
 import { normalizeEmail } from '../../accounts/email.ts';
+import type { EnforcedSso } from '../../hrd/sso-enforcement.ts';
 import { BadRequestError } from '../../http/errors.ts';
-import type { EnforcedSso } from '../../orgs/sso-enforcement.ts';
 import { completeSignIn } from '../complete.ts';
 import { expectStep, type JourneyFlow, type JourneyStepDefinition, parseForm, renderStep } from '../flow.ts';
 import type { JourneyStep } from '../state.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { LinkInvalidError } from '../../accounts/account-password.service.ts';
 import { emailSchema } from '../../accounts/email.ts';
+import { LinkInvalidError } from '../../accounts/link-token.repository.ts';
 import { FederationError } from '../../federation/federation-error.ts';
 import type { EnabledSocialProvider } from '../../federation/social/social-sign-in.ts';
 import { BadRequestError, NotFoundError } from '../../http/errors.ts';
