@@ -51,7 +51,8 @@ export function createProvider({
     jwks: { keys: signingKeys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: [...config.cookieSecrets] },
     claims: {
-      openid: ['sub'],
+      // acr and amr: how the person signed in (completeSignIn's login result), in every ID token.
+      openid: ['sub', 'acr', 'amr'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'locale'],
     },

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
+import type { FactorPolicy } from '../../src/journey/factor-policy.ts';
 import type { Logger } from '../../src/log.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 import { createTestDatabase } from './database.ts';
@@ -13,6 +14,8 @@ export interface TestServerOptions {
   overrides?: Record<string, unknown>;
   /** To capture log lines (createLogger(level, destination)). */
   logger?: Logger;
+  /** What a sign-in needs beyond its first factor (a recording or demanding stand-in). */
+  factorPolicy?: FactorPolicy;
 }
 
 export const testSecrets = {
@@ -36,6 +39,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...options.overrides,
     },
   );
-  const running = await startServer(config, { server, logger: options.logger });
+  const running = await startServer(config, { server, logger: options.logger, ...(options.factorPolicy ? { factorPolicy: options.factorPolicy } : {}) });
   return { ...running, databaseUrl };
 }
