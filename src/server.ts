@@ -58,11 +58,20 @@ function listen(server: Server, port: number): Promise<void> {
  * caller that must know the port before choosing the issuer (tests) pass one already listening;
  * `logger` lets tests capture the log lines; `factorPolicy` decides what a sign-in needs beyond its first factor.
  */
-export async function startServer(config: Config, options: { server?: Server; db?: Db; logger?: Logger } & AppOptions = {}): Promise<RunningServer> {
+export interface StartOptions extends AppOptions {
+  server?: Server;
+  db?: Db;
+  logger?: Logger;
+  /** Replaces members of the services before anything uses them (tests standing in for a part). */
+  services?: (services: Services) => Services;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config);
   await migrateToLatest(db);
-  const services = createServices(config, db);
+  const created = createServices(config, db);
+  const services = options.services ? options.services(created) : created;
   await ensureSigningKeys(db, services.secretBox);
 
   const built = await buildProvider(services, logger);

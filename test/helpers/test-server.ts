@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import type { FactorPolicy } from '../../src/journey/factor-policy.ts';
 import type { Logger } from '../../src/log.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
+import { type RunningServer, type StartOptions, startServer } from '../../src/server.ts';
 import { createTestDatabase } from './database.ts';
 
 export interface TestServerOptions {
@@ -16,6 +16,8 @@ export interface TestServerOptions {
   logger?: Logger;
   /** What a sign-in needs beyond its first factor (a recording or demanding stand-in). */
   factorPolicy?: FactorPolicy;
+  /** Stands in for members of the services, passed to startServer before anything uses them. */
+  services?: StartOptions['services'];
 }
 
 export const testSecrets = {
@@ -39,6 +41,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...options.overrides,
     },
   );
-  const running = await startServer(config, { server, logger: options.logger, ...(options.factorPolicy ? { factorPolicy: options.factorPolicy } : {}) });
+  const running = await startServer(config, {
+    server,
+    logger: options.logger,
+    services: options.services,
+    ...(options.factorPolicy ? { factorPolicy: options.factorPolicy } : {}),
+  });
   return { ...running, databaseUrl };
 }
