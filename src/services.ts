@@ -24,7 +24,7 @@ import { SignUpService } from './signup/signup.service.ts';
 
 /** Repositories and services shared by the HTTP app and the CLI. */
 export function createServices(config: Config, db: Db) {
-  const secretBox = new SecretBox(config.keyEncryptionSecret);
+  const secretBox = new SecretBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
   const accounts = new AccountRepository(db);
   const passwordHasher = new PasswordHasher(config.bcryptCost);
   const accountService = new AccountService(accounts, passwordHasher);

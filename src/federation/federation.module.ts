@@ -25,7 +25,7 @@ export function createFederation(config: Config, db: Db, secretBox: SecretBox, a
   const connections = new ConnectionRepository(db, secretBox);
   const federatedIdentities = new FederatedIdentityRepository(db);
   const samlMessages = new SamlMessageRepository(db);
-  const states = new FederationStateBox(config.keyEncryptionSecret);
+  const states = new FederationStateBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
   const allowInsecureRequests = config.env !== 'production';
   const discovery = new OidcDiscoveryCache();
   const oidcDependencies = { issuer: config.issuer, states, discovery, allowInsecureRequests };
@@ -43,6 +43,7 @@ export function createFederation(config: Config, db: Db, secretBox: SecretBox, a
   return {
     connections,
     federatedIdentities,
+    federationStates: states,
     connectionSetup: new ConnectionSetupService({ connections, organizations: orgs.organizationService, issuer: config.issuer, allowInsecureRequests }),
     federation: new FederationService({
       registry,
