@@ -11,6 +11,7 @@ import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { federatedInteractionRouter } from './interaction/federated.router.ts';
 import { interactionRouter } from './interaction/interaction.router.ts';
+import type { InteractionServices } from './interaction/interaction-flow.ts';
 import { socialInteractionRouter } from './interaction/social.router.ts';
 import { invitationRouter } from './invitations/invitation.router.ts';
 import type { Logger } from './log.ts';
@@ -60,23 +61,59 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(health.routes());
 
   const provider = () => host.provider;
-  const interactions = interactionRouter(services, provider);
+  const { accounts, hrd, federation, abuse, selfService } = services;
+  const interactionServices: InteractionServices = {
+    accounts: accounts.repository,
+    accountService: accounts.service,
+    consents: services.consents,
+    homeRealmDiscovery: hrd.homeRealmDiscovery,
+    ssoEnforcement: hrd.ssoEnforcement,
+    federation: federation.service,
+    socialSignIn: federation.socialSignIn,
+    socialLinking: federation.socialLinking,
+    socialEmailConfirmation: selfService.socialEmailConfirmation,
+    loginLimiter: abuse.loginLimiter,
+    signUpLimiter: abuse.signUpLimiter,
+  };
+  const interactions = interactionRouter(interactionServices, provider);
   app.use(mount('/interaction', formBody));
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
   // Enterprise sign-in: the federated interaction step, and the URLs upstream IdPs call back (SAML posts large forms).
-  const federated = federatedInteractionRouter(services, () => host.provider);
+  const federated = federatedInteractionRouter(interactionServices, provider);
   app.use(federated.routes()).use(federated.allowedMethods());
   // Social sign-in buttons (configured providers); their answers come back through the same federation URLs.
-  const social = socialInteractionRouter(services, provider);
+  const social = socialInteractionRouter(interactionServices, provider);
   app.use(social.routes()).use(social.allowedMethods());
-  const federation = federationRouter(services);
+  const federationCallbacks = federationRouter(federation.service);
   app.use(mount('/federation', formBodyParser('512kb')));
-  app.use(federation.routes()).use(federation.allowedMethods());
+  app.use(federationCallbacks.routes()).use(federationCallbacks.allowedMethods());
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
-  const accountPages = [signUpRouter(services, provider), recoveryRouter(services, provider), invitationRouter(services), accountRouter(services, provider)];
-  if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services));
+  const accountPages = [
+    signUpRouter({ signUp: selfService.signUp, signUpLimiter: abuse.signUpLimiter }, provider),
+    recoveryRouter(
+      {
+        config: services.config,
+        recovery: selfService.recovery,
+        forgotPasswordLimiter: abuse.forgotPasswordLimiter,
+        ssoEnforcement: hrd.ssoEnforcement,
+      },
+      provider,
+    ),
+    invitationRouter(selfService.invitations),
+    accountRouter(
+      {
+        issuer: services.config.issuer,
+        accountPage: selfService.accountPage,
+        socialSignIn: federation.socialSignIn,
+        socialLinking: federation.socialLinking,
+        federation: federation.service,
+      },
+      provider,
+    ),
+  ];
+  if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services.mail));
   for (const router of accountPages) app.use(router.routes()).use(router.allowedMethods());
 
   app.use(host.middleware());

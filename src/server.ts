@@ -25,9 +25,19 @@ export interface RunningServer {
 
 async function buildProvider(services: Services, logger: Logger) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
-  const provider = createProvider({ ...services, signingKeys: keys, logger });
+  const { config, db, oidc, accounts, consents } = services;
+  const provider = createProvider({
+    config,
+    db,
+    clients: oidc.clients,
+    resourceServers: oidc.resourceServers,
+    accounts: accounts.repository,
+    consents,
+    signingKeys: keys,
+    logger,
+  });
   // Mounted, the provider sees the app's context; set here too for anything reading its own app.proxy.
-  provider.proxy = services.config.trustProxy;
+  provider.proxy = config.trustProxy;
   return { provider, fingerprint };
 }
 
@@ -64,12 +74,12 @@ export async function startServer(config: Config, options: { server?: Server; db
 
   const purgeTimer = setInterval(() => {
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
-    services.federation.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'federation purge failed'));
-    services.linkTokens.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
+    services.federation.service.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'federation purge failed'));
+    services.accounts.linkTokens.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
 
-  const mailSender = new MailSender(services.outgoingMails, services.mailOutbox, createMailDelivery(config, logger), config.mail, logger);
+  const mailSender = new MailSender(services.mail.outgoingMails, services.mail.outbox, createMailDelivery(config, logger), config.mail, logger);
   mailSender.start();
 
   const app = createApp(services, host, logger);

@@ -10,8 +10,10 @@ import type { Config } from './config.ts';
 import { ConsentRepository } from './consents/consent.repository.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
+import { ConnectionRepository } from './federation/connection.repository.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { SocialEmailConfirmation } from './federation/social/email-confirmation.ts';
+import { createSignInRouting } from './hrd/hrd.module.ts';
 import { InvitationService } from './invitations/invitation.service.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
@@ -22,56 +24,62 @@ import { createOrganizations } from './orgs/organizations.module.ts';
 import { RecoveryService } from './recovery/recovery.service.ts';
 import { SignUpService } from './signup/signup.service.ts';
 
-/** Repositories and services shared by the HTTP app and the CLI. */
+function createAccounts(config: Config, db: Db) {
+  const repository = new AccountRepository(db);
+  const hasher = new PasswordHasher(config.bcryptCost);
+  const linkTokens = new LinkTokenRepository(db);
+  const sessions = new AccountSessionsRepository(db);
+  return {
+    repository,
+    hasher,
+    linkTokens,
+    sessions,
+    service: new AccountService(repository, hasher),
+    passwords: new AccountPasswordService({ db, accounts: repository, tokens: linkTokens, sessions, hasher }),
+  };
+}
+
+function createMail(db: Db, secretBox: SecretBox) {
+  const outgoingMails = new OutgoingMailRepository(db);
+  return { outgoingMails, outbox: new MailOutbox(outgoingMails, secretBox) };
+}
+
+/**
+ * Repositories and services shared by the HTTP app and the CLI, one nested module per part of
+ * src/. Only the composition root (server.ts, app.ts, cli/) sees the whole; it hands each router
+ * the few members it uses.
+ */
 export function createServices(config: Config, db: Db) {
   const secretBox = new SecretBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
-  const accounts = new AccountRepository(db);
-  const passwordHasher = new PasswordHasher(config.bcryptCost);
-  const accountService = new AccountService(accounts, passwordHasher);
-  const outgoingMails = new OutgoingMailRepository(db);
-  const mailOutbox = new MailOutbox(outgoingMails, secretBox);
-  const tokens = new LinkTokenRepository(db);
-  const accountPasswords = new AccountPasswordService({ db, accounts, tokens, sessions: new AccountSessionsRepository(db), hasher: passwordHasher });
+  const accounts = createAccounts(config, db);
+  const mail = createMail(db, secretBox);
   const orgs = createOrganizations(config, db);
-  // Home-realm discovery (services.homeRealmDiscovery) and SSO enforcement come with federation.
-  const federation = createFederation(config, db, secretBox, accounts, orgs);
-  const limiters = createAttemptLimiters(db, config.rateLimits);
+  const connections = new ConnectionRepository(db, secretBox);
+  const hrd = createSignInRouting(orgs.organizations, connections);
+  const federation = createFederation(config, db, { secretBox, accounts: accounts.repository, orgs, connections, ssoEnforcement: hrd.ssoEnforcement });
+  const abuse = createAttemptLimiters(db, config.rateLimits);
   const consents = new ConsentRepository(db);
-  const accountPage = new AccountPageService({
-    db,
-    accounts,
-    accountService,
-    hasher: passwordHasher,
-    identities: federation.federatedIdentities,
-    connections: federation.connections,
-    sessions: new AccountSessionsRepository(db),
-    socialSignIn: federation.socialSignIn,
-    loginLimiter: limiters.loginLimiter,
-    consents,
-  });
-  const socialEmailConfirmation = new SocialEmailConfirmation({ config, outbox: mailOutbox, linking: federation.socialLinking });
-  return {
-    config,
-    db,
-    secretBox,
-    accounts,
-    passwordHasher,
-    accountService,
-    outgoingMails,
-    mailOutbox,
-    linkTokens: tokens,
-    signUp: new SignUpService({ config, accounts, accountService, tokens, hasher: passwordHasher, outbox: mailOutbox }),
-    recovery: new RecoveryService({ config, accounts, tokens, passwords: accountPasswords, outbox: mailOutbox }),
-    invitations: new InvitationService({ config, accounts, accountService, tokens, passwords: accountPasswords, outbox: mailOutbox }),
-    ...limiters,
-    accountPage,
-    consents,
-    socialEmailConfirmation,
-    clients: new ClientRepository(db, secretBox),
-    resourceServers: new ResourceServerRegistry(db),
-    ...orgs,
-    ...federation,
+  const oidc = { clients: new ClientRepository(db, secretBox), resourceServers: new ResourceServerRegistry(db) };
+  const linkDependencies = { config, accounts: accounts.repository, tokens: accounts.linkTokens, outbox: mail.outbox };
+  const selfService = {
+    signUp: new SignUpService({ ...linkDependencies, accountService: accounts.service, hasher: accounts.hasher }),
+    recovery: new RecoveryService({ ...linkDependencies, passwords: accounts.passwords }),
+    invitations: new InvitationService({ ...linkDependencies, accountService: accounts.service, passwords: accounts.passwords }),
+    accountPage: new AccountPageService({
+      db,
+      accounts: accounts.repository,
+      accountService: accounts.service,
+      hasher: accounts.hasher,
+      identities: federation.identities,
+      connections: federation.connections,
+      sessions: accounts.sessions,
+      socialSignIn: federation.socialSignIn,
+      loginLimiter: abuse.loginLimiter,
+      consents,
+    }),
+    socialEmailConfirmation: new SocialEmailConfirmation({ config, outbox: mail.outbox, linking: federation.socialLinking }),
   };
+  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService };
 }
 
 export type Services = ReturnType<typeof createServices>;

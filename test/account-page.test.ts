@@ -38,7 +38,7 @@ describe('My account (/account)', () => {
   }
 
   async function newAccount(email: string, password = 'a long passphrase 42') {
-    return server.services.accountService.createAccount({ email, password, name: 'Test Person', emailVerified: true });
+    return server.services.accounts.service.createAccount({ email, password, name: 'Test Person', emailVerified: true });
   }
 
   it('sends a signed-out visitor through the ordinary sign-in (first-party client, nothing issued) and shows the profile', async () => {
@@ -78,8 +78,10 @@ describe('My account (/account)', () => {
     expect(pathOf(linked)).toBe('/account');
     expect(linked.$('[role=status]').text()).toMatch(/Google is linked/);
     expect(methodNames(linked)).toEqual(['Password', 'Google']);
-    const account = await server.services.accounts.findByEmail('dorothy@example.com');
-    expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toMatchObject([{ connection_id: 'social-google', subject: 'google-dorothy' }]);
+    const account = await server.services.accounts.repository.findByEmail('dorothy@example.com');
+    expect(await server.services.federation.identities.listOfAccount(account!.id)).toMatchObject([
+      { connection_id: 'social-google', subject: 'google-dorothy' },
+    ]);
 
     const unlinked = await agent.submit(linked, 'form[action="/account/unlink"]', {});
     expect(unlinked.$('[role=status]').text()).toMatch(/Google is unlinked/);
@@ -102,8 +104,8 @@ describe('My account (/account)', () => {
     expect(forced.status).toBe(303);
     const after = await agent.follow(new URL(forced.headers.get('location')!, server.url).toString());
     expect(after.$('[role=status]').text()).toMatch(/only way to sign in/);
-    const account = await server.services.accounts.findByEmail('hedy@gmail.test');
-    expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toHaveLength(1);
+    const account = await server.services.accounts.repository.findByEmail('hedy@gmail.test');
+    expect(await server.services.federation.identities.listOfAccount(account!.id)).toHaveLength(1);
   });
 
   it("names a company sign-in without decrypting the connection's secrets (the page works when they cannot be decrypted)", async () => {
@@ -209,7 +211,7 @@ describe('My account (/account)', () => {
     });
     expect(done.$('h1').text()).toBe('Password changed');
     expect((await agent.request(`${server.url}/account`)).status).toBe(302);
-    expect(await server.services.accountService.authenticateWithPassword('katherine@example.com', 'orbital mechanics 1962')).toBeUndefined();
+    expect(await server.services.accounts.service.authenticateWithPassword('katherine@example.com', 'orbital mechanics 1962')).toBeUndefined();
     await signInToAccount(new UserAgent(), 'katherine@example.com', 'trajectories 1969');
   });
 });

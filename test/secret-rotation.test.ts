@@ -97,11 +97,11 @@ describe('rotating KEY_ENCRYPTION_SECRET (npm run cli -- secrets reencrypt)', ()
     // Under the old secret: signing keys, a client, a company connection, and a client sealed before key ids.
     const server = await startTestServer(withSecrets(oldSecret));
     try {
-      ({ clientId, clientSecret } = (await server.services.clients.create({ name: 'Worker', redirectUris: [], grantTypes: ['client_credentials'] })) as {
+      ({ clientId, clientSecret } = (await server.services.oidc.clients.create({ name: 'Worker', redirectUris: [], grantTypes: ['client_credentials'] })) as {
         clientId: string;
         clientSecret: string;
       });
-      await server.services.connections.insert({
+      await server.services.federation.connections.insert({
         id: 'oidc-rotation',
         organizationId: null,
         type: 'oidc',
@@ -109,7 +109,7 @@ describe('rotating KEY_ENCRYPTION_SECRET (npm run cli -- secrets reencrypt)', ()
         settings: {},
         secrets: { clientSecret: 'upstream secret' },
       });
-      legacyClientId = (await server.services.clients.create({ name: 'Legacy worker', redirectUris: [], grantTypes: ['client_credentials'] })).clientId;
+      legacyClientId = (await server.services.oidc.clients.create({ name: 'Legacy worker', redirectUris: [], grantTypes: ['client_credentials'] })).clientId;
       await sql`update clients set secret_encrypted = ${await sealWithoutKeyId(oldSecret, 'legacy-secret')} where id = ${legacyClientId}`.execute(
         server.services.db,
       );
@@ -124,7 +124,7 @@ describe('rotating KEY_ENCRYPTION_SECRET (npm run cli -- secrets reencrypt)', ()
   async function expectClientsWork(server: Awaited<ReturnType<typeof startTestServer>>) {
     expect((await client.clientCredentialsGrant(await discover(server.url, clientId, clientSecret))).access_token).toBeTruthy();
     expect((await client.clientCredentialsGrant(await discover(server.url, legacyClientId, 'legacy-secret'))).access_token).toBeTruthy();
-    expect((await server.services.connections.findById('oidc-rotation'))?.secrets).toEqual({ clientSecret: 'upstream secret' });
+    expect((await server.services.federation.connections.findById('oidc-rotation'))?.secrets).toEqual({ clientSecret: 'upstream secret' });
   }
 
   it('refuses to start, and rewrites nothing, when no configured secret decrypts', async () => {

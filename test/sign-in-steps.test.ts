@@ -37,7 +37,7 @@ describe('sign-in steps over HTTP', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    const { clientId, clientSecret } = await server.services.clients.create({
+    const { clientId, clientSecret } = await server.services.oidc.clients.create({
       name: 'Analytics',
       redirectUris: [redirectUri],
       firstParty: true,
@@ -46,7 +46,7 @@ describe('sign-in steps over HTTP', () => {
     });
     app = { clientId, config: await discover(server.url, clientId, clientSecret) };
     otherApp = await registerRelyingParty(server, { firstParty: false });
-    await server.services.accountService.createAccount({ email, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
   });
   afterAll(() => server?.close());
 
@@ -301,7 +301,7 @@ describe('sign-in steps over HTTP', () => {
 
   describe('My company ID', () => {
     afterEach(() => {
-      server.services.homeRealmDiscovery = passwordOnlyDiscovery;
+      server.services.hrd.homeRealmDiscovery = passwordOnlyDiscovery;
     });
 
     it('says clearly when the domain has no company sign-in, and links back to the email page', async () => {
@@ -323,7 +323,7 @@ describe('sign-in steps over HTTP', () => {
       const companyDiscovery: HomeRealmDiscovery = {
         discover: (address) => Promise.resolve(address.endsWith('@navy.example') ? { kind: 'federated', connectionId: 'navy-saml' } : { kind: 'password' }),
       };
-      server.services.homeRealmDiscovery = companyDiscovery;
+      server.services.hrd.homeRealmDiscovery = companyDiscovery;
       const agent = new UserAgent();
       const identifier = await openSignIn(agent);
       const uid = uidOf(identifier);

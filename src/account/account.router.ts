@@ -4,15 +4,17 @@ import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { PasswordRejectedError } from '../accounts/password-policy.ts';
 import { describeScopes } from '../consents/scope-description.ts';
+import type { FederationService } from '../federation/federation.service.ts';
 import { FederationError } from '../federation/federation-error.ts';
 import { randomId } from '../federation/federation-state.ts';
+import type { SocialAccountLinking } from '../federation/social/social-linking.ts';
+import type { SocialSignIn } from '../federation/social/social-sign-in.ts';
 import { AppError, BadRequestError, NotFoundError } from '../http/errors.ts';
 import { formProtection, parseForm } from '../http/forms.ts';
-import type { Services } from '../services.ts';
 import { hasMessage } from '../ui/i18n.ts';
 import { renderPage } from '../ui/views.ts';
 import { accountClientId, accountSignedInPath } from './account-client.ts';
-import type { AccountOverview } from './account-page.service.ts';
+import type { AccountOverview, AccountPageService } from './account-page.service.ts';
 
 const linkCookie = 'account_link';
 const linkCookieOptions = { signed: true, httpOnly: true, sameSite: 'lax' as const, path: '/account', overwrite: true };
@@ -30,7 +32,15 @@ type PasswordErrors = Partial<Record<'current_password' | 'new_password', string
  * profile, ways to sign in (link a social provider, unlink one unless it is the last way in),
  * third-party apps allowed (remove access) and password change. A signed-out visitor is sent through the ordinary sign-in (account-client.ts).
  */
-export function accountRouter(services: Services, provider: () => Provider): Router {
+export interface AccountRouterDependencies {
+  issuer: string;
+  accountPage: AccountPageService;
+  socialSignIn: SocialSignIn;
+  socialLinking: SocialAccountLinking;
+  federation: FederationService;
+}
+
+export function accountRouter({ issuer, accountPage, socialSignIn, socialLinking, federation }: AccountRouterDependencies, provider: () => Provider): Router {
   const router = new Router({ prefix: '/account' });
   router.use(...formProtection);
 
@@ -41,7 +51,7 @@ export function accountRouter(services: Services, provider: () => Provider): Rou
       client_id: accountClientId,
       response_type: 'none',
       scope: 'openid',
-      redirect_uri: `${services.config.issuer}${accountSignedInPath}`,
+      redirect_uri: `${issuer}${accountSignedInPath}`,
       ui_locales: ctx.state.locale,
     });
     ctx.redirect(`/auth?${query}`);
@@ -50,14 +60,14 @@ export function accountRouter(services: Services, provider: () => Provider): Rou
   /** The signed-in person's account, or undefined after sending the browser to sign in. */
   const signedIn = async (ctx: Context): Promise<AccountOverview | undefined> => {
     const accountId = await signedInAccountId(ctx);
-    const overview = accountId ? await services.accountPage.overview(accountId) : undefined;
+    const overview = accountId ? await accountPage.overview(accountId) : undefined;
     if (!overview) goSignIn(ctx);
     return overview;
   };
 
   const show = (ctx: Context, overview: AccountOverview, view: { passwordErrors?: PasswordErrors; status?: number } = {}) => {
     const notice = typeof ctx.query.notice === 'string' && hasMessage(`account.notice.${ctx.query.notice}`) ? ctx.query.notice : undefined;
-    const provider = typeof ctx.query.provider === 'string' ? services.socialSignIn.byName(ctx.query.provider)?.displayName : undefined;
+    const provider = typeof ctx.query.provider === 'string' ? socialSignIn.byName(ctx.query.provider)?.displayName : undefined;
     const dates = new Intl.DateTimeFormat(ctx.state.locale, { dateStyle: 'long' });
     renderPage(
       ctx,
@@ -67,7 +77,7 @@ export function accountRouter(services: Services, provider: () => Provider): Rou
         linked: overview.linked.map((method) => ({
           ...method,
           linkedOn: dates.format(method.linkedAt),
-          social: services.socialSignIn.byConnectionId(method.connectionId)?.name,
+          social: socialSignIn.byConnectionId(method.connectionId)?.name,
         })),
         allowedApps: overview.allowedApps.map((app) => ({ ...app, allowedOn: dates.format(app.grantedAt), permissions: describeScopes(app.scopes) })),
         notice: notice && { messageKey: `account.notice.${notice}`, params: { provider: provider ?? '' } },
@@ -102,7 +112,7 @@ export function accountRouter(services: Services, provider: () => Provider): Rou
     if (!overview) return;
     const form = parseForm(passwordForm, ctx.request.body);
     try {
-      await services.accountPage.changePassword(overview.account, ctx.ip, form.current_password, form.new_password);
+      await accountPage.changePassword(overview.account, ctx.ip, form.current_password, form.new_password);
     } catch (error) {
       if (error instanceof PasswordRejectedError) return show(ctx, overview, { passwordErrors: { new_password: `error.${error.code}` }, status: 400 });
       if (error instanceof AppError && error.code === 'account.current_password_wrong') {
@@ -118,12 +128,12 @@ export function accountRouter(services: Services, provider: () => Provider): Rou
     if (!overview) return;
     const { connection } = parseForm(unlinkForm, ctx.request.body);
     try {
-      await services.accountPage.unlink(overview.account.id, connection);
+      await accountPage.unlink(overview.account.id, connection);
     } catch (error) {
       if (error instanceof AppError && error.code === 'account.last_sign_in_method') return backToAccount(ctx, 'last_sign_in_method');
       throw error;
     }
-    backToAccount(ctx, 'unlinked', services.socialSignIn.byConnectionId(connection)?.name);
+    backToAccount(ctx, 'unlinked', socialSignIn.byConnectionId(connection)?.name);
   });
 
   // Removing an app's access forgets the consent and revokes its tokens: it must ask again.
@@ -131,7 +141,7 @@ export function accountRouter(services: Services, provider: () => Provider): Rou
     const overview = await signedIn(ctx);
     if (!overview) return;
     const { client } = parseForm(removeAppForm, ctx.request.body);
-    await services.accountPage.removeAppAccess(overview.account.id, client);
+    await accountPage.removeAppAccess(overview.account.id, client);
     backToAccount(ctx, 'access_removed');
   });
 
@@ -140,11 +150,11 @@ export function accountRouter(services: Services, provider: () => Provider): Rou
   router.post('/link', async (ctx) => {
     const overview = await signedIn(ctx);
     if (!overview) return;
-    const social = services.socialSignIn.byName(parseForm(providerForm, ctx.request.body).provider);
+    const social = socialSignIn.byName(parseForm(providerForm, ctx.request.body).provider);
     if (!social) throw new NotFoundError('federation.connection_not_found');
     const flowId = randomId();
     try {
-      const next = await services.federation.start(social.connectionId, { uid: flowId, loginHint: undefined, returnTo: 'account' });
+      const next = await federation.start(social.connectionId, { uid: flowId, loginHint: undefined, returnTo: 'account' });
       ctx.cookies.set(linkCookie, `${flowId}.${overview.account.id}`, { ...linkCookieOptions, maxAge: linkTtlMs });
       ctx.status = 303;
       ctx.redirect(next.url);
@@ -162,17 +172,17 @@ export function accountRouter(services: Services, provider: () => Provider): Rou
     if (!flowId || accountId !== overview.account.id) throw new BadRequestError('account.link_expired');
     let connectionId: string | undefined;
     try {
-      const answer = await services.federation.takeAnswer(flowId, typeof ctx.query.callback === 'string' ? ctx.query.callback : '');
+      const answer = await federation.takeAnswer(flowId, typeof ctx.query.callback === 'string' ? ctx.query.callback : '');
       connectionId = answer.connection.id;
       if (answer.state.returnTo !== 'account' || answer.connection.kind !== 'social') throw new FederationError('federation.state_invalid');
-      await services.socialLinking.link({ connectionId, subject: answer.profile.subject, email: answer.profile.email }, overview.account.id);
+      await socialLinking.link({ connectionId, subject: answer.profile.subject, email: answer.profile.email }, overview.account.id);
     } catch (error) {
       if (!(error instanceof FederationError)) throw error;
-      const name = services.socialSignIn.byConnectionId(connectionId ?? error.connectionId)?.name;
+      const name = socialSignIn.byConnectionId(connectionId ?? error.connectionId)?.name;
       const notice = hasMessage(`account.notice.${error.code}`) ? error.code : 'link_failed';
       return backToAccount(ctx, notice, name);
     }
-    backToAccount(ctx, 'linked', services.socialSignIn.byConnectionId(connectionId)?.name);
+    backToAccount(ctx, 'linked', socialSignIn.byConnectionId(connectionId)?.name);
   });
 
   return router;

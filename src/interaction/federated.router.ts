@@ -4,11 +4,11 @@ import type Provider from 'oidc-provider';
 import { emailSchema } from '../accounts/email.ts';
 import { FederationError } from '../federation/federation-error.ts';
 import { BadRequestError } from '../http/errors.ts';
-import type { Services } from '../services.ts';
 import { hasMessage } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { federatedLogin } from './federated-login.ts';
+import type { InteractionServices } from './interaction-flow.ts';
 import { interactionUrl } from './interaction-url.ts';
 import { linkPendingIdentity, savePendingLink } from './pending-link.ts';
 import { signInStateOf } from './sign-in-state.ts';
@@ -30,7 +30,7 @@ function loginHintOf(ctx: Context, details: InteractionDetails): string | undefi
  * browser to the company IdP; `/resume` is where it comes back (via our callback URL), validates
  * the answer and finishes the login. Failures get a page that explains and offers a way back.
  */
-export function federatedInteractionRouter(services: Services, provider: () => Provider): Router {
+export function federatedInteractionRouter(services: InteractionServices, provider: () => Provider): Router {
   const router = new Router({ prefix: '/interaction/:uid/federated' });
 
   router.use(async (ctx, next) => {

@@ -2,8 +2,17 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { z } from 'zod';
+import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
+import type { AccountRepository } from '../accounts/account.repository.ts';
+import type { AccountService } from '../accounts/account.service.ts';
+import type { ConsentRepository } from '../consents/consent.repository.ts';
+import type { FederationService } from '../federation/federation.service.ts';
+import type { SocialEmailConfirmation } from '../federation/social/email-confirmation.ts';
+import type { SocialAccountLinking } from '../federation/social/social-linking.ts';
+import type { SocialSignIn } from '../federation/social/social-sign-in.ts';
+import type { HomeRealmDiscovery } from '../hrd/home-realm-discovery.ts';
+import type { SsoEnforcement } from '../hrd/sso-enforcement.ts';
 import { AppError, BadRequestError } from '../http/errors.ts';
-import type { Services } from '../services.ts';
 import { type ClientView, findClientView } from '../ui/client-view.ts';
 import type { Locale } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
@@ -12,12 +21,27 @@ import { interactionUrl } from './interaction-url.ts';
 import { pendingLinkOf } from './pending-link.ts';
 import { type SignInState, type SignInStep, signInStateOf } from './sign-in-state.ts';
 
+/** What the sign-in steps use, handed over by the composition root (app.ts). */
+export interface InteractionServices {
+  accounts: AccountRepository;
+  accountService: AccountService;
+  consents: ConsentRepository;
+  homeRealmDiscovery: HomeRealmDiscovery;
+  ssoEnforcement: SsoEnforcement;
+  federation: FederationService;
+  socialSignIn: SocialSignIn;
+  socialLinking: SocialAccountLinking;
+  socialEmailConfirmation: SocialEmailConfirmation;
+  loginLimiter: AttemptLimiter;
+  signUpLimiter: AttemptLimiter;
+}
+
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** One request on one interaction: what every step works with. */
 export interface InteractionFlow {
   ctx: Context;
-  services: Services;
+  services: InteractionServices;
   provider: Provider;
   details: InteractionDetails;
   state: SignInState | undefined;
@@ -26,7 +50,7 @@ export interface InteractionFlow {
 }
 
 /** Reads the interaction afresh (never trusting what the page that posted believed). */
-export async function loadFlow(ctx: Context, services: Services, provider: Provider): Promise<InteractionFlow> {
+export async function loadFlow(ctx: Context, services: InteractionServices, provider: Provider): Promise<InteractionFlow> {
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   // The interaction cookie is scoped to its own URL, so this only catches hand-made URLs.
   if (details.uid !== ctx.params.uid) throw new AppError('interaction.expired', 400);

@@ -2,11 +2,11 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { csrfProtection } from '../http/csrf.ts';
-import type { Services } from '../services.ts';
 import { findClientView } from '../ui/client-view.ts';
 import { showCompanyId, submitCompanyId } from './company-id.step.ts';
 import { abortInteraction, showConsent, submitConsent } from './consent.step.ts';
 import { showIdentifier, startSignIn, submitIdentifier } from './identifier.step.ts';
+import type { InteractionServices } from './interaction-flow.ts';
 import { type InteractionFlow, loadFlow, seeOther, stepUrl } from './interaction-flow.ts';
 import { interactionUrl } from './interaction-url.ts';
 import { showPassword, submitPassword } from './password.step.ts';
@@ -64,7 +64,7 @@ async function noStore(ctx: Context, next: Next): Promise<void> {
  * The pages oidc-provider sends the browser to when it needs the person: identifier, password,
  * company ID, consent. Each handler reads the interaction afresh and checks its step first.
  */
-export function interactionRouter(services: Services, provider: () => Provider): Router {
+export function interactionRouter(services: InteractionServices, provider: () => Provider): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
   router.use(noStore);
   router.use(recoveryOnError(provider));

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { TooManyAttemptsError } from '../abuse/attempt-limiter.ts';
 import { normalizeEmail } from '../accounts/email.ts';
+import type { EnforcedSso } from '../hrd/sso-enforcement.ts';
 import { BadRequestError } from '../http/errors.ts';
-import type { EnforcedSso } from '../orgs/sso-enforcement.ts';
 import { expectStep, finishInteraction, type InteractionFlow, parseForm, renderStep, stepUrl } from './interaction-flow.ts';
 import { linkPendingIdentity } from './pending-link.ts';
 import type { SignInState } from './sign-in-state.ts';

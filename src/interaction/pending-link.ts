@@ -2,8 +2,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { PendingLink } from '../federation/linking-policy.ts';
-import type { Services } from '../services.ts';
-import type { InteractionDetails } from './interaction-flow.ts';
+import type { InteractionDetails, InteractionServices } from './interaction-flow.ts';
 import type { SignInState } from './sign-in-state.ts';
 
 const pendingLinkSchema = z.object({
@@ -35,7 +34,7 @@ export async function savePendingLink(ctx: Context, provider: Provider, details:
  * Called once the person has signed in, however they did (password, company or social sign-in):
  * the identity they were asked to sign in for is linked to that account, before the login ends.
  */
-export async function linkPendingIdentity(services: Services, details: InteractionDetails, accountId: string): Promise<void> {
+export async function linkPendingIdentity(services: InteractionServices, details: InteractionDetails, accountId: string): Promise<void> {
   const pending = pendingLinkOf(details);
   if (pending) await services.socialLinking.link(pending, accountId);
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Services } from '../services.ts';
+import type { InteractionServices } from './interaction-flow.ts';
 import { pendingLinkOf } from './pending-link.ts';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -15,7 +15,7 @@ export interface SocialSignInView {
   confirm?: { action: string; email: string; error?: string | undefined };
 }
 
-export function socialSignInView(ctx: Context, services: Services, details: InteractionDetails): SocialSignInView {
+export function socialSignInView(ctx: Context, services: InteractionServices, details: InteractionDetails): SocialSignInView {
   const base = `/interaction/${encodeURIComponent(details.uid)}/social`;
   const view: SocialSignInView = {
     action: base,

@@ -7,11 +7,10 @@ import { FederationError } from '../federation/federation-error.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { BadRequestError, NotFoundError } from '../http/errors.ts';
 import { withValidLink } from '../recovery/link-page.ts';
-import type { Services } from '../services.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { federatedLogin } from './federated-login.ts';
-import type { InteractionDetails } from './interaction-flow.ts';
+import type { InteractionDetails, InteractionServices } from './interaction-flow.ts';
 import { pendingLinkOf, savePendingLink } from './pending-link.ts';
 import { redirectToSocialFailure, signInPageWith } from './social-failure.ts';
 
@@ -25,7 +24,7 @@ const tokenForm = z.object({ token: z.string().max(200).catch('') });
  * interaction's federated resume URL); `POST .../social/forget-link` drops an identity waiting to
  * be linked, when the person would rather not link it.
  */
-export function socialInteractionRouter(services: Services, provider: () => Provider): Router {
+export function socialInteractionRouter(services: InteractionServices, provider: () => Provider): Router {
   const router = new Router({ prefix: '/interaction/:uid/social' });
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');

@@ -2,10 +2,10 @@ import Router from '@koa/router';
 import { formProtection } from '../http/forms.ts';
 import type { SetPasswordFlow } from '../recovery/set-password.page.ts';
 import { showSetPassword, submitSetPassword } from '../recovery/set-password.page.ts';
-import type { Services } from '../services.ts';
+import type { InvitationService } from './invitation.service.ts';
 
 /** The invitation link: choose a password, which activates the invited account. */
-export function invitationRouter(services: Services): Router {
+export function invitationRouter(invitations: InvitationService): Router {
   const router = new Router();
   router.use(...formProtection);
 
@@ -13,8 +13,8 @@ export function invitationRouter(services: Services): Router {
     mode: 'invitation',
     action: '/invitation',
     retry: () => ({ key: 'link.ask_new_invitation' }),
-    check: (token) => services.invitations.checkLink(token),
-    complete: (_ctx, token, password) => services.invitations.accept(token, password),
+    check: (token) => invitations.checkLink(token),
+    complete: (_ctx, token, password) => invitations.accept(token, password),
   };
 
   router.get('/invitation', (ctx) => showSetPassword(ctx, invitation));

@@ -2,20 +2,29 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
+import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
 import { emailSchema } from '../accounts/email.ts';
+import type { Config } from '../config.ts';
+import type { SsoEnforcement } from '../hrd/sso-enforcement.ts';
 import { formProtection, parseForm } from '../http/forms.ts';
 import { renderAccountPage, signInReturn } from '../interaction/sign-in-return.ts';
-import type { Services } from '../services.ts';
 import { withInteraction } from './link-page.ts';
+import type { RecoveryService } from './recovery.service.ts';
 import { type SetPasswordFlow, showSetPassword, submitSetPassword } from './set-password.page.ts';
 
 const forgotForm = z.object({ email: z.string().max(320) });
 
 /** Forgot password (/forgot-password), the emailed link (/reset-password) and the "no email?" help page. */
-export function recoveryRouter(services: Services, provider: () => Provider): Router {
+export interface RecoveryRouterDependencies {
+  config: Pick<Config, 'links' | 'mailFrom'>;
+  recovery: RecoveryService;
+  forgotPasswordLimiter: AttemptLimiter;
+  ssoEnforcement: SsoEnforcement;
+}
+
+export function recoveryRouter({ config, recovery, forgotPasswordLimiter, ssoEnforcement }: RecoveryRouterDependencies, provider: () => Provider): Router {
   const router = new Router();
   router.use(...formProtection, signInReturn(provider));
-  const { config } = services;
   const interactionOf = (ctx: Context) => ctx.state.signInReturn?.uid;
 
   const form = (ctx: Context, values: { email?: string | undefined; error?: string }) => {
@@ -27,8 +36,8 @@ export function recoveryRouter(services: Services, provider: () => Provider): Ro
     mode: 'reset',
     action: '/reset-password',
     retry: (ctx) => ({ url: withInteraction('/forgot-password', interactionOf(ctx)), key: 'link.request_new_reset' }),
-    check: (token) => services.recovery.checkResetLink(token),
-    complete: (ctx, token, password) => services.recovery.resetPassword(token, password, ctx.state.locale, interactionOf(ctx)),
+    check: (token) => recovery.checkResetLink(token),
+    complete: (ctx, token, password) => recovery.resetPassword(token, password, ctx.state.locale, interactionOf(ctx)),
   };
 
   router.get('/forgot-password', (ctx) => {
@@ -39,10 +48,10 @@ export function recoveryRouter(services: Services, provider: () => Provider): Ro
     const { email } = parseForm(forgotForm, ctx.request.body);
     const parsed = emailSchema.safeParse(email);
     if (!parsed.success) return form(ctx, { email, error: 'account.email_invalid' });
-    await services.forgotPasswordLimiter.consume(parsed.data, ctx.ip);
+    await forgotPasswordLimiter.consume(parsed.data, ctx.ip);
     // A password would not sign these users in: send them to their company sign-in instead of a reset
     // link. By domain only: answering by membership would tell whether the address has an account.
-    const enforced = await services.ssoEnforcement.forEmailDomain(parsed.data);
+    const enforced = await ssoEnforcement.forEmailDomain(parsed.data);
     if (enforced) {
       const interaction = interactionOf(ctx);
       renderAccountPage(ctx, 'recovery/company-sign-in', {
@@ -50,7 +59,7 @@ export function recoveryRouter(services: Services, provider: () => Provider): Ro
       });
       return;
     }
-    await services.recovery.requestReset(parsed.data, ctx.state.locale, interactionOf(ctx));
+    await recovery.requestReset(parsed.data, ctx.state.locale, interactionOf(ctx));
     renderAccountPage(ctx, 'recovery/check-email', {
       titleKey: 'forgot.check_email_title',
       messageKey: 'forgot.check_email',

@@ -2,12 +2,13 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
+import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
 import { emailSchema } from '../accounts/email.ts';
 import { findPasswordProblem } from '../accounts/password-policy.ts';
 import { formProtection, parseForm } from '../http/forms.ts';
 import { renderAccountPage, signInReturn } from '../interaction/sign-in-return.ts';
 import { parseLinkToken, withInteraction, withValidLink } from '../recovery/link-page.ts';
-import type { Services } from '../services.ts';
+import type { SignUpService } from './signup.service.ts';
 
 const signUpForm = z.object({
   name: z.string().max(200),
@@ -19,7 +20,12 @@ const linkForm = z.object({ token: z.string().max(200) });
 type FieldErrors = Partial<Record<'name' | 'email' | 'password', string>>;
 
 /** Self-service sign-up: /signup, then the emailed confirmation link /signup/verify. */
-export function signUpRouter(services: Services, provider: () => Provider): Router {
+export interface SignUpRouterDependencies {
+  signUp: SignUpService;
+  signUpLimiter: AttemptLimiter;
+}
+
+export function signUpRouter({ signUp, signUpLimiter }: SignUpRouterDependencies, provider: () => Provider): Router {
   const router = new Router();
   router.use(...formProtection, signInReturn(provider));
 
@@ -46,9 +52,9 @@ export function signUpRouter(services: Services, provider: () => Provider): Rout
     if (!email.success || Object.keys(errors).length) return form(ctx, { name, email: input.email }, errors);
 
     // Counted once the form is valid: typos cost nothing, sending mail does.
-    await services.signUpLimiter.consume(email.data, ctx.ip);
+    await signUpLimiter.consume(email.data, ctx.ip);
     const signIn = ctx.state.signInReturn;
-    await services.signUp.signUp({ name, email: email.data, password: input.password, locale: ctx.state.locale, signIn });
+    await signUp.signUp({ name, email: email.data, password: input.password, locale: ctx.state.locale, signIn });
     renderAccountPage(ctx, 'recovery/check-email', {
       titleKey: 'signup.check_email_title',
       messageKey: 'signup.check_email',
@@ -60,7 +66,7 @@ export function signUpRouter(services: Services, provider: () => Provider): Rout
   router.get('/signup/verify', async (ctx) => {
     await withValidLink(ctx, newLink(ctx), async () => {
       const token = parseLinkToken(ctx.query.token);
-      await services.signUp.checkVerificationLink(token);
+      await signUp.checkVerificationLink(token);
       // A page with a button, not the confirmation itself: mail scanners that open links confirm nothing.
       renderAccountPage(ctx, 'signup/verify', { token });
     });
@@ -69,7 +75,7 @@ export function signUpRouter(services: Services, provider: () => Provider): Rout
   router.post('/signup/verify', async (ctx) => {
     const { token } = parseForm(linkForm, ctx.request.body);
     await withValidLink(ctx, newLink(ctx), async () => {
-      await services.signUp.verifyEmail(token);
+      await signUp.verifyEmail(token);
       renderAccountPage(ctx, 'signup/verified');
     });
   });

@@ -1,7 +1,7 @@
 import type { OrganizationRow } from '../db/schema.ts';
 import type { ConnectionRepository } from '../federation/connection.repository.ts';
-import { emailDomain } from './domain-name.ts';
-import type { OrganizationRepository } from './organization.repository.ts';
+import { emailDomain } from '../orgs/domain-name.ts';
+import type { OrganizationRepository } from '../orgs/organization.repository.ts';
 
 export interface EnforcedSso {
   organizationId: string;
