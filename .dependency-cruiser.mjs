@@ -3,7 +3,9 @@ export default {
   forbidden: [
     {
       name: 'no-circular',
-      severity: 'error',
+      // Between the parts of src/ (top-level folders) test/architecture.test.ts fails on any cycle;
+      // between files of one part a cycle is a warning (interaction/ has some until its rewrite).
+      severity: 'warn',
       comment: 'Modules must not import each other in a cycle, type imports included.',
       from: {},
       to: { circular: true },

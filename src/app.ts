@@ -2,7 +2,6 @@ import path from 'node:path';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
-import { accountRouter } from './account/account.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
@@ -13,13 +12,14 @@ import { federatedInteractionRouter } from './interaction/federated.router.ts';
 import { interactionRouter } from './interaction/interaction.router.ts';
 import type { InteractionServices } from './interaction/interaction-flow.ts';
 import { socialInteractionRouter } from './interaction/social.router.ts';
-import { invitationRouter } from './invitations/invitation.router.ts';
 import type { Logger } from './log.ts';
 import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
-import { recoveryRouter } from './recovery/recovery.router.ts';
+import { invitationRouter } from './self-service/invitations/invitation.router.ts';
+import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
+import { recoveryRouter } from './self-service/recovery/recovery.router.ts';
+import { signUpRouter } from './self-service/signup/signup.router.ts';
 import type { Services } from './services.ts';
-import { signUpRouter } from './signup/signup.router.ts';
 import { localeMiddleware } from './ui/locale.ts';
 
 const assetsDir = path.resolve(import.meta.dirname, '..', 'views', 'assets');
@@ -102,10 +102,10 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
       provider,
     ),
     invitationRouter(selfService.invitations),
-    accountRouter(
+    myAccountRouter(
       {
         issuer: services.config.issuer,
-        accountPage: selfService.accountPage,
+        myAccount: selfService.myAccount,
         socialSignIn: federation.socialSignIn,
         socialLinking: federation.socialLinking,
         federation: federation.service,

@@ -56,11 +56,20 @@ function listen(server: Server, port: number): Promise<void> {
  * caller that must know the port before choosing the issuer (tests) pass one already listening;
  * `logger` lets tests capture the log lines.
  */
-export async function startServer(config: Config, options: { server?: Server; db?: Db; logger?: Logger } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  server?: Server;
+  db?: Db;
+  logger?: Logger;
+  /** Replaces members of the services before anything uses them (tests standing in for a part). */
+  services?: (services: Services) => Services;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config);
   await migrateToLatest(db);
-  const services = createServices(config, db);
+  const created = createServices(config, db);
+  const services = options.services ? options.services(created) : created;
   await ensureSigningKeys(db, services.secretBox);
 
   const built = await buildProvider(services, logger);

@@ -1,9 +1,7 @@
 import { createAttemptLimiters } from './abuse/attempt-limiter.ts';
-import { AccountPageService } from './account/account-page.service.ts';
 import { AccountRepository } from './accounts/account.repository.ts';
 import { AccountService } from './accounts/account.service.ts';
 import { AccountPasswordService } from './accounts/account-password.service.ts';
-import { AccountSessionsRepository } from './accounts/account-sessions.repository.ts';
 import { LinkTokenRepository } from './accounts/link-token.repository.ts';
 import { PasswordHasher } from './accounts/password-hasher.ts';
 import type { Config } from './config.ts';
@@ -14,26 +12,25 @@ import { ConnectionRepository } from './federation/connection.repository.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { SocialEmailConfirmation } from './federation/social/email-confirmation.ts';
 import { createSignInRouting } from './hrd/hrd.module.ts';
-import { InvitationService } from './invitations/invitation.service.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
+import { AccountSessionsRepository } from './oidc/account-sessions.repository.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
-import type { RotationPolicy } from './oidc/signing-keys.ts';
 import { createOrganizations } from './orgs/organizations.module.ts';
-import { RecoveryService } from './recovery/recovery.service.ts';
-import { SignUpService } from './signup/signup.service.ts';
+import { InvitationService } from './self-service/invitations/invitation.service.ts';
+import { MyAccountService } from './self-service/my-account/my-account.service.ts';
+import { RecoveryService } from './self-service/recovery/recovery.service.ts';
+import { SignUpService } from './self-service/signup/signup.service.ts';
 
-function createAccounts(config: Config, db: Db) {
+function createAccounts(config: Config, db: Db, sessions: AccountSessionsRepository) {
   const repository = new AccountRepository(db);
   const hasher = new PasswordHasher(config.bcryptCost);
   const linkTokens = new LinkTokenRepository(db);
-  const sessions = new AccountSessionsRepository(db);
   return {
     repository,
     hasher,
     linkTokens,
-    sessions,
     service: new AccountService(repository, hasher),
     passwords: new AccountPasswordService({ db, accounts: repository, tokens: linkTokens, sessions, hasher }),
   };
@@ -51,7 +48,8 @@ function createMail(db: Db, secretBox: SecretBox) {
  */
 export function createServices(config: Config, db: Db) {
   const secretBox = new SecretBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
-  const accounts = createAccounts(config, db);
+  const sessions = new AccountSessionsRepository(db);
+  const accounts = createAccounts(config, db, sessions);
   const mail = createMail(db, secretBox);
   const orgs = createOrganizations(config, db);
   const connections = new ConnectionRepository(db, secretBox);
@@ -59,20 +57,20 @@ export function createServices(config: Config, db: Db) {
   const federation = createFederation(config, db, { secretBox, accounts: accounts.repository, orgs, connections, ssoEnforcement: hrd.ssoEnforcement });
   const abuse = createAttemptLimiters(db, config.rateLimits);
   const consents = new ConsentRepository(db);
-  const oidc = { clients: new ClientRepository(db, secretBox), resourceServers: new ResourceServerRegistry(db) };
+  const oidc = { clients: new ClientRepository(db, secretBox), resourceServers: new ResourceServerRegistry(db), sessions };
   const linkDependencies = { config, accounts: accounts.repository, tokens: accounts.linkTokens, outbox: mail.outbox };
   const selfService = {
     signUp: new SignUpService({ ...linkDependencies, accountService: accounts.service, hasher: accounts.hasher }),
     recovery: new RecoveryService({ ...linkDependencies, passwords: accounts.passwords }),
     invitations: new InvitationService({ ...linkDependencies, accountService: accounts.service, passwords: accounts.passwords }),
-    accountPage: new AccountPageService({
+    myAccount: new MyAccountService({
       db,
       accounts: accounts.repository,
       accountService: accounts.service,
       hasher: accounts.hasher,
       identities: federation.identities,
       connections: federation.connections,
-      sessions: accounts.sessions,
+      sessions,
       socialSignIn: federation.socialSignIn,
       loginLimiter: abuse.loginLimiter,
       consents,
@@ -83,16 +81,3 @@ export function createServices(config: Config, db: Db) {
 }
 
 export type Services = ReturnType<typeof createServices>;
-
-/**
- * How `keys rotate` schedules a new generation: published for two key-refresh periods before it
- * signs (every instance has reloaded by then), the previous keys published for the longest lifetime
- * of anything they signed, plus skew, after they stop signing.
- */
-export function keyRotationPolicy(config: Config): RotationPolicy {
-  const { idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds } = config.ttl;
-  return {
-    activationDelaySeconds: 2 * config.keyRefreshSeconds,
-    retiredKeyGraceSeconds: Math.max(idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds) + 300,
-  };
-}

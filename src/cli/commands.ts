@@ -5,9 +5,9 @@ import { findPasswordProblem } from '../accounts/password-policy.ts';
 import { everySealedColumn, reencryptSealedColumns } from '../crypto/secret-reencryption.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { ConflictError } from '../http/errors.ts';
-import { listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
+import { keyRotationPolicy, listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
-import { keyRotationPolicy, type Services } from '../services.ts';
+import type { Services } from '../services.ts';
 import { supportedLocales, translator } from '../ui/i18n.ts';
 
 export class CliUsageError extends Error {}

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../crypto/secret-box.ts';
 import { FederationError } from './federation-error.ts';
 
@@ -18,8 +17,6 @@ export interface FederationState {
 }
 
 export const federationStateTtlSeconds = 600;
-
-export const randomId = (bytes = 24) => randomBytes(bytes).toString('base64url');
 
 /** Seals the state as compact JWE (via SecretBox, under a key of its own) with a ten-minute expiry. */
 export class FederationStateBox {

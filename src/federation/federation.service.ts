@@ -1,7 +1,8 @@
+import { randomId } from '../crypto/random-id.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import type { FederationCallbackRepository } from './federation-callback.repository.ts';
 import { FederationError } from './federation-error.ts';
-import { type FederationState, randomId } from './federation-state.ts';
+import type { FederationState } from './federation-state.ts';
 import type { LinkingPolicies, LinkOutcome } from './linking-policy.ts';
 import type { SamlMessageRepository } from './saml/saml-message.repository.ts';
 import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamProfile } from './upstream-connection.ts';

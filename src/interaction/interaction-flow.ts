@@ -13,11 +13,11 @@ import type { SocialSignIn } from '../federation/social/social-sign-in.ts';
 import type { HomeRealmDiscovery } from '../hrd/home-realm-discovery.ts';
 import type { SsoEnforcement } from '../hrd/sso-enforcement.ts';
 import { AppError, BadRequestError } from '../http/errors.ts';
+import { interactionUrl } from '../oidc/interaction-url.ts';
 import { type ClientView, findClientView } from '../ui/client-view.ts';
 import type { Locale } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
-import { interactionUrl } from './interaction-url.ts';
 import { pendingLinkOf } from './pending-link.ts';
 import { type SignInState, type SignInStep, signInStateOf } from './sign-in-state.ts';
 

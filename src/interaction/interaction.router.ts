@@ -2,13 +2,13 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { csrfProtection } from '../http/csrf.ts';
+import { interactionUrl } from '../oidc/interaction-url.ts';
 import { findClientView } from '../ui/client-view.ts';
 import { showCompanyId, submitCompanyId } from './company-id.step.ts';
 import { abortInteraction, showConsent, submitConsent } from './consent.step.ts';
 import { showIdentifier, startSignIn, submitIdentifier } from './identifier.step.ts';
 import type { InteractionServices } from './interaction-flow.ts';
 import { type InteractionFlow, loadFlow, seeOther, stepUrl } from './interaction-flow.ts';
-import { interactionUrl } from './interaction-url.ts';
 import { showPassword, submitPassword } from './password.step.ts';
 
 /** GET /interaction/:uid shows whatever step the saved state says. */

@@ -1,11 +1,11 @@
 import type { Context } from 'koa';
 import type { FederationError } from '../federation/federation-error.ts';
 import type { EnabledSocialProvider } from '../federation/social/social-sign-in.ts';
+import { interactionUrl } from '../oidc/interaction-url.ts';
 import { hasMessage } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import type { InteractionDetails } from './interaction-flow.ts';
-import { interactionUrl } from './interaction-url.ts';
 
 /** The sign-in page of this interaction, with extra query parameters. */
 export function signInPageWith(details: InteractionDetails, params: Record<string, string> = {}): string {

@@ -6,7 +6,7 @@ import { emailSchema } from '../accounts/email.ts';
 import { FederationError } from '../federation/federation-error.ts';
 import { csrfProtection } from '../http/csrf.ts';
 import { BadRequestError, NotFoundError } from '../http/errors.ts';
-import { withValidLink } from '../recovery/link-page.ts';
+import { withValidLink } from '../self-service/link-page.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { federatedLogin } from './federated-login.ts';

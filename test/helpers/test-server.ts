@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import type { Logger } from '../../src/log.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
+import { type RunningServer, type StartOptions, startServer } from '../../src/server.ts';
 import { createTestDatabase } from './database.ts';
 
 export interface TestServerOptions {
@@ -13,6 +13,8 @@ export interface TestServerOptions {
   overrides?: Record<string, unknown>;
   /** To capture log lines (createLogger(level, destination)). */
   logger?: Logger;
+  /** Stands in for members of the services, passed to startServer before anything uses them. */
+  services?: StartOptions['services'];
 }
 
 export const testSecrets = {
@@ -36,6 +38,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...options.overrides,
     },
   );
-  const running = await startServer(config, { server, logger: options.logger });
+  const running = await startServer(config, { server, logger: options.logger, services: options.services });
   return { ...running, databaseUrl };
 }

@@ -2,8 +2,9 @@ import { generateServiceProviderMetadata, type Profile, SAML, type SamlConfig, S
 import { signAuthnRequestPost } from '@node-saml/node-saml/lib/saml-post-signing.js';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import { z } from 'zod';
+import { randomId } from '../../crypto/random-id.ts';
 import { FederationError } from '../federation-error.ts';
-import { type FederationState, type FederationStateBox, randomId } from '../federation-state.ts';
+import type { FederationState, FederationStateBox } from '../federation-state.ts';
 import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamConnection, UpstreamProfile } from '../upstream-connection.ts';
 import { attributeMappingSchema, mapAttributes } from './saml-attributes.ts';
 import type { SamlMessageRepository } from './saml-message.repository.ts';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { LinkInvalidError } from '../../accounts/account-password.service.ts';
+import { LinkInvalidError } from '../../accounts/link-token.repository.ts';
 import type { Config } from '../../config.ts';
 import type { AccountRow } from '../../db/schema.ts';
 import type { MailOutbox } from '../../mail/mail-outbox.ts';

@@ -2,8 +2,8 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { PasswordRejectedError } from '../accounts/password-policy.ts';
 import { parseForm } from '../http/forms.ts';
-import { renderAccountPage } from '../interaction/sign-in-return.ts';
 import { type LinkRetry, parseLinkToken, withInteraction, withValidLink } from './link-page.ts';
+import { renderAccountPage } from './sign-in-return.ts';
 
 /** The two ways of choosing a password from an emailed link share one page. */
 export interface SetPasswordFlow {

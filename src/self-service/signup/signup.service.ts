@@ -1,15 +1,15 @@
-import type { AccountRepository } from '../accounts/account.repository.ts';
-import type { AccountService } from '../accounts/account.service.ts';
-import { LinkInvalidError } from '../accounts/account-password.service.ts';
-import type { LinkTokenRepository } from '../accounts/link-token.repository.ts';
-import type { PasswordHasher } from '../accounts/password-hasher.ts';
-import { assertPasswordAllowed } from '../accounts/password-policy.ts';
-import type { Config } from '../config.ts';
-import type { AccountRow } from '../db/schema.ts';
-import type { SignInReturn } from '../interaction/sign-in-return.ts';
-import { type MailOutbox, recipientLocale } from '../mail/mail-outbox.ts';
-import { publicLink } from '../mail/public-link.ts';
-import type { Locale } from '../ui/i18n.ts';
+import type { AccountRepository } from '../../accounts/account.repository.ts';
+import type { AccountService } from '../../accounts/account.service.ts';
+import type { LinkTokenRepository } from '../../accounts/link-token.repository.ts';
+import { LinkInvalidError } from '../../accounts/link-token.repository.ts';
+import type { PasswordHasher } from '../../accounts/password-hasher.ts';
+import { assertPasswordAllowed } from '../../accounts/password-policy.ts';
+import type { Config } from '../../config.ts';
+import type { AccountRow } from '../../db/schema.ts';
+import { type MailOutbox, recipientLocale } from '../../mail/mail-outbox.ts';
+import { publicLink } from '../../mail/public-link.ts';
+import type { Locale } from '../../ui/i18n.ts';
+import type { SignInReturn } from '../sign-in-return.ts';
 
 export interface SignUpRequest {
   name: string;

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import { formProtection } from '../http/forms.ts';
-import type { SetPasswordFlow } from '../recovery/set-password.page.ts';
-import { showSetPassword, submitSetPassword } from '../recovery/set-password.page.ts';
+import { formProtection } from '../../http/forms.ts';
+import type { SetPasswordFlow } from '../set-password.page.ts';
+import { showSetPassword, submitSetPassword } from '../set-password.page.ts';
 import type { InvitationService } from './invitation.service.ts';
 
 /** The invitation link: choose a password, which activates the invited account. */

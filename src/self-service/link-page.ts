@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
-import { LinkInvalidError } from '../accounts/account-password.service.ts';
+import { LinkInvalidError } from '../accounts/link-token.repository.ts';
 import { linkToken } from '../http/forms.ts';
-import { renderAccountPage } from '../interaction/sign-in-return.ts';
+import { renderAccountPage } from './sign-in-return.ts';
 
 /** Where to get a new link when one no longer works. */
 export interface LinkRetry {

@@ -1,9 +1,9 @@
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { interactionUid } from '../http/forms.ts';
+import { interactionUrl } from '../oidc/interaction-url.ts';
 import { type ClientView, findClientView } from '../ui/client-view.ts';
 import { type PageOptions, renderPage } from '../ui/views.ts';
-import { interactionUrl } from './interaction-url.ts';
 
 /** The sign-in an account page was opened from (`interaction=<uid>`), while that sign-in still runs. */
 export interface SignInReturn {

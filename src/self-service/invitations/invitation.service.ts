@@ -1,12 +1,12 @@
-import type { AccountRepository } from '../accounts/account.repository.ts';
-import type { AccountService } from '../accounts/account.service.ts';
-import type { AccountPasswordService } from '../accounts/account-password.service.ts';
-import type { LinkTokenRepository } from '../accounts/link-token.repository.ts';
-import type { Config } from '../config.ts';
-import { ConflictError } from '../http/errors.ts';
-import { type MailOutbox, recipientLocale } from '../mail/mail-outbox.ts';
-import { publicLink } from '../mail/public-link.ts';
-import type { Locale } from '../ui/i18n.ts';
+import type { AccountRepository } from '../../accounts/account.repository.ts';
+import type { AccountService } from '../../accounts/account.service.ts';
+import type { AccountPasswordService } from '../../accounts/account-password.service.ts';
+import type { LinkTokenRepository } from '../../accounts/link-token.repository.ts';
+import type { Config } from '../../config.ts';
+import { ConflictError } from '../../http/errors.ts';
+import { type MailOutbox, recipientLocale } from '../../mail/mail-outbox.ts';
+import { publicLink } from '../../mail/public-link.ts';
+import type { Locale } from '../../ui/i18n.ts';
 
 export interface InvitationDependencies {
   config: Config;

@@ -2,12 +2,12 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
-import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
-import { emailSchema } from '../accounts/email.ts';
-import { findPasswordProblem } from '../accounts/password-policy.ts';
-import { formProtection, parseForm } from '../http/forms.ts';
-import { renderAccountPage, signInReturn } from '../interaction/sign-in-return.ts';
-import { parseLinkToken, withInteraction, withValidLink } from '../recovery/link-page.ts';
+import type { AttemptLimiter } from '../../abuse/attempt-limiter.ts';
+import { emailSchema } from '../../accounts/email.ts';
+import { findPasswordProblem } from '../../accounts/password-policy.ts';
+import { formProtection, parseForm } from '../../http/forms.ts';
+import { parseLinkToken, withInteraction, withValidLink } from '../link-page.ts';
+import { renderAccountPage, signInReturn } from '../sign-in-return.ts';
 import type { SignUpService } from './signup.service.ts';
 
 const signUpForm = z.object({

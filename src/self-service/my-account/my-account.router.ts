@@ -2,19 +2,19 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
-import { PasswordRejectedError } from '../accounts/password-policy.ts';
-import { describeScopes } from '../consents/scope-description.ts';
-import type { FederationService } from '../federation/federation.service.ts';
-import { FederationError } from '../federation/federation-error.ts';
-import { randomId } from '../federation/federation-state.ts';
-import type { SocialAccountLinking } from '../federation/social/social-linking.ts';
-import type { SocialSignIn } from '../federation/social/social-sign-in.ts';
-import { AppError, BadRequestError, NotFoundError } from '../http/errors.ts';
-import { formProtection, parseForm } from '../http/forms.ts';
-import { hasMessage } from '../ui/i18n.ts';
-import { renderPage } from '../ui/views.ts';
-import { accountClientId, accountSignedInPath } from './account-client.ts';
-import type { AccountOverview, AccountPageService } from './account-page.service.ts';
+import { PasswordRejectedError } from '../../accounts/password-policy.ts';
+import { describeScopes } from '../../consents/scope-description.ts';
+import { randomId } from '../../crypto/random-id.ts';
+import type { FederationService } from '../../federation/federation.service.ts';
+import { FederationError } from '../../federation/federation-error.ts';
+import type { SocialAccountLinking } from '../../federation/social/social-linking.ts';
+import type { SocialSignIn } from '../../federation/social/social-sign-in.ts';
+import { AppError, BadRequestError, NotFoundError } from '../../http/errors.ts';
+import { formProtection, parseForm } from '../../http/forms.ts';
+import { accountClientId, accountSignedInPath } from '../../oidc/account-client.ts';
+import { hasMessage } from '../../ui/i18n.ts';
+import { renderPage } from '../../ui/views.ts';
+import type { AccountOverview, MyAccountService } from './my-account.service.ts';
 
 const linkCookie = 'account_link';
 const linkCookieOptions = { signed: true, httpOnly: true, sameSite: 'lax' as const, path: '/account', overwrite: true };
@@ -32,15 +32,15 @@ type PasswordErrors = Partial<Record<'current_password' | 'new_password', string
  * profile, ways to sign in (link a social provider, unlink one unless it is the last way in),
  * third-party apps allowed (remove access) and password change. A signed-out visitor is sent through the ordinary sign-in (account-client.ts).
  */
-export interface AccountRouterDependencies {
+export interface MyAccountRouterDependencies {
   issuer: string;
-  accountPage: AccountPageService;
+  myAccount: MyAccountService;
   socialSignIn: SocialSignIn;
   socialLinking: SocialAccountLinking;
   federation: FederationService;
 }
 
-export function accountRouter({ issuer, accountPage, socialSignIn, socialLinking, federation }: AccountRouterDependencies, provider: () => Provider): Router {
+export function myAccountRouter({ issuer, myAccount, socialSignIn, socialLinking, federation }: MyAccountRouterDependencies, provider: () => Provider): Router {
   const router = new Router({ prefix: '/account' });
   router.use(...formProtection);
 
@@ -60,7 +60,7 @@ export function accountRouter({ issuer, accountPage, socialSignIn, socialLinking
   /** The signed-in person's account, or undefined after sending the browser to sign in. */
   const signedIn = async (ctx: Context): Promise<AccountOverview | undefined> => {
     const accountId = await signedInAccountId(ctx);
-    const overview = accountId ? await accountPage.overview(accountId) : undefined;
+    const overview = accountId ? await myAccount.overview(accountId) : undefined;
     if (!overview) goSignIn(ctx);
     return overview;
   };
@@ -112,7 +112,7 @@ export function accountRouter({ issuer, accountPage, socialSignIn, socialLinking
     if (!overview) return;
     const form = parseForm(passwordForm, ctx.request.body);
     try {
-      await accountPage.changePassword(overview.account, ctx.ip, form.current_password, form.new_password);
+      await myAccount.changePassword(overview.account, ctx.ip, form.current_password, form.new_password);
     } catch (error) {
       if (error instanceof PasswordRejectedError) return show(ctx, overview, { passwordErrors: { new_password: `error.${error.code}` }, status: 400 });
       if (error instanceof AppError && error.code === 'account.current_password_wrong') {
@@ -128,7 +128,7 @@ export function accountRouter({ issuer, accountPage, socialSignIn, socialLinking
     if (!overview) return;
     const { connection } = parseForm(unlinkForm, ctx.request.body);
     try {
-      await accountPage.unlink(overview.account.id, connection);
+      await myAccount.unlink(overview.account.id, connection);
     } catch (error) {
       if (error instanceof AppError && error.code === 'account.last_sign_in_method') return backToAccount(ctx, 'last_sign_in_method');
       throw error;
@@ -141,7 +141,7 @@ export function accountRouter({ issuer, accountPage, socialSignIn, socialLinking
     const overview = await signedIn(ctx);
     if (!overview) return;
     const { client } = parseForm(removeAppForm, ctx.request.body);
-    await accountPage.removeAppAccess(overview.account.id, client);
+    await myAccount.removeAppAccess(overview.account.id, client);
     backToAccount(ctx, 'access_removed');
   });
 

@@ -1,16 +1,16 @@
-import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
-import type { AccountRepository } from '../accounts/account.repository.ts';
-import type { AccountService } from '../accounts/account.service.ts';
-import type { AccountSessionsRepository } from '../accounts/account-sessions.repository.ts';
-import type { PasswordHasher } from '../accounts/password-hasher.ts';
-import { assertPasswordAllowed } from '../accounts/password-policy.ts';
-import type { AllowedApp, ConsentRepository } from '../consents/consent.repository.ts';
-import type { Db } from '../db/database.ts';
-import type { AccountRow } from '../db/schema.ts';
-import type { ConnectionRepository } from '../federation/connection.repository.ts';
-import type { FederatedIdentityRepository } from '../federation/federated-identity.repository.ts';
-import type { EnabledSocialProvider, SocialSignIn } from '../federation/social/social-sign-in.ts';
-import { AppError } from '../http/errors.ts';
+import type { AttemptLimiter } from '../../abuse/attempt-limiter.ts';
+import type { AccountRepository } from '../../accounts/account.repository.ts';
+import type { AccountService } from '../../accounts/account.service.ts';
+import type { PasswordHasher } from '../../accounts/password-hasher.ts';
+import { assertPasswordAllowed } from '../../accounts/password-policy.ts';
+import type { AllowedApp, ConsentRepository } from '../../consents/consent.repository.ts';
+import type { Db } from '../../db/database.ts';
+import type { AccountRow } from '../../db/schema.ts';
+import type { ConnectionRepository } from '../../federation/connection.repository.ts';
+import type { FederatedIdentityRepository } from '../../federation/federated-identity.repository.ts';
+import type { EnabledSocialProvider, SocialSignIn } from '../../federation/social/social-sign-in.ts';
+import { AppError } from '../../http/errors.ts';
+import type { AccountSessionsRepository } from '../../oidc/account-sessions.repository.ts';
 
 /** One way the account signs in besides its password: an identity at a social provider or a company IdP. */
 export interface LinkedSignIn {
@@ -33,7 +33,7 @@ export interface AccountOverview {
   allowedApps: AllowedApp[];
 }
 
-export interface AccountPageDependencies {
+export interface MyAccountDependencies {
   db: Db;
   accounts: AccountRepository;
   accountService: AccountService;
@@ -47,10 +47,10 @@ export interface AccountPageDependencies {
 }
 
 /** What "My account" shows and changes: profile, ways to sign in (never removing the last), password. */
-export class AccountPageService {
-  readonly #deps: AccountPageDependencies;
+export class MyAccountService {
+  readonly #deps: MyAccountDependencies;
 
-  constructor(deps: AccountPageDependencies) {
+  constructor(deps: MyAccountDependencies) {
     this.#deps = deps;
   }
 

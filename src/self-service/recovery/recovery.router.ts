@@ -2,15 +2,15 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
-import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
-import { emailSchema } from '../accounts/email.ts';
-import type { Config } from '../config.ts';
-import type { SsoEnforcement } from '../hrd/sso-enforcement.ts';
-import { formProtection, parseForm } from '../http/forms.ts';
-import { renderAccountPage, signInReturn } from '../interaction/sign-in-return.ts';
-import { withInteraction } from './link-page.ts';
+import type { AttemptLimiter } from '../../abuse/attempt-limiter.ts';
+import { emailSchema } from '../../accounts/email.ts';
+import type { Config } from '../../config.ts';
+import type { SsoEnforcement } from '../../hrd/sso-enforcement.ts';
+import { formProtection, parseForm } from '../../http/forms.ts';
+import { withInteraction } from '../link-page.ts';
+import { type SetPasswordFlow, showSetPassword, submitSetPassword } from '../set-password.page.ts';
+import { renderAccountPage, signInReturn } from '../sign-in-return.ts';
 import type { RecoveryService } from './recovery.service.ts';
-import { type SetPasswordFlow, showSetPassword, submitSetPassword } from './set-password.page.ts';
 
 const forgotForm = z.object({ email: z.string().max(320) });
 

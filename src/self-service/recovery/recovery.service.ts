@@ -1,11 +1,11 @@
-import type { AccountRepository } from '../accounts/account.repository.ts';
-import type { AccountPasswordService } from '../accounts/account-password.service.ts';
-import { normalizeEmail } from '../accounts/email.ts';
-import type { LinkTokenRepository } from '../accounts/link-token.repository.ts';
-import type { Config } from '../config.ts';
-import { type MailOutbox, recipientLocale } from '../mail/mail-outbox.ts';
-import { publicLink } from '../mail/public-link.ts';
-import type { Locale } from '../ui/i18n.ts';
+import type { AccountRepository } from '../../accounts/account.repository.ts';
+import type { AccountPasswordService } from '../../accounts/account-password.service.ts';
+import { normalizeEmail } from '../../accounts/email.ts';
+import type { LinkTokenRepository } from '../../accounts/link-token.repository.ts';
+import type { Config } from '../../config.ts';
+import { type MailOutbox, recipientLocale } from '../../mail/mail-outbox.ts';
+import { publicLink } from '../../mail/public-link.ts';
+import type { Locale } from '../../ui/i18n.ts';
 
 export interface RecoveryDependencies {
   config: Config;
