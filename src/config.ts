@@ -2,8 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { type SocialClients, socialProviders, socialVariables } from './federation/social/providers.ts';
-import { type SocialProvider, socialEnvName } from './federation/social/social-provider.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
 
@@ -13,27 +11,39 @@ const seconds = z.coerce.number().int().positive();
 const fractionalSeconds = z.coerce.number().positive();
 const rateLimitRule = z.object({ points: z.coerce.number().int().min(1), durationSeconds: seconds });
 
+/** Social providers: a client id and secret enable one; every upstream address can be overridden (tests use loopback stand-ins). */
+export const socialProviderNames = ['google', 'microsoft', 'linkedin', 'facebook'] as const;
+export type SocialProviderName = (typeof socialProviderNames)[number];
+
+const socialEnvName = (provider: SocialProviderName, setting: string) => `SOCIAL_${provider.toUpperCase()}_${setting}`;
+
 /**
  * A social provider's client: enabled only with both a client id and a secret (one without the
- * other is a mistake worth stopping for), with each of its upstream addresses (its default unless
- * overridden).
+ * other is a mistake worth stopping for), and the upstream addresses it overrides (the issuer for
+ * the OpenID Connect providers, the three endpoints for Facebook).
  */
-function socialClient(provider: SocialProvider) {
-  const addresses = Object.fromEntries(Object.entries(provider.addresses).map(([key, address]) => [key, z.url().default(address.default)]));
+function socialClient(provider: SocialProviderName) {
   return z
-    .object({ clientId: z.string().min(1).optional(), clientSecret: z.string().min(1).optional(), ...addresses })
+    .object({
+      clientId: z.string().min(1).optional(),
+      clientSecret: z.string().min(1).optional(),
+      issuer: z.url().optional(),
+      authorizationUrl: z.url().optional(),
+      tokenUrl: z.url().optional(),
+      graphUrl: z.url().optional(),
+    })
     .superRefine((client, ctx) => {
       if (Boolean(client.clientId) === Boolean(client.clientSecret)) return;
-      const [missing, present] = client.clientId ? ['clientSecret', 'clientId'] : ['clientId', 'clientSecret'];
-      ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${socialEnvName(provider.name, present)} is set` });
+      const [missing, present] = client.clientId ? ['clientSecret', 'CLIENT_ID'] : ['clientId', 'CLIENT_SECRET'];
+      ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${socialEnvName(provider, present)} is set` });
     })
-    .transform(({ clientId, clientSecret, ...rest }) => (clientId && clientSecret ? { clientId, clientSecret, ...rest } : undefined))
+    .transform(({ clientId, clientSecret, ...addresses }) => (clientId && clientSecret ? { clientId, clientSecret, ...addresses } : undefined))
     .optional();
 }
 
 const socialSchema = z
-  .object(Object.fromEntries(socialProviders.map((provider) => [provider.name, socialClient(provider as SocialProvider)])))
-  .default({}) as unknown as z.ZodType<SocialClients, Record<string, unknown> | undefined>;
+  .object(Object.fromEntries(socialProviderNames.map((name) => [name, socialClient(name)])) as Record<SocialProviderName, ReturnType<typeof socialClient>>)
+  .default({});
 
 const configSchema = z
   .object({
@@ -146,8 +156,36 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
   { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
   { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },
-  ...socialVariables.map(({ name, provider, setting, expected }) => ({ name, path: `social.${provider}.${setting}`, expected })),
+  ...socialVariables('google', 'Google', [['ISSUER', 'issuer', 'https://accounts.google.com']]),
+  ...socialVariables('microsoft', 'Microsoft', [['ISSUER', 'issuer', 'https://login.microsoftonline.com/common/v2.0']]),
+  ...socialVariables('linkedin', 'LinkedIn', [['ISSUER', 'issuer', 'https://www.linkedin.com/oauth']]),
+  ...socialVariables('facebook', 'Facebook', [
+    ['AUTHORIZATION_URL', 'authorizationUrl', 'https://www.facebook.com/v23.0/dialog/oauth'],
+    ['TOKEN_URL', 'tokenUrl', 'https://graph.facebook.com/v23.0/oauth/access_token'],
+    ['GRAPH_URL', 'graphUrl', 'https://graph.facebook.com/v23.0'],
+  ]),
 ];
+
+/** SOCIAL_<NAME>_CLIENT_ID and _CLIENT_SECRET (together they enable the provider's button), and its address overrides. */
+function socialVariables(provider: SocialProviderName, brand: string, addresses: Array<[setting: string, key: string, defaultUrl: string]>) {
+  return [
+    {
+      name: socialEnvName(provider, 'CLIENT_ID'),
+      path: `social.${provider}.clientId`,
+      expected: `the client id ${brand} issued to this service (with the secret, enables sign-in with ${brand})`,
+    },
+    {
+      name: socialEnvName(provider, 'CLIENT_SECRET'),
+      path: `social.${provider}.clientSecret`,
+      expected: `the client secret ${brand} issued with that client id`,
+    },
+    ...addresses.map(([setting, key, defaultUrl]) => ({
+      name: socialEnvName(provider, setting),
+      path: `social.${provider}.${key}`,
+      expected: `an absolute URL (default ${defaultUrl})`,
+    })),
+  ];
+}
 
 const listSettings = new Set(['cookieSecrets', 'keyEncryptionSecretPrevious', 'dnsServers']);
 

@@ -3,15 +3,14 @@ import * as client from 'openid-client';
 import { z } from 'zod';
 import { FederationError } from '../federation-error.ts';
 import type { ClaimsRequest, OidcHooks } from '../oidc/oidc.connection.ts';
-import { socialOidcConnection, socialProvider } from './social-provider.ts';
+import { type SocialProvider, socialOidcConnection } from './social-provider.ts';
 
 const graphVersion = 'v23.0';
-
-interface FacebookUrls {
-  authorizationUrl: string;
-  tokenUrl: string;
-  graphUrl: string;
-}
+const defaults = {
+  authorizationUrl: `https://www.facebook.com/${graphVersion}/dialog/oauth`,
+  tokenUrl: `https://graph.facebook.com/${graphVersion}/oauth/access_token`,
+  graphUrl: `https://graph.facebook.com/${graphVersion}`,
+};
 
 const meSchema = z.object({
   id: z.string().min(1),
@@ -32,7 +31,7 @@ export function appSecretProof(accessToken: string, appSecret: string): string {
  * signed with appsecret_proof. The Graph API does not say whether the email is verified, so it
  * is never trusted as such (the person signs in to link, see social-linking.ts).
  */
-function facebookHooks(urls: FacebookUrls): OidcHooks {
+function facebookHooks(urls: typeof defaults): OidcHooks {
   return {
     openid: false,
     async configure(settings, clientAuth, options) {
@@ -60,18 +59,17 @@ function facebookHooks(urls: FacebookUrls): OidcHooks {
   };
 }
 
-export const facebook = socialProvider({
+export const facebook: SocialProvider<'facebook'> = {
   name: 'facebook',
   displayName: 'Facebook',
-  addresses: {
-    authorizationUrl: { default: `https://www.facebook.com/${graphVersion}/dialog/oauth`, meaning: "Facebook Login's authorization endpoint." },
-    tokenUrl: { default: `https://graph.facebook.com/${graphVersion}/oauth/access_token`, meaning: "Facebook's token endpoint." },
-    graphUrl: { default: `https://graph.facebook.com/${graphVersion}`, meaning: 'Graph API base (`/me` is read from it, with `appsecret_proof`).' },
-  },
   connection(client, deps) {
     // The issuer is nominal: Facebook sends no `iss` and issues no ID token, so nothing is compared with it.
     const settings = { issuer: 'https://www.facebook.com', scopes: ['email', 'public_profile'], tokenEndpointAuthMethod: 'client_secret_post' as const };
-    const urls = { authorizationUrl: client.authorizationUrl, tokenUrl: client.tokenUrl, graphUrl: client.graphUrl.replace(/\/$/, '') };
+    const urls = {
+      authorizationUrl: client.authorizationUrl ?? defaults.authorizationUrl,
+      tokenUrl: client.tokenUrl ?? defaults.tokenUrl,
+      graphUrl: (client.graphUrl ?? defaults.graphUrl).replace(/\/$/, ''),
+    };
     return socialOidcConnection(this, client, settings, deps, facebookHooks(urls));
   },
-});
+};

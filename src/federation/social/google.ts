@@ -1,16 +1,15 @@
-import { socialOidcConnection, socialProvider } from './social-provider.ts';
+import { type SocialProvider, socialOidcConnection } from './social-provider.ts';
 
 /** Google: plain OpenID Connect; the ID token carries the profile and a boolean `email_verified`. */
-export const google = socialProvider({
+export const google: SocialProvider<'google'> = {
   name: 'google',
   displayName: 'Google',
-  addresses: { issuer: { default: 'https://accounts.google.com', meaning: "Issuer of Google's OpenID Connect (discovery)." } },
   connection(client, deps) {
     const settings = {
-      issuer: client.issuer,
+      issuer: client.issuer ?? 'https://accounts.google.com',
       scopes: ['openid', 'email', 'profile'],
       tokenEndpointAuthMethod: 'client_secret_basic' as const,
     };
     return socialOidcConnection(this, client, settings, deps);
   },
-});
+};

@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import { FederationError } from '../federation-error.ts';
 import type { ClaimsRequest, OidcHooks } from '../oidc/oidc.connection.ts';
 import type { UpstreamProfile } from '../upstream-connection.ts';
-import { socialOidcConnection, socialProvider } from './social-provider.ts';
+import { type SocialProvider, socialOidcConnection } from './social-provider.ts';
 
 const tenantPlaceholder = '{tenantid}';
 
@@ -75,22 +75,15 @@ const entraHooks: OidcHooks = {
 };
 
 /** Microsoft (Entra ID, work and personal accounts) over OpenID Connect, multi-tenant by default. */
-export const microsoft = socialProvider({
+export const microsoft: SocialProvider<'microsoft'> = {
   name: 'microsoft',
   displayName: 'Microsoft',
-  addresses: {
-    issuer: {
-      default: 'https://login.microsoftonline.com/common/v2.0',
-      meaning:
-        "Entra ID issuer: `common`, `organizations`, `consumers` or one tenant. The multi-tenant ones publish the `{tenantid}` template, checked against each ID token's `tid`.",
-    },
-  },
   connection(client, deps) {
     const settings = {
-      issuer: client.issuer,
+      issuer: client.issuer ?? 'https://login.microsoftonline.com/common/v2.0',
       scopes: ['openid', 'email', 'profile'],
       tokenEndpointAuthMethod: 'client_secret_post' as const,
     };
     return socialOidcConnection(this, client, settings, deps, entraHooks);
   },
-});
+};
