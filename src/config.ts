@@ -56,6 +56,8 @@ const configSchema = z
     bcryptCost: z.coerce.number().int().min(4).max(15),
     cookieSecrets: z.array(secret).min(1),
     keyEncryptionSecret: secret,
+    /** Former key-encryption secrets: they still decrypt (never encrypt) until `secrets reencrypt` has run. */
+    keyEncryptionSecretPrevious: z.array(secret).default([]),
     // Behind a TLS-terminating load balancer: trust X-Forwarded-Proto/-For/-Host.
     trustProxy: z.union([z.boolean(), z.stringbool()]),
     ttl: z.object({
@@ -134,6 +136,11 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'BCRYPT_COST', path: 'bcryptCost', expected: 'an integer between 4 and 15' },
   { name: 'COOKIE_SECRETS', path: 'cookieSecrets', expected: 'a comma-separated list of secrets of at least 32 characters each' },
   { name: 'KEY_ENCRYPTION_SECRET', path: 'keyEncryptionSecret', expected: 'a secret of at least 32 characters' },
+  {
+    name: 'KEY_ENCRYPTION_SECRET_PREVIOUS',
+    path: 'keyEncryptionSecretPrevious',
+    expected: 'a comma-separated list of former key-encryption secrets of at least 32 characters each',
+  },
   { name: 'TRUST_PROXY', path: 'trustProxy', expected: 'true or false' },
   { name: 'ACCESS_TOKEN_TTL', path: 'ttl.accessTokenSeconds', expected: 'a positive whole number of seconds' },
   { name: 'ID_TOKEN_TTL', path: 'ttl.idTokenSeconds', expected: 'a positive whole number of seconds' },
@@ -180,7 +187,7 @@ function socialVariables(provider: SocialProviderName, brand: string, addresses:
   ];
 }
 
-const listSettings = new Set(['cookieSecrets', 'dnsServers']);
+const listSettings = new Set(['cookieSecrets', 'keyEncryptionSecretPrevious', 'dnsServers']);
 
 function setPath(target: Record<string, unknown>, dottedPath: string, value: unknown): void {
   const keys = dottedPath.split('.');

@@ -47,7 +47,7 @@ function createMail(db: Db, secretBox: SecretBox) {
  * the few members it uses.
  */
 export function createServices(config: Config, db: Db) {
-  const secretBox = new SecretBox(config.keyEncryptionSecret);
+  const secretBox = new SecretBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
   const sessions = new AccountSessionsRepository(db);
   const accounts = createAccounts(config, db, sessions);
   const mail = createMail(db, secretBox);

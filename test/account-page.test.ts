@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty } from './helpers/relying-party.ts';
@@ -105,6 +106,19 @@ describe('My account (/account)', () => {
     expect(after.$('[role=status]').text()).toMatch(/only way to sign in/);
     const account = await server.services.accounts.repository.findByEmail('hedy@gmail.test');
     expect(await server.services.federation.identities.listOfAccount(account!.id)).toHaveLength(1);
+  });
+
+  it("names a company sign-in without decrypting the connection's secrets (the page works when they cannot be decrypted)", async () => {
+    const account = await newAccount('grace@example.com');
+    const { db } = server.services;
+    // A company IdP whose stored secret no key can open (as after a lost KEY_ENCRYPTION_SECRET).
+    await sql`insert into federation_connections (id, type, name, settings, secrets_encrypted)
+      values ('oidc-unreadable', 'oidc', 'Navy IdP', '{}', 'not.a.sealed.value')`.execute(db);
+    await sql`insert into federated_identities (connection_id, subject, account_id, email, last_sign_in_at)
+      values ('oidc-unreadable', 'grace-at-navy', ${account.id}, 'grace@navy.test', now())`.execute(db);
+    const page = await signInToAccount(new UserAgent(), 'grace@example.com', 'a long passphrase 42');
+    expect(page.status).toBe(200);
+    expect(methodNames(page)).toEqual(['Password', 'Navy IdP']);
   });
 
   it('does not link an identity that belongs to another account, and says so when the person cancels at the provider', async () => {

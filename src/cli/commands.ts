@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
 import { findPasswordProblem } from '../accounts/password-policy.ts';
+import { everySealedColumn, reencryptSealedColumns } from '../crypto/secret-reencryption.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { ConflictError } from '../http/errors.ts';
 import { keyRotationPolicy, listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
@@ -19,6 +20,7 @@ export const usage = `Usage: npm run cli -- <command> [options]
   migrate                                   apply pending database migrations
   keys rotate                               publish a new signing key generation; it signs after 2 key refreshes
   keys list                                 published signing keys
+  secrets reencrypt [--json]                rewrite every encrypted value under KEY_ENCRYPTION_SECRET (after a rotation)
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
                  [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL]
@@ -101,6 +103,11 @@ export const commands: Record<string, Command> = {
 
   async 'keys list'({ db }) {
     return listSigningKeys(db);
+  },
+
+  async 'secrets reencrypt'({ db, secretBox, federation: { states } }) {
+    const counts = await db.transaction().execute((trx) => reencryptSealedColumns(trx, everySealedColumn({ secretBox, federationStates: states })));
+    return { reencrypted: counts };
   },
 
   async 'clients create'({ oidc: { clients } }, options) {

@@ -24,8 +24,17 @@ export const federationStateTtlSeconds = 600;
 export class FederationStateBox {
   readonly #box: SecretBox;
 
-  constructor(keyEncryptionSecret: string) {
-    this.#box = new SecretBox(`federation-state:${keyEncryptionSecret}`);
+  /** Under a key of its own derived from the key-encryption secret; states sealed under a previous secret still open. */
+  constructor(keyEncryptionSecret: string, previousSecrets: readonly string[] = []) {
+    this.#box = new SecretBox(
+      `federation-state:${keyEncryptionSecret}`,
+      previousSecrets.map((secret) => `federation-state:${secret}`),
+    );
+  }
+
+  /** A sealed state again under the current secret (undefined when it is already), its expiry unchanged. */
+  reseal(sealed: string): Promise<string | undefined> {
+    return this.#box.reseal(sealed);
   }
 
   seal(state: FederationState): Promise<string> {

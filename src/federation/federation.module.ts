@@ -30,7 +30,7 @@ export interface FederationDependencies {
 export function createFederation(config: Config, db: Db, { secretBox, accounts, orgs, connections, ssoEnforcement }: FederationDependencies) {
   const federatedIdentities = new FederatedIdentityRepository(db);
   const samlMessages = new SamlMessageRepository(db);
-  const states = new FederationStateBox(config.keyEncryptionSecret);
+  const states = new FederationStateBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
   const allowInsecureRequests = config.env !== 'production';
   const discovery = new OidcDiscoveryCache();
   const oidcDependencies = { issuer: config.issuer, states, discovery, allowInsecureRequests };
@@ -47,6 +47,7 @@ export function createFederation(config: Config, db: Db, { secretBox, accounts, 
   return {
     connections,
     identities: federatedIdentities,
+    states,
     connectionSetup: new ConnectionSetupService({ connections, organizations: orgs.organizationService, issuer: config.issuer, allowInsecureRequests }),
     service: new FederationService({
       registry,

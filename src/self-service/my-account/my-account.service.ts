@@ -60,20 +60,19 @@ export class MyAccountService {
     if (!account) return undefined;
     const rows = await identities.listOfAccount(account.id);
     const hasPassword = account.password_hash !== null;
-    const linked = await Promise.all(
-      rows.map(async (row): Promise<LinkedSignIn> => {
-        const connection = await connections.findById(row.connection_id);
-        const kind = connection?.kind ?? 'enterprise';
-        return {
-          connectionId: row.connection_id,
-          kind,
-          name: socialSignIn.byConnectionId(row.connection_id)?.displayName ?? connection?.name ?? row.connection_id,
-          email: row.email,
-          linkedAt: row.created_at,
-          canUnlink: kind === 'social' && rows.length + (hasPassword ? 1 : 0) > 1,
-        };
-      }),
-    );
+    const labels = await connections.listLabels(rows.map((row) => row.connection_id));
+    const linked = rows.map((row): LinkedSignIn => {
+      const connection = labels.find((label) => label.id === row.connection_id);
+      const kind = connection?.kind ?? 'enterprise';
+      return {
+        connectionId: row.connection_id,
+        kind,
+        name: socialSignIn.byConnectionId(row.connection_id)?.displayName ?? connection?.name ?? row.connection_id,
+        email: row.email,
+        linkedAt: row.created_at,
+        canUnlink: kind === 'social' && rows.length + (hasPassword ? 1 : 0) > 1,
+      };
+    });
     const linkable = socialSignIn.providers.filter((provider) => !rows.some((row) => row.connection_id === provider.connectionId));
     return { account, hasPassword, linked, linkable, allowedApps: await consents.listThirdPartyOfAccount(account.id) };
   }
@@ -90,7 +89,7 @@ export class MyAccountService {
   /** Unlinks a social identity; refused when it is the account's last way to sign in. */
   async unlink(accountId: string, connectionId: string): Promise<void> {
     const { db, accounts, identities, connections } = this.#deps;
-    const connection = await connections.findById(connectionId);
+    const [connection] = await connections.listLabels([connectionId]);
     if (connection?.kind !== 'social') throw new AppError('account.cannot_unlink', 400);
     await db.transaction().execute(async (trx) => {
       const rows = await identities.lockAllOfAccount(accountId, trx);
