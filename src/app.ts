@@ -16,6 +16,7 @@ import { invitationRouter } from './invitations/invitation.router.ts';
 import type { Logger } from './log.ts';
 import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
+import { tokenRequestTransaction } from './oidc/token-transaction.ts';
 import { recoveryRouter } from './recovery/recovery.router.ts';
 import type { Services } from './services.ts';
 import { signUpRouter } from './signup/signup.router.ts';
@@ -47,6 +48,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   // headers, locale, static assets, our routers) would cost every token request and add nothing.
   // An unknown path under these prefixes falls through to the page stack, and so to the 404 page.
   const machineEndpointsToProvider = host.middleware();
+  app.use(tokenRequestTransaction(services.requestTransactions));
   app.use((ctx, next) => {
     if (!isMachineEndpoint(ctx.path)) return next();
     ctx.set('X-Content-Type-Options', 'nosniff');

@@ -48,7 +48,7 @@ function listen(server: Server, port: number): Promise<void> {
  */
 export async function startServer(config: Config, options: { server?: Server; db?: Db; logger?: Logger } = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config);
+  const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config, logger);
   await migrateToLatest(db);
   const services = createServices(config, db);
   await ensureSigningKeys(db, services.secretBox);

@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { ConsentRepository } from './consents/consent.repository.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
+import { TransactionScope } from './db/transaction-scope.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { SocialEmailConfirmation } from './federation/social/email-confirmation.ts';
 import { InvitationService } from './invitations/invitation.service.ts';
@@ -28,7 +29,7 @@ export function createServices(config: Config, db: Db) {
   const accounts = new AccountRepository(db);
   const passwordHasher = new PasswordHasher(config.bcryptCost);
   const accountService = new AccountService(accounts, passwordHasher);
-  const outgoingMails = new OutgoingMailRepository(db);
+  const outgoingMails = new OutgoingMailRepository(db, config.mail.leaseSeconds);
   const mailOutbox = new MailOutbox(outgoingMails, secretBox);
   const tokens = new LinkTokenRepository(db);
   const accountPasswords = new AccountPasswordService({ db, accounts, tokens, sessions: new AccountSessionsRepository(db), hasher: passwordHasher });
@@ -53,6 +54,7 @@ export function createServices(config: Config, db: Db) {
   return {
     config,
     db,
+    requestTransactions: new TransactionScope(db),
     secretBox,
     accounts,
     passwordHasher,

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { connectDatabase } from '../db/connection.ts';
 import { migrateToLatest } from '../db/migrator.ts';
+import { createLogger } from '../log.ts';
 import { createServices } from '../services.ts';
 import { CliUsageError, commands, usage } from './commands.ts';
 
@@ -56,7 +57,8 @@ async function main(argv: string[]): Promise<number> {
   const command = commands[key] ?? commands[positionals[0]!];
   if (!command) throw new CliUsageError(`Unknown command "${key}" (npm run cli -- --help lists them)`);
   const config = loadConfig();
-  const { db, embedded } = await connectDatabase(config);
+  // Nothing is logged: a lost connection fails the command, reported as its one line on stderr.
+  const { db, embedded } = await connectDatabase(config, createLogger('silent'));
   try {
     // Every command works on the current schema; `migrate` reports what it applies itself.
     if (command !== commands.migrate) await migrateToLatest(db);

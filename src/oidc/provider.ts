@@ -6,7 +6,8 @@ import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
 import type { ConsentRepository } from '../consents/consent.repository.ts';
 import { addConsentToGrant } from '../consents/consent.ts';
-import type { Db } from '../db/database.ts';
+import { DatabaseUnavailableError } from '../db/database-unavailable.ts';
+import type { TransactionScope } from '../db/transaction-scope.ts';
 import { interactionUrl } from '../interaction/interaction-url.ts';
 import type { Logger } from '../log.ts';
 import { clientView } from '../ui/client-view.ts';
@@ -20,7 +21,8 @@ import { signingAlgorithms } from './signing-keys.ts';
 
 export interface ProviderDependencies {
   config: Config;
-  db: Db;
+  /** The adapter works in the transaction of the token request it serves (see tokenRequestTransaction). */
+  requestTransactions: TransactionScope;
   clients: ClientRepository;
   accounts: AccountRepository;
   consents: ConsentRepository;
@@ -33,10 +35,19 @@ const allowedResources = (client: unknown): string[] => (client as { allowed_res
 const isFirstParty = (client: unknown) => (client as { first_party?: boolean } | undefined)?.first_party === true;
 
 /** The one oidc-provider configuration of the service. */
-export function createProvider({ config, db, clients, accounts, consents, resourceServers, signingKeys, logger }: ProviderDependencies): Provider {
+export function createProvider({
+  config,
+  requestTransactions,
+  clients,
+  accounts,
+  consents,
+  resourceServers,
+  signingKeys,
+  logger,
+}: ProviderDependencies): Provider {
   const { ttl } = config;
   const configuration: Configuration = {
-    adapter: createAdapterFactory(db, clients),
+    adapter: createAdapterFactory(requestTransactions, clients),
     jwks: { keys: signingKeys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: [...config.cookieSecrets] },
     claims: {
@@ -136,7 +147,9 @@ export function createProvider({ config, db, clients, accounts, consents, resour
     },
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isFirstParty(client)),
     rotateRefreshToken: true,
-    async renderError(ctx, out) {
+    async renderError(ctx, out, error) {
+      // A database outage gets the service's own "back in a moment" page (503, Retry-After).
+      if (error instanceof DatabaseUnavailableError) throw error;
       const client = ctx.oidc?.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
       renderPage(
         ctx as unknown as Context,
