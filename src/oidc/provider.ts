@@ -21,7 +21,7 @@ import { signingAlgorithms } from './signing-keys.ts';
 
 export interface ProviderDependencies {
   config: Config;
-  /** The adapter works in the transaction of the token request it serves (see tokenRequestTransaction). */
+  /** The adapter works in the transaction of the token request it serves (see providerRequestTransaction). */
   requestTransactions: TransactionScope;
   clients: ClientRepository;
   accounts: AccountRepository;
