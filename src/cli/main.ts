@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { connectDatabase } from '../db/connection.ts';
+import { failureMessage } from '../db/database-unavailable.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { createLogger } from '../log.ts';
 import { createServices } from '../services.ts';
@@ -81,7 +82,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     // Bad input (exit 2) and failures (exit 1) are one line on stderr, without a stack trace.
     const known = error instanceof CliUsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    const message = known ? (error as Error).message : `Error: ${(error as Error).message}`;
+    const message = known ? (error as Error).message : `Error: ${failureMessage(error)}`;
     console.error(message.replace(/\s*\n\s*/g, ' '));
     process.exit(known ? 2 : 1);
   },

@@ -49,3 +49,8 @@ export function describeDatabaseError(error: unknown): { code?: string; message:
   const code = (cause as { code?: unknown } | undefined)?.code;
   return { ...(typeof code === 'string' ? { code } : {}), message: cause instanceof Error ? cause.message : String(cause) };
 }
+
+/** A failure's message for a one-line report (startup, CLI): an outage says what the driver met. */
+export function failureMessage(error: unknown): string {
+  return error instanceof DatabaseUnavailableError ? `database unavailable: ${describeDatabaseError(error).message}` : (error as Error).message;
+}
