@@ -77,7 +77,13 @@ const configSchema = z
     /** Unset outside production: mail goes to the log and to the /dev/mail outbox page. */
     smtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
     mailFrom: z.string().trim().min(3),
-    mail: z.object({ pollIntervalSeconds: fractionalSeconds, retryBaseSeconds: fractionalSeconds, maxAttempts: z.coerce.number().int().min(1).max(50) }),
+    mail: z.object({
+      pollIntervalSeconds: fractionalSeconds,
+      retryBaseSeconds: fractionalSeconds,
+      maxAttempts: z.coerce.number().int().min(1).max(50),
+      /** How long a claim on a mail lasts without renewal: the longest a dead instance delays it. */
+      leaseSeconds: fractionalSeconds,
+    }),
     links: z.object({ emailVerificationSeconds: seconds, invitationSeconds: seconds, passwordResetSeconds: seconds }),
     rateLimits: z.object({
       login: z.object({ perAccountAndIp: rateLimitRule, perIp: rateLimitRule }),

@@ -1,9 +1,10 @@
 import { type Config, ConfigError, loadConfig } from './config.ts';
+import { failureMessage } from './db/database-unavailable.ts';
 import { startServer } from './server.ts';
 
 /** Failures are one line on stderr (no stack trace) and exit code 1. */
 function exitWithError(prefix: string, error: unknown): never {
-  const message = error instanceof ConfigError ? error.message : `${prefix}: ${(error as Error).message}`;
+  const message = error instanceof ConfigError ? error.message : `${prefix}: ${failureMessage(error)}`;
   console.error(message.replace(/\s*\n\s*/g, ' '));
   process.exit(1);
 }

@@ -26,10 +26,10 @@ export interface RunningServer {
 
 async function buildProvider(services: Services, logger: Logger) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
-  const { config, db, oidc, accounts, consents } = services;
+  const { config, oidc, accounts, consents } = services;
   const provider = createProvider({
     config,
-    db,
+    requestTransactions: oidc.requestTransactions,
     clients: oidc.clients,
     resourceServers: oidc.resourceServers,
     accounts: accounts.repository,
@@ -68,7 +68,7 @@ export interface StartOptions extends AppOptions {
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config);
+  const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config, logger);
   await migrateToLatest(db);
   const created = createServices(config, db);
   const services = options.services ? options.services(created) : created;
