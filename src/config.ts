@@ -83,8 +83,19 @@ const configSchema = z
       signUp: z.object({ perEmail: rateLimitRule, perIp: rateLimitRule }),
     }),
     social: socialSchema,
+    /** Against slow and oversized clients (src/http/http-limits.ts). */
+    http: z.object({
+      requestTimeoutSeconds: fractionalSeconds,
+      headersTimeoutSeconds: fractionalSeconds,
+      keepAliveTimeoutSeconds: fractionalSeconds,
+      maxHeaderBytes: z.coerce.number().int().min(4096).max(1_048_576),
+      maxBodyBytes: z.coerce.number().int().min(1024).max(10_485_760),
+    }),
   })
   .superRefine((config, ctx) => {
+    if (config.http.headersTimeoutSeconds > config.http.requestTimeoutSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'headersTimeoutSeconds'], message: 'must not be longer than HTTP_REQUEST_TIMEOUT' });
+    }
     if (config.env !== 'production') return;
     if (!config.smtpUrl) ctx.addIssue({ code: 'custom', path: ['smtpUrl'], message: 'is required in production (password resets are sent by mail)' });
     const { protocol, hostname } = new URL(config.issuer);
@@ -149,6 +160,11 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
   { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
   { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },
+  { name: 'HTTP_REQUEST_TIMEOUT', path: 'http.requestTimeoutSeconds', expected: 'a positive number of seconds' },
+  { name: 'HTTP_HEADERS_TIMEOUT', path: 'http.headersTimeoutSeconds', expected: 'a positive number of seconds' },
+  { name: 'HTTP_KEEP_ALIVE_TIMEOUT', path: 'http.keepAliveTimeoutSeconds', expected: 'a positive number of seconds' },
+  { name: 'HTTP_MAX_HEADER_BYTES', path: 'http.maxHeaderBytes', expected: 'an integer between 4096 and 1048576' },
+  { name: 'HTTP_MAX_BODY_BYTES', path: 'http.maxBodyBytes', expected: 'an integer between 1024 and 10485760' },
   ...socialVariables('google', 'Google', [['ISSUER', 'issuer', 'https://accounts.google.com']]),
   ...socialVariables('microsoft', 'Microsoft', [['ISSUER', 'issuer', 'https://login.microsoftonline.com/common/v2.0']]),
   ...socialVariables('linkedin', 'LinkedIn', [['ISSUER', 'issuer', 'https://www.linkedin.com/oauth']]),

@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { connectDatabase } from './db/connection.ts';
 import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
+import { applyHttpLimits, httpServerOptions } from './http/http-limits.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailDelivery } from './mail/mail-delivery.ts';
 import { MailSender } from './mail/mail-sender.ts';
@@ -73,7 +74,8 @@ export async function startServer(config: Config, options: { server?: Server; db
   mailSender.start();
 
   const app = createApp(services, host, logger);
-  const server = options.server ?? createServer();
+  const server = options.server ?? createServer(httpServerOptions(config.http));
+  applyHttpLimits(server, config.http);
   server.on('request', app.callback());
   if (!server.listening) await listen(server, config.port);
   const { port } = server.address() as AddressInfo;
