@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -83,6 +84,8 @@ const configSchema = z
       signUp: z.object({ perEmail: rateLimitRule, perIp: rateLimitRule }),
     }),
     social: socialSchema,
+    /** Worker processes sharing the port (src/cluster.ts); unset: every available core in production, 1 elsewhere. */
+    webConcurrency: z.coerce.number().int().min(1).max(256).optional(),
     /** Against slow and oversized clients (src/http/http-limits.ts). */
     http: z.object({
       requestTimeoutSeconds: fractionalSeconds,
@@ -111,7 +114,7 @@ const configSchema = z
     }
   });
 
-export type Config = Readonly<z.infer<typeof configSchema>>;
+export type Config = Readonly<z.infer<typeof configSchema> & { webConcurrency: number }>;
 
 /** Raised for any invalid setting; main.ts prints its message as one line and exits. */
 export class ConfigError extends Error {}
@@ -160,6 +163,7 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
   { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
   { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },
+  { name: 'WEB_CONCURRENCY', path: 'webConcurrency', expected: 'an integer between 1 and 256 (worker processes)' },
   { name: 'HTTP_REQUEST_TIMEOUT', path: 'http.requestTimeoutSeconds', expected: 'a positive number of seconds' },
   { name: 'HTTP_HEADERS_TIMEOUT', path: 'http.headersTimeoutSeconds', expected: 'a positive number of seconds' },
   { name: 'HTTP_KEEP_ALIVE_TIMEOUT', path: 'http.keepAliveTimeoutSeconds', expected: 'a positive number of seconds' },
@@ -281,5 +285,6 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   if (!parsed.success) {
     throw new ConfigError(`Invalid configuration: ${parsed.error.issues.map((issue) => describeIssue(issue, environment)).join('; ')}`);
   }
-  return Object.freeze(parsed.data);
+  const webConcurrency = parsed.data.webConcurrency ?? (environment === 'production' ? availableParallelism() : 1);
+  return Object.freeze({ ...parsed.data, webConcurrency });
 }
