@@ -42,6 +42,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   // Errors are rendered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;
 
+  if (services.config.metricsPort !== undefined) app.use(services.metrics.requestMiddleware());
   app.use(requestContext(logger));
   app.use(errorHandler(logger));
   app.use(requestBodyLimit(services.config.http));

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.ts';
 import { type RunningPostgres, startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import type { Logger } from './log.ts';
+import { clusterMetrics, startMetricsServer } from './metrics/metrics-server.ts';
 
 /** A worker that dies sooner than this after its start counts as a failed start: the next one waits longer. */
 const healthyAfterMs = 10_000;
@@ -15,7 +16,8 @@ export interface ClusterPrimary {
 }
 
 /**
- * The primary of `WEB_CONCURRENCY` workers sharing the port (node:cluster). It serves no request:
+ * The primary of `WEB_CONCURRENCY` workers sharing the port (node:cluster). It serves no request
+ * (only the workers' metrics added up, with METRICS_PORT):
  * it starts the embedded PostgreSQL once for all workers (when DATABASE_URL is unset), keeps
  * `config.webConcurrency` workers running (a crashed one is replaced, with a growing delay while
  * they keep dying at start) and drains them all on stop. Background work in the workers (purge,
@@ -56,11 +58,13 @@ export async function startClusterPrimary(config: Config, logger: Logger): Promi
   });
 
   for (let i = 0; i < config.webConcurrency; i++) fork();
+  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(config.metricsPort, clusterMetrics());
   logger.info({ workers: config.webConcurrency, pid: process.pid }, 'cluster primary started');
 
   return {
     async close() {
       stopping = true;
+      await metricsServer?.close();
       const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
       const exits = workers.map((worker) => new Promise<void>((resolve) => (worker.isDead() ? resolve() : worker.once('exit', () => resolve()))));
       for (const worker of workers) worker.process.kill('SIGTERM');

@@ -84,6 +84,8 @@ const configSchema = z
       signUp: z.object({ perEmail: rateLimitRule, perIp: rateLimitRule }),
     }),
     social: socialSchema,
+    /** The Prometheus endpoint's own port; unset: no metrics endpoint. */
+    metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
     /** Worker processes sharing the port (src/cluster.ts); unset: every available core in production, 1 elsewhere. */
     webConcurrency: z.coerce.number().int().min(1).max(256).optional(),
     /** Against slow and oversized clients (src/http/http-limits.ts). */
@@ -96,6 +98,9 @@ const configSchema = z
     }),
   })
   .superRefine((config, ctx) => {
+    if (config.metricsPort !== undefined && config.metricsPort !== 0 && config.metricsPort === config.port) {
+      ctx.addIssue({ code: 'custom', path: ['metricsPort'], message: 'must differ from PORT (metrics are never served on the public port)' });
+    }
     if (config.http.headersTimeoutSeconds > config.http.requestTimeoutSeconds) {
       ctx.addIssue({ code: 'custom', path: ['http', 'headersTimeoutSeconds'], message: 'must not be longer than HTTP_REQUEST_TIMEOUT' });
     }
@@ -163,6 +168,7 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
   { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
   { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },
+  { name: 'METRICS_PORT', path: 'metricsPort', expected: 'an integer between 0 and 65535' },
   { name: 'WEB_CONCURRENCY', path: 'webConcurrency', expected: 'an integer between 1 and 256 (worker processes)' },
   { name: 'HTTP_REQUEST_TIMEOUT', path: 'http.requestTimeoutSeconds', expected: 'a positive number of seconds' },
   { name: 'HTTP_HEADERS_TIMEOUT', path: 'http.headersTimeoutSeconds', expected: 'a positive number of seconds' },

@@ -9,6 +9,7 @@ import { applyHttpLimits, httpServerOptions } from './http/http-limits.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailDelivery } from './mail/mail-delivery.ts';
 import { MailSender } from './mail/mail-sender.ts';
+import { enableMetrics } from './metrics/metrics.module.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -20,6 +21,8 @@ export interface RunningServer {
   server: Server;
   services: Services;
   host: ProviderHost;
+  /** The Prometheus endpoint, with METRICS_PORT (outside a cluster worker). */
+  metricsUrl?: string;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -27,6 +30,7 @@ export interface RunningServer {
 async function buildProvider(services: Services, logger: Logger) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
   const provider = createProvider({ ...services, signingKeys: keys, logger });
+  services.metrics.observeProvider(provider);
   // Mounted, the provider sees the app's context; set here too for anything reading its own app.proxy.
   provider.proxy = services.config.trustProxy;
   return { provider, fingerprint };
@@ -73,6 +77,7 @@ export async function startServer(config: Config, options: { server?: Server; db
   const mailSender = new MailSender(services.outgoingMails, services.mailOutbox, createMailDelivery(config, logger), config.mail, logger);
   mailSender.start();
 
+  const metricsServer = config.metricsPort === undefined ? undefined : await enableMetrics(services, config.metricsPort);
   const app = createApp(services, host, logger);
   const server = options.server ?? createServer(httpServerOptions(config.http));
   applyHttpLimits(server, config.http);
@@ -87,7 +92,9 @@ export async function startServer(config: Config, options: { server?: Server; db
     services,
     host,
     logger,
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
     async close() {
+      await metricsServer?.close();
       host.stopPolling();
       clearInterval(purgeTimer);
       await mailSender.stop();

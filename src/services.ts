@@ -15,6 +15,7 @@ import { SocialEmailConfirmation } from './federation/social/email-confirmation.
 import { InvitationService } from './invitations/invitation.service.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
+import { ServiceMetrics } from './metrics/service-metrics.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
 import type { RotationPolicy } from './oidc/signing-keys.ts';
@@ -71,6 +72,8 @@ export function createServices(config: Config, db: Db) {
     resourceServers: new ResourceServerRegistry(db),
     ...orgs,
     ...federation,
+    // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).
+    metrics: new ServiceMetrics(),
   };
 }
 
