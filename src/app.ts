@@ -6,6 +6,7 @@ import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
 import { healthRouter } from './http/health.router.ts';
+import { requestBodyLimit } from './http/http-limits.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { type FactorPolicy, noFurtherFactors } from './journey/factor-policy.ts';
@@ -70,8 +71,10 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   // Errors are rendered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;
 
+  if (services.config.metricsPort !== undefined) app.use(services.metrics.requestMiddleware());
   app.use(requestContext(logger));
   app.use(errorHandler(logger));
+  app.use(requestBodyLimit(services.config.http));
   // Machine endpoints go straight to the provider: the page-only middleware below (page security
   // headers, locale, static assets, our routers) would cost every token request and add nothing.
   // An unknown path under these prefixes falls through to the page stack, and so to the 404 page.

@@ -15,6 +15,7 @@ import { SocialEmailConfirmation } from './federation/social/email-confirmation.
 import { createSignInRouting } from './hrd/hrd.module.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
+import { ServiceMetrics } from './metrics/service-metrics.ts';
 import { AccountSessionsRepository } from './oidc/account-sessions.repository.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
@@ -84,7 +85,9 @@ export function createServices(config: Config, db: Db) {
     }),
     socialEmailConfirmation: new SocialEmailConfirmation({ config, outbox: mail.outbox, linking: federation.socialLinking }),
   };
-  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService };
+  // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).
+  const metrics = new ServiceMetrics();
+  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, metrics };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -51,6 +51,16 @@ export class OutgoingMailRepository {
     await this.#db.updateTable('outgoing_mails').set(changes).set({ lease_token: null }).where('id', '=', id).where('lease_token', '=', token).execute();
   }
 
+  /** Mails not sent yet, and how long the oldest has waited (metrics). */
+  async pendingStats(): Promise<{ depth: number; oldestAgeSeconds: number }> {
+    const row = await this.#db
+      .selectFrom('outgoing_mails')
+      .select([sql<string>`count(*)`.as('depth'), sql<string>`coalesce(extract(epoch from now() - min(created_at)), 0)`.as('oldest_age_seconds')])
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    return { depth: Number(row.depth), oldestAgeSeconds: Number(row.oldest_age_seconds) };
+  }
+
   listRecent(limit: number): Promise<OutgoingMailRow[]> {
     return this.#db.selectFrom('outgoing_mails').selectAll().orderBy('created_at', 'desc').limit(limit).execute();
   }
