@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { ConsentRepository } from './consents/consent.repository.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
+import { createFactors } from './factors/factors.module.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { SocialEmailConfirmation } from './federation/social/email-confirmation.ts';
 import { InvitationService } from './invitations/invitation.service.ts';
@@ -49,6 +50,7 @@ export function createServices(config: Config, db: Db) {
     loginLimiter: limiters.loginLimiter,
     consents,
   });
+  const factors = createFactors({ config, db, secretBox, accounts, linkTokens: tokens, outbox: mailOutbox });
   const socialEmailConfirmation = new SocialEmailConfirmation({ config, outbox: mailOutbox, linking: federation.socialLinking });
   return {
     config,
@@ -71,6 +73,7 @@ export function createServices(config: Config, db: Db) {
     resourceServers: new ResourceServerRegistry(db),
     ...orgs,
     ...federation,
+    ...factors,
   };
 }
 
