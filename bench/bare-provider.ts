@@ -22,6 +22,8 @@ async function privateJwk(alg: 'RS256' | 'ES256') {
 
 const configuration: Configuration = {
   clients: [{ client_id: setup.clientId, client_secret: setup.clientSecret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [] }],
+  // Set, so that the default TTL functions print no "oidc-provider NOTICE" line.
+  ttl: { AccessToken: 3600, ClientCredentials: 600, IdToken: 3600, Interaction: 3600, RefreshToken: 86_400, Session: 86_400, Grant: 86_400 },
   jwks: { keys: [await privateJwk('RS256'), await privateJwk('ES256')] as NonNullable<Configuration['jwks']>['keys'] },
   features: {
     devInteractions: { enabled: false },

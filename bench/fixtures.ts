@@ -6,6 +6,7 @@ import { type Config, loadConfig } from '../src/config.ts';
 import { createDatabase } from '../src/db/database.ts';
 import { freePort, startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { migrateToLatest } from '../src/db/migrator.ts';
+import { createLogger } from '../src/log.ts';
 import { createServices } from '../src/services.ts';
 
 export const callbackUrl = 'http://127.0.0.1:9/callback';
@@ -61,7 +62,7 @@ export async function prepareFixtures(env: NodeJS.ProcessEnv, logLevel: string):
       SMTP_URL: 'smtp://127.0.0.1:2',
     };
     const config = loadConfig(serverEnv);
-    const db = createDatabase(postgres.url, 2);
+    const db = createDatabase(postgres.url, createLogger('silent'), { maxConnections: 2 });
     try {
       await migrateToLatest(db);
       const services = createServices(config, db);
@@ -70,27 +71,27 @@ export async function prepareFixtures(env: NodeJS.ProcessEnv, logLevel: string):
         ES256: { identifier: 'https://es256.api.bench.test/', scope: 'read write', alg: 'ES256' },
       } as const;
       for (const server of Object.values(resourceServers)) {
-        await services.resourceServers.register({
+        await services.oidc.resourceServers.register({
           identifier: server.identifier,
           name: `Bench ${server.alg} API`,
           scopes: server.scope.split(' '),
           signingAlg: server.alg,
         });
       }
-      const machine = await services.clients.create({
+      const machine = await services.oidc.clients.create({
         name: 'Bench machine client',
         redirectUris: [],
         grantTypes: ['client_credentials'],
         allowedResources: Object.values(resourceServers).map((server) => server.identifier),
       });
-      const app = await services.clients.create({
+      const app = await services.oidc.clients.create({
         name: 'Bench app',
         redirectUris: [callbackUrl],
         grantTypes: ['authorization_code', 'refresh_token'],
         firstParty: true,
       });
       const user = { email: 'bench.user@example.com', password: 'bench password 0123456789' };
-      await services.accountService.createAccount({ ...user, name: 'Bench User', emailVerified: true });
+      await services.accounts.service.createAccount({ ...user, name: 'Bench User', emailVerified: true });
       return {
         serverEnv,
         config,

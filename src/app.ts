@@ -2,23 +2,26 @@ import path from 'node:path';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
-import { accountRouter } from './account/account.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
 import { healthRouter } from './http/health.router.ts';
+import { requestBodyLimit } from './http/http-limits.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { federatedInteractionRouter } from './interaction/federated.router.ts';
-import { interactionRouter } from './interaction/interaction.router.ts';
-import { socialInteractionRouter } from './interaction/social.router.ts';
-import { invitationRouter } from './invitations/invitation.router.ts';
+import { type FactorPolicy, noFurtherFactors } from './journey/factor-policy.ts';
+import type { JourneyDeps } from './journey/flow.ts';
+import { journeyRouter } from './journey/journey.router.ts';
+import { interactionUrls } from './journey/urls.ts';
 import type { Logger } from './log.ts';
 import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
-import { recoveryRouter } from './recovery/recovery.router.ts';
+import { providerRequestTransaction } from './oidc/request-transaction.ts';
+import { invitationRouter } from './self-service/invitations/invitation.router.ts';
+import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
+import { recoveryRouter } from './self-service/recovery/recovery.router.ts';
+import { signUpRouter } from './self-service/signup/signup.router.ts';
 import type { Services } from './services.ts';
-import { signUpRouter } from './signup/signup.router.ts';
 import { localeMiddleware } from './ui/locale.ts';
 
 const assetsDir = path.resolve(import.meta.dirname, '..', 'views', 'assets');
@@ -34,19 +37,49 @@ function isMachineEndpoint(requestPath: string): boolean {
   return machineEndpoints.some((prefix) => requestPath === prefix || requestPath.startsWith(`${prefix}/`));
 }
 
+export interface AppOptions {
+  /** What a sign-in needs beyond its first factor (default: nothing). */
+  factorPolicy?: FactorPolicy;
+}
+
+/** The sign-in journey's dependencies, from the services. */
+function journeyDeps(services: Services, host: ProviderHost, options: AppOptions): JourneyDeps {
+  const { accounts, hrd, federation, abuse, selfService } = services;
+  return {
+    provider: () => host.provider,
+    homeRealmDiscovery: hrd.homeRealmDiscovery,
+    accounts: accounts.repository,
+    accountService: accounts.service,
+    loginLimiter: abuse.loginLimiter,
+    signUpLimiter: abuse.signUpLimiter,
+    ssoEnforcement: hrd.ssoEnforcement,
+    consents: services.consents,
+    federation: federation.service,
+    socialSignIn: federation.socialSignIn,
+    socialLinking: federation.socialLinking,
+    socialEmailConfirmation: selfService.socialEmailConfirmation,
+    factorPolicy: options.factorPolicy ?? noFurtherFactors,
+  };
+}
+
 /** Composition root of the HTTP side: our middleware and routes first, oidc-provider mounted last. */
-export function createApp(services: Services, host: ProviderHost, logger: Logger): Koa {
-  const app = new Koa({ proxy: services.config.trustProxy });
+export function createApp(services: Services, host: ProviderHost, logger: Logger, options: AppOptions = {}): Koa {
+  // Behind the proxy, the client's address is the one the proxy appended to X-Forwarded-For (the
+  // last); earlier entries come from the client and would let it pick its own rate-limit key.
+  const app = new Koa({ proxy: services.config.trustProxy, maxIpsCount: 1 });
   app.keys = [...services.config.cookieSecrets];
   // Errors are rendered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;
 
+  if (services.config.metricsPort !== undefined) app.use(services.metrics.requestMiddleware());
   app.use(requestContext(logger));
   app.use(errorHandler(logger));
+  app.use(requestBodyLimit(services.config.http));
   // Machine endpoints go straight to the provider: the page-only middleware below (page security
   // headers, locale, static assets, our routers) would cost every token request and add nothing.
   // An unknown path under these prefixes falls through to the page stack, and so to the 404 page.
   const machineEndpointsToProvider = host.middleware();
+  app.use(providerRequestTransaction(services.oidc.requestTransactions));
   app.use((ctx, next) => {
     if (!isMachineEndpoint(ctx.path)) return next();
     ctx.set('X-Content-Type-Options', 'nosniff');
@@ -60,23 +93,45 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(health.routes());
 
   const provider = () => host.provider;
-  const interactions = interactionRouter(services, provider);
+  const { hrd, federation, abuse, selfService } = services;
+  // Every step of a sign-in (email, password, company, social, consent) under /interaction/:uid.
+  const journey = journeyRouter(journeyDeps(services, host, options));
   app.use(mount('/interaction', formBody));
-  app.use(interactions.routes()).use(interactions.allowedMethods());
+  app.use(journey.routes()).use(journey.allowedMethods());
 
-  // Enterprise sign-in: the federated interaction step, and the URLs upstream IdPs call back (SAML posts large forms).
-  const federated = federatedInteractionRouter(services, () => host.provider);
-  app.use(federated.routes()).use(federated.allowedMethods());
-  // Social sign-in buttons (configured providers); their answers come back through the same federation URLs.
-  const social = socialInteractionRouter(services, provider);
-  app.use(social.routes()).use(social.allowedMethods());
-  const federation = federationRouter(services);
+  // The URLs company IdPs and social providers call back (SAML posts large forms), leading back into the journey.
+  const federationCallbacks = federationRouter({
+    federation: federation.service,
+    resumeUrl: ({ uid, appClientId, callbackId }) => interactionUrls.federatedResume({ uid, clientId: appClientId }, callbackId),
+  });
   app.use(mount('/federation', formBodyParser('512kb')));
-  app.use(federation.routes()).use(federation.allowedMethods());
+  app.use(federationCallbacks.routes()).use(federationCallbacks.allowedMethods());
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
-  const accountPages = [signUpRouter(services, provider), recoveryRouter(services, provider), invitationRouter(services), accountRouter(services, provider)];
-  if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services));
+  const accountPages = [
+    signUpRouter({ signUp: selfService.signUp, signUpLimiter: abuse.signUpLimiter }, provider),
+    recoveryRouter(
+      {
+        config: services.config,
+        recovery: selfService.recovery,
+        forgotPasswordLimiter: abuse.forgotPasswordLimiter,
+        ssoEnforcement: hrd.ssoEnforcement,
+      },
+      provider,
+    ),
+    invitationRouter(selfService.invitations),
+    myAccountRouter(
+      {
+        issuer: services.config.issuer,
+        myAccount: selfService.myAccount,
+        socialSignIn: federation.socialSignIn,
+        socialLinking: federation.socialLinking,
+        federation: federation.service,
+      },
+      provider,
+    ),
+  ];
+  if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services.mail));
   for (const router of accountPages) app.use(router.routes()).use(router.allowedMethods());
 
   app.use(host.middleware());

@@ -1,13 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app.ts';
+import { type AppOptions, createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { connectDatabase } from './db/connection.ts';
 import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
+import { applyHttpLimits, httpServerOptions } from './http/http-limits.ts';
+import { interactionUrls, refOf } from './journey/urls.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailDelivery } from './mail/mail-delivery.ts';
 import { MailSender } from './mail/mail-sender.ts';
+import { enableMetrics } from './metrics/metrics.module.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -19,15 +22,29 @@ export interface RunningServer {
   server: Server;
   services: Services;
   host: ProviderHost;
+  /** The Prometheus endpoint, with METRICS_PORT (outside a cluster worker). */
+  metricsUrl?: string;
   logger: Logger;
   close(): Promise<void>;
 }
 
 async function buildProvider(services: Services, logger: Logger) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
-  const provider = createProvider({ ...services, signingKeys: keys, logger });
+  const { config, oidc, accounts, consents } = services;
+  const provider = createProvider({
+    config,
+    requestTransactions: oidc.requestTransactions,
+    clients: oidc.clients,
+    resourceServers: oidc.resourceServers,
+    accounts: accounts.repository,
+    consents,
+    signingKeys: keys,
+    logger,
+    interactionUrl: (interaction) => interactionUrls.signIn(refOf(interaction)),
+  });
+  services.metrics.observeProvider(provider);
   // Mounted, the provider sees the app's context; set here too for anything reading its own app.proxy.
-  provider.proxy = services.config.trustProxy;
+  provider.proxy = config.trustProxy;
   return { provider, fingerprint };
 }
 
@@ -44,13 +61,22 @@ function listen(server: Server, port: number): Promise<void> {
 /**
  * Starts everything: database (and migrations), signing keys, provider, HTTP. `server` lets a
  * caller that must know the port before choosing the issuer (tests) pass one already listening;
- * `logger` lets tests capture the log lines.
+ * `logger` lets tests capture the log lines; `factorPolicy` decides what a sign-in needs beyond its first factor.
  */
-export async function startServer(config: Config, options: { server?: Server; db?: Db; logger?: Logger } = {}): Promise<RunningServer> {
+export interface StartOptions extends AppOptions {
+  server?: Server;
+  db?: Db;
+  logger?: Logger;
+  /** Replaces members of the services before anything uses them (tests standing in for a part). */
+  services?: (services: Services) => Services;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config);
+  const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config, logger);
   await migrateToLatest(db);
-  const services = createServices(config, db);
+  const created = createServices(config, db);
+  const services = options.services ? options.services(created) : created;
   await ensureSigningKeys(db, services.secretBox);
 
   const built = await buildProvider(services, logger);
@@ -64,16 +90,21 @@ export async function startServer(config: Config, options: { server?: Server; db
 
   const purgeTimer = setInterval(() => {
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
-    services.federation.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'federation purge failed'));
-    services.linkTokens.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
+    services.federation.service.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'federation purge failed'));
+    services.accounts.linkTokens.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
 
-  const mailSender = new MailSender(services.outgoingMails, services.mailOutbox, createMailDelivery(config, logger), config.mail, logger);
+  const mailSender = new MailSender(services.mail.outgoingMails, services.mail.outbox, createMailDelivery(config, logger), config.mail, logger);
   mailSender.start();
 
-  const app = createApp(services, host, logger);
-  const server = options.server ?? createServer();
+  const metricsServer =
+    config.metricsPort === undefined
+      ? undefined
+      : await enableMetrics({ metrics: services.metrics, db, outgoingMails: services.mail.outgoingMails }, config.metricsPort);
+  const app = createApp(services, host, logger, options);
+  const server = options.server ?? createServer(httpServerOptions(config.http));
+  applyHttpLimits(server, config.http);
   server.on('request', app.callback());
   if (!server.listening) await listen(server, config.port);
   const { port } = server.address() as AddressInfo;
@@ -85,7 +116,9 @@ export async function startServer(config: Config, options: { server?: Server; db
     services,
     host,
     logger,
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
     async close() {
+      await metricsServer?.close();
       host.stopPolling();
       clearInterval(purgeTimer);
       await mailSender.stop();

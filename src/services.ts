@@ -1,93 +1,95 @@
 import { createAttemptLimiters } from './abuse/attempt-limiter.ts';
-import { AccountPageService } from './account/account-page.service.ts';
 import { AccountRepository } from './accounts/account.repository.ts';
 import { AccountService } from './accounts/account.service.ts';
 import { AccountPasswordService } from './accounts/account-password.service.ts';
-import { AccountSessionsRepository } from './accounts/account-sessions.repository.ts';
 import { LinkTokenRepository } from './accounts/link-token.repository.ts';
 import { PasswordHasher } from './accounts/password-hasher.ts';
 import type { Config } from './config.ts';
 import { ConsentRepository } from './consents/consent.repository.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
+import { TransactionScope } from './db/transaction-scope.ts';
 import { createFactors } from './factors/factors.module.ts';
+import { ConnectionRepository } from './federation/connection.repository.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { SocialEmailConfirmation } from './federation/social/email-confirmation.ts';
-import { InvitationService } from './invitations/invitation.service.ts';
+import { createSignInRouting } from './hrd/hrd.module.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
+import { ServiceMetrics } from './metrics/service-metrics.ts';
+import { AccountSessionsRepository } from './oidc/account-sessions.repository.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
-import type { RotationPolicy } from './oidc/signing-keys.ts';
 import { createOrganizations } from './orgs/organizations.module.ts';
-import { RecoveryService } from './recovery/recovery.service.ts';
-import { SignUpService } from './signup/signup.service.ts';
+import { InvitationService } from './self-service/invitations/invitation.service.ts';
+import { MyAccountService } from './self-service/my-account/my-account.service.ts';
+import { RecoveryService } from './self-service/recovery/recovery.service.ts';
+import { SignUpService } from './self-service/signup/signup.service.ts';
 
-/** Repositories and services shared by the HTTP app and the CLI. */
-export function createServices(config: Config, db: Db) {
-  const secretBox = new SecretBox(config.keyEncryptionSecret);
-  const accounts = new AccountRepository(db);
-  const passwordHasher = new PasswordHasher(config.bcryptCost);
-  const accountService = new AccountService(accounts, passwordHasher);
-  const outgoingMails = new OutgoingMailRepository(db);
-  const mailOutbox = new MailOutbox(outgoingMails, secretBox);
-  const tokens = new LinkTokenRepository(db);
-  const accountPasswords = new AccountPasswordService({ db, accounts, tokens, sessions: new AccountSessionsRepository(db), hasher: passwordHasher });
-  const orgs = createOrganizations(config, db);
-  // Home-realm discovery (services.homeRealmDiscovery) and SSO enforcement come with federation.
-  const federation = createFederation(config, db, secretBox, accounts, orgs);
-  const limiters = createAttemptLimiters(db, config.rateLimits);
-  const consents = new ConsentRepository(db);
-  const accountPage = new AccountPageService({
-    db,
-    accounts,
-    accountService,
-    hasher: passwordHasher,
-    identities: federation.federatedIdentities,
-    connections: federation.connections,
-    sessions: new AccountSessionsRepository(db),
-    socialSignIn: federation.socialSignIn,
-    loginLimiter: limiters.loginLimiter,
-    consents,
-  });
-  const factors = createFactors({ config, db, secretBox, accounts, linkTokens: tokens, outbox: mailOutbox });
-  const socialEmailConfirmation = new SocialEmailConfirmation({ config, outbox: mailOutbox, linking: federation.socialLinking });
+function createAccounts(config: Config, db: Db, sessions: AccountSessionsRepository) {
+  const repository = new AccountRepository(db);
+  const hasher = new PasswordHasher(config.bcryptCost);
+  const linkTokens = new LinkTokenRepository(db);
   return {
-    config,
-    db,
-    secretBox,
-    accounts,
-    passwordHasher,
-    accountService,
-    outgoingMails,
-    mailOutbox,
-    linkTokens: tokens,
-    signUp: new SignUpService({ config, accounts, accountService, tokens, hasher: passwordHasher, outbox: mailOutbox }),
-    recovery: new RecoveryService({ config, accounts, tokens, passwords: accountPasswords, outbox: mailOutbox }),
-    invitations: new InvitationService({ config, accounts, accountService, tokens, passwords: accountPasswords, outbox: mailOutbox }),
-    ...limiters,
-    accountPage,
-    consents,
-    socialEmailConfirmation,
+    repository,
+    hasher,
+    linkTokens,
+    service: new AccountService(repository, hasher),
+    passwords: new AccountPasswordService({ db, accounts: repository, tokens: linkTokens, sessions, hasher }),
+  };
+}
+
+function createMail(config: Config, db: Db, secretBox: SecretBox) {
+  const outgoingMails = new OutgoingMailRepository(db, config.mail.leaseSeconds);
+  return { outgoingMails, outbox: new MailOutbox(outgoingMails, secretBox) };
+}
+
+/**
+ * Repositories and services shared by the HTTP app and the CLI, one nested module per part of
+ * src/. Only the composition root (server.ts, app.ts, cli/) sees the whole; it hands each router
+ * the few members it uses.
+ */
+export function createServices(config: Config, db: Db) {
+  const secretBox = new SecretBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
+  const sessions = new AccountSessionsRepository(db);
+  const accounts = createAccounts(config, db, sessions);
+  const mail = createMail(config, db, secretBox);
+  const orgs = createOrganizations(config, db);
+  const connections = new ConnectionRepository(db, secretBox);
+  const hrd = createSignInRouting(orgs.organizations, connections);
+  const federation = createFederation(config, db, { secretBox, accounts: accounts.repository, orgs, connections, ssoEnforcement: hrd.ssoEnforcement });
+  const abuse = createAttemptLimiters(db, config.rateLimits);
+  const consents = new ConsentRepository(db);
+  const factors = createFactors({ config, db, secretBox, accounts: accounts.repository, linkTokens: accounts.linkTokens, outbox: mail.outbox });
+  const oidc = {
     clients: new ClientRepository(db, secretBox),
     resourceServers: new ResourceServerRegistry(db),
-    ...orgs,
-    ...federation,
-    ...factors,
+    sessions,
+    // The adapter works in the transaction of the provider request it serves (see providerRequestTransaction).
+    requestTransactions: new TransactionScope(db),
   };
+  const linkDependencies = { config, accounts: accounts.repository, tokens: accounts.linkTokens, outbox: mail.outbox };
+  const selfService = {
+    signUp: new SignUpService({ ...linkDependencies, accountService: accounts.service, hasher: accounts.hasher }),
+    recovery: new RecoveryService({ ...linkDependencies, passwords: accounts.passwords }),
+    invitations: new InvitationService({ ...linkDependencies, accountService: accounts.service, passwords: accounts.passwords }),
+    myAccount: new MyAccountService({
+      db,
+      accounts: accounts.repository,
+      accountService: accounts.service,
+      hasher: accounts.hasher,
+      identities: federation.identities,
+      connections: federation.connections,
+      sessions,
+      socialSignIn: federation.socialSignIn,
+      loginLimiter: abuse.loginLimiter,
+      consents,
+    }),
+    socialEmailConfirmation: new SocialEmailConfirmation({ config, outbox: mail.outbox, linking: federation.socialLinking }),
+  };
+  // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).
+  const metrics = new ServiceMetrics();
+  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, factors, metrics };
 }
 
 export type Services = ReturnType<typeof createServices>;
-
-/**
- * How `keys rotate` schedules a new generation: published for two key-refresh periods before it
- * signs (every instance has reloaded by then), the previous keys published for the longest lifetime
- * of anything they signed, plus skew, after they stop signing.
- */
-export function keyRotationPolicy(config: Config): RotationPolicy {
-  const { idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds } = config.ttl;
-  return {
-    activationDelaySeconds: 2 * config.keyRefreshSeconds,
-    retiredKeyGraceSeconds: Math.max(idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds) + 300,
-  };
-}

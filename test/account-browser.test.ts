@@ -55,7 +55,7 @@ describe.skipIf(!browserAvailable)(`account journeys in Chromium${browserAvailab
   }
 
   it('resets a forgotten password from the sign-in page and signs in with the new one', async () => {
-    await env.server.services.accountService.createAccount({
+    await env.server.services.accounts.service.createAccount({
       email: 'grace@example.com',
       password: 'compilers 1952 cobol',
       name: 'Grace Hopper',
@@ -128,11 +128,11 @@ describe.skipIf(!browserAvailable)(`account journeys in Chromium${browserAvailab
     await page.getByRole('link', { name: 'Continue signing in' }).click();
     await finishSignIn(page, 'margaret@example.com', 'apollo guidance 1969');
     expect(new URL(callback()!).searchParams.get('code')).toBeTruthy();
-    expect((await env.server.services.accounts.findByEmail('margaret@example.com'))?.email_verified).toBe(true);
+    expect((await env.server.services.accounts.repository.findByEmail('margaret@example.com'))?.email_verified).toBe(true);
   });
 
   it('shows the other account pages in the same style: too many attempts, invitation, French, mail outbox, small screen', async () => {
-    await env.server.services.accountService.createAccount({ email: 'ada@example.com', password: 'analytical engine 1843', emailVerified: true });
+    await env.server.services.accounts.service.createAccount({ email: 'ada@example.com', password: 'analytical engine 1843', emailVerified: true });
     const { page, interaction, callback } = await startSignIn();
     await page.getByLabel('Email address').fill('ada@example.com');
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -160,7 +160,7 @@ describe.skipIf(!browserAvailable)(`account journeys in Chromium${browserAvailab
     await page.getByRole('heading', { name: 'Enter your password' }).waitFor();
     expect(callback()).toBeUndefined();
 
-    await env.server.services.invitations.invite({ email: 'hedy@example.com', name: 'Hedy Lamarr', locale: 'en' });
+    await env.server.services.selfService.invitations.invite({ email: 'hedy@example.com', name: 'Hedy Lamarr', locale: 'en' });
     const invited = await browser.newPage();
     await invited.goto(linkTo(await env.sink.waitFor('hedy@example.com'), '/invitation'));
     await invited.getByRole('heading', { name: 'Welcome!' }).waitFor();

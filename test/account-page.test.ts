@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
 import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty } from './helpers/relying-party.ts';
@@ -37,7 +38,7 @@ describe('My account (/account)', () => {
   }
 
   async function newAccount(email: string, password = 'a long passphrase 42') {
-    return server.services.accountService.createAccount({ email, password, name: 'Test Person', emailVerified: true });
+    return server.services.accounts.service.createAccount({ email, password, name: 'Test Person', emailVerified: true });
   }
 
   it('sends a signed-out visitor through the ordinary sign-in (first-party client, nothing issued) and shows the profile', async () => {
@@ -77,8 +78,10 @@ describe('My account (/account)', () => {
     expect(pathOf(linked)).toBe('/account');
     expect(linked.$('[role=status]').text()).toMatch(/Google is linked/);
     expect(methodNames(linked)).toEqual(['Password', 'Google']);
-    const account = await server.services.accounts.findByEmail('dorothy@example.com');
-    expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toMatchObject([{ connection_id: 'social-google', subject: 'google-dorothy' }]);
+    const account = await server.services.accounts.repository.findByEmail('dorothy@example.com');
+    expect(await server.services.federation.identities.listOfAccount(account!.id)).toMatchObject([
+      { connection_id: 'social-google', subject: 'google-dorothy' },
+    ]);
 
     const unlinked = await agent.submit(linked, 'form[action="/account/unlink"]', {});
     expect(unlinked.$('[role=status]').text()).toMatch(/Google is unlinked/);
@@ -89,7 +92,7 @@ describe('My account (/account)', () => {
     standIns.google.account = { sub: 'google-only-user', claims: { email: 'hedy@gmail.test', email_verified: true } };
     const agent = new UserAgent();
     const first = await agent.follow(`${server.url}/account`);
-    const page = await agent.submit(first, 'form[action$="/social"]', { provider: 'google' });
+    const page = await agent.submit(first, 'form[action*="/social?"]', { provider: 'google' });
     expect(pathOf(page), page.body.slice(0, 300)).toBe('/account');
     expect(methodNames(page)).toEqual(['Password', 'Google']);
     expect(page.$('form[action="/account/unlink"]').length).toBe(0);
@@ -101,8 +104,21 @@ describe('My account (/account)', () => {
     expect(forced.status).toBe(303);
     const after = await agent.follow(new URL(forced.headers.get('location')!, server.url).toString());
     expect(after.$('[role=status]').text()).toMatch(/only way to sign in/);
-    const account = await server.services.accounts.findByEmail('hedy@gmail.test');
-    expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toHaveLength(1);
+    const account = await server.services.accounts.repository.findByEmail('hedy@gmail.test');
+    expect(await server.services.federation.identities.listOfAccount(account!.id)).toHaveLength(1);
+  });
+
+  it("names a company sign-in without decrypting the connection's secrets (the page works when they cannot be decrypted)", async () => {
+    const account = await newAccount('grace@example.com');
+    const { db } = server.services;
+    // A company IdP whose stored secret no key can open (as after a lost KEY_ENCRYPTION_SECRET).
+    await sql`insert into federation_connections (id, type, name, settings, secrets_encrypted)
+      values ('oidc-unreadable', 'oidc', 'Navy IdP', '{}', 'not.a.sealed.value')`.execute(db);
+    await sql`insert into federated_identities (connection_id, subject, account_id, email, last_sign_in_at)
+      values ('oidc-unreadable', 'grace-at-navy', ${account.id}, 'grace@navy.test', now())`.execute(db);
+    const page = await signInToAccount(new UserAgent(), 'grace@example.com', 'a long passphrase 42');
+    expect(page.status).toBe(200);
+    expect(methodNames(page)).toEqual(['Password', 'Navy IdP']);
   });
 
   it('does not link an identity that belongs to another account, and says so when the person cancels at the provider', async () => {
@@ -195,7 +211,7 @@ describe('My account (/account)', () => {
     });
     expect(done.$('h1').text()).toBe('Password changed');
     expect((await agent.request(`${server.url}/account`)).status).toBe(302);
-    expect(await server.services.accountService.authenticateWithPassword('katherine@example.com', 'orbital mechanics 1962')).toBeUndefined();
+    expect(await server.services.accounts.service.authenticateWithPassword('katherine@example.com', 'orbital mechanics 1962')).toBeUndefined();
     await signInToAccount(new UserAgent(), 'katherine@example.com', 'trajectories 1969');
   });
 });

@@ -22,7 +22,7 @@ describe('authorization code flow with openid-client as the product app', () => 
   beforeAll(async () => {
     server = await startTestServer();
     app = await registerRelyingParty(server);
-    await server.services.accountService.createAccount({ email, password, name: 'Ada Lovelace', emailVerified: true });
+    await server.services.accounts.service.createAccount({ email, password, name: 'Ada Lovelace', emailVerified: true });
   });
   afterAll(() => server?.close());
 

@@ -12,7 +12,7 @@ describe.skipIf(!browserAvailable)(`sign-in in Chromium${browserAvailable ? '' :
   beforeAll(async () => {
     server = await startTestServer();
     browser = await launchBrowser();
-    await server.services.accountService.createAccount({ email: 'grace@example.com', password: 'compilers 1952', emailVerified: true });
+    await server.services.accounts.service.createAccount({ email: 'grace@example.com', password: 'compilers 1952', emailVerified: true });
   });
   afterAll(async () => {
     await browser?.close();

@@ -32,7 +32,7 @@ describe('npm run cli against DATABASE_URL', () => {
 
   it('clients create prints an id and a secret that the token endpoint accepts', async () => {
     const billingApi = 'https://billing.example.test/';
-    await server.services.resourceServers.register({ identifier: billingApi, name: 'Billing', scopes: ['invoices:read'], signingAlg: 'RS256' });
+    await server.services.oidc.resourceServers.register({ identifier: billingApi, name: 'Billing', scopes: ['invoices:read'], signingAlg: 'RS256' });
     const created = await cliJson<{ client_id: string; client_secret: string }>(
       'clients',
       'create',
@@ -125,7 +125,7 @@ describe('npm run cli against DATABASE_URL', () => {
       '--verified',
     );
     expect(user.email).toBe('linus@example.com');
-    const account = await server.services.accountService.authenticateWithPassword('linus@example.com', password);
+    const account = await server.services.accounts.service.authenticateWithPassword('linus@example.com', password);
     expect(account).toMatchObject({ id: user.id, name: 'Linus Torvalds', email_verified: true });
 
     const duplicate = await cli('users', 'create', '--email', 'linus@example.com', '--password', 'another secret password');
@@ -174,7 +174,7 @@ describe('npm run cli against DATABASE_URL', () => {
     const common = await cli('users', 'create', '--email', 'weak@example.com', '--password', 'Password1');
     expectBadInput(common, /^--password: This password is too common or has appeared in data breaches\./);
     expect(common.stderr).not.toContain('Password1');
-    expect(await server.services.accounts.findByEmail('weak@example.com')).toBeUndefined();
+    expect(await server.services.accounts.repository.findByEmail('weak@example.com')).toBeUndefined();
   });
 
   it('every command is documented in the README', () => {

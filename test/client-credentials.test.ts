@@ -17,8 +17,13 @@ describe('client_credentials with JWT access tokens for registered APIs', () => 
   beforeAll(async () => {
     server = await startTestServer();
     service = await registerRelyingParty(server, { grantTypes: ['client_credentials'], allowedResources: [ordersApi, billingApi] });
-    await server.services.resourceServers.register({ identifier: ordersApi, name: 'Orders', scopes: ['orders:read', 'orders:write'], signingAlg: 'RS256' });
-    await server.services.resourceServers.register({ identifier: billingApi, name: 'Billing', scopes: ['billing:read'], signingAlg: 'ES256' });
+    await server.services.oidc.resourceServers.register({
+      identifier: ordersApi,
+      name: 'Orders',
+      scopes: ['orders:read', 'orders:write'],
+      signingAlg: 'RS256',
+    });
+    await server.services.oidc.resourceServers.register({ identifier: billingApi, name: 'Billing', scopes: ['billing:read'], signingAlg: 'ES256' });
     jwks = createRemoteJWKSet(new URL('/jwks', server.url));
   });
   afterAll(() => server?.close());

@@ -32,7 +32,7 @@ describe('consent', () => {
     server = await startTestServer();
     firstParty = await registerRelyingParty(server, { firstParty: true, allowedResources: ['https://api.example.test/'] });
     thirdParty = await registerRelyingParty(server, { firstParty: false });
-    await server.services.accountService.createAccount({ email, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
   });
   afterAll(() => server?.close());
 
@@ -43,7 +43,7 @@ describe('consent', () => {
   });
 
   it('does not ask a first-party app consent for more scopes, claims or API scopes later in the session', async () => {
-    await server.services.resourceServers.register({
+    await server.services.oidc.resourceServers.register({
       identifier: 'https://api.example.test/',
       name: 'API',
       scopes: ['api:read', 'api:write'],
@@ -116,7 +116,7 @@ describe('consent', () => {
 
   it('remembers consent per account and app: not asked again after signing out nor on another device; only new scopes are asked', async () => {
     const grace = 'grace@example.com';
-    await server.services.accountService.createAccount({ email: grace, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email: grace, password, emailVerified: true });
     const laptop = new UserAgent();
     const request = await authorizationRequest(thirdParty.config, { scope: 'openid email' });
     const consent = await signInThroughBrowserless(laptop, request.url, grace, password);
@@ -158,7 +158,7 @@ describe('consent', () => {
 
   it('records nothing when the user denies', async () => {
     const ida = 'ida@example.com';
-    await server.services.accountService.createAccount({ email: ida, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email: ida, password, emailVerified: true });
     const laptop = new UserAgent();
     const request = await authorizationRequest(thirdParty.config, { scope: 'openid email' });
     const consent = await signInThroughBrowserless(laptop, request.url, ida, password);
@@ -175,16 +175,16 @@ describe('consent', () => {
     const phoneConsent = await signInThroughBrowserless(phone, onPhone.url, ida, password);
     expect(isConsentPage(phoneConsent)).toBe(true);
     expect(permissionsOf(phoneConsent)).toEqual(['Know who you are', 'See your name and language']);
-    const account = await server.services.accounts.findByEmail(ida);
+    const account = await server.services.accounts.repository.findByEmail(ida);
     expect(await server.services.consents.find(account!.id, thirdParty.clientId)).toEqual({ scopes: ['openid', 'email'], claims: [], resourceScopes: {} });
 
     // A first denial records nothing at all.
     const ada = 'ada.denies@example.com';
-    await server.services.accountService.createAccount({ email: ada, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email: ada, password, emailVerified: true });
     const agent = new UserAgent();
     const deniedFirst = await signInThroughBrowserless(agent, (await authorizationRequest(thirdParty.config)).url, ada, password);
     await agent.submit(deniedFirst, 'form[action*="/abort"]', {}, redirectUri);
-    const adaAccount = await server.services.accounts.findByEmail(ada);
+    const adaAccount = await server.services.accounts.repository.findByEmail(ada);
     expect(await server.services.consents.find(adaAccount!.id, thirdParty.clientId)).toBeUndefined();
     expect(isConsentPage(await signInThroughBrowserless(new UserAgent(), (await authorizationRequest(thirdParty.config)).url, ada, password))).toBe(true);
   });

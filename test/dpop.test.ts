@@ -20,7 +20,7 @@ describe('DPoP sender-constrained tokens', () => {
     server = await startTestServer();
     app = await registerRelyingParty(server);
     service = await registerRelyingParty(server, { grantTypes: ['client_credentials'] });
-    await server.services.accountService.createAccount({ email, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
   });
   afterAll(() => server?.close());
 

@@ -23,14 +23,14 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     browser = await launchBrowser();
     appServer = await startAppCallbackServer();
     appCallback = appServer.callbackUrl;
-    const registered = await server.services.clients.create({ name: 'Browser App', redirectUris: [appCallback], firstParty: true });
+    const registered = await server.services.oidc.clients.create({ name: 'Browser App', redirectUris: [appCallback], firstParty: true });
     app = { clientId: registered.clientId, config: await discover(server.url, registered.clientId, registered.clientSecret) };
     // On "localhost", the IdP is another site than the service: its response is a cross-site form post.
     idp = await TestSamlIdp.start({ hostname: 'localhost' });
     // The company OIDC IdP answers on "localhost": a host of its own, so its cookies never mix with ours.
     upstream = await UpstreamOidcProvider.listen('/oauth2', 'localhost');
-    const acme = await server.services.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
-    const saml = await server.services.connectionSetup.createSaml({
+    const acme = await server.services.orgs.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
+    const saml = await server.services.federation.connectionSetup.createSaml({
       organizationId: acme.id,
       name: 'Acme',
       metadata: { url: idp.metadataUrl },
@@ -39,8 +39,8 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     });
     samlConnection = saml.id;
     idp.trust(await (await fetch(saml.metadataUrl)).text());
-    const globex = await server.services.organizationService.create({ name: 'Globex', domains: ['globex.test'], verifiedByOperator: true });
-    const oidc = await server.services.connectionSetup.createOidc({
+    const globex = await server.services.orgs.organizationService.create({ name: 'Globex', domains: ['globex.test'], verifiedByOperator: true });
+    const oidc = await server.services.federation.connectionSetup.createOidc({
       organizationId: globex.id,
       name: 'Globex',
       issuer: upstream.issuer,
@@ -78,7 +78,7 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     await page.waitForURL(`${appCallback}**`);
     expect(idp.lastRequest?.subjectNameId).toBe('wile@acme.test');
     const tokens = await exchangeCode(app.config, page.url(), request);
-    expect(tokens.claims()?.sub).toBe((await server.services.accounts.findByEmail('wile@acme.test'))?.id);
+    expect(tokens.claims()?.sub).toBe((await server.services.accounts.repository.findByEmail('wile@acme.test'))?.id);
     await page.close();
   });
 
@@ -108,7 +108,7 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
   });
 
   it('links an existing standard account on its first company sign-in', async () => {
-    const standard = await server.services.accountService.createAccount({ email: 'sam@acme.test', password: 'yosemite sam 1945', name: 'Sam' });
+    const standard = await server.services.accounts.service.createAccount({ email: 'sam@acme.test', password: 'yosemite sam 1945', name: 'Sam' });
     idp.user = { nameId: 'sam-at-acme', email: 'sam@acme.test', givenName: 'Yosemite', familyName: 'Sam' };
     const { page, request } = await openSignIn();
     await page.getByLabel('Email address').fill('sam@acme.test');
@@ -119,16 +119,16 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
   });
 
   it('refuses the password of a user whose organization enforces SSO, and offers the company sign-in', async () => {
-    const initrode = await server.services.organizationService.create({ name: 'Initrode', domains: ['initrode.test'], verifiedByOperator: true });
-    const enforced = await server.services.connectionSetup.createSaml({
+    const initrode = await server.services.orgs.organizationService.create({ name: 'Initrode', domains: ['initrode.test'], verifiedByOperator: true });
+    const enforced = await server.services.federation.connectionSetup.createSaml({
       organizationId: initrode.id,
       name: 'Initrode',
       metadata: { xml: idp.metadataXml },
       enforceSso: true,
       signAuthnRequests: true,
     });
-    const member = await server.services.accountService.createAccount({ email: 'milton@example.test', password: 'red stapler 1999', emailVerified: true });
-    await server.services.organizations.addMember(initrode.id, member.id);
+    const member = await server.services.accounts.service.createAccount({ email: 'milton@example.test', password: 'red stapler 1999', emailVerified: true });
+    await server.services.orgs.organizations.addMember(initrode.id, member.id);
     const { page } = await openSignIn();
     await page.getByLabel('Email address').fill('milton@example.test');
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -136,7 +136,9 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('Your organization requires you to sign in with your company account.').waitFor();
     await screenshot(page, 'enterprise-sso-enforced');
-    expect(await page.getByRole('link', { name: 'Continue with company sign-in' }).getAttribute('href')).toMatch(new RegExp(`/federated/${enforced.id}$`));
+    expect(await page.getByRole('link', { name: 'Continue with company sign-in' }).getAttribute('href')).toMatch(
+      new RegExp(`/federated/${enforced.id}\\?client_id=[\\w-]+$`),
+    );
     await page.close();
   });
 
@@ -145,7 +147,7 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     await page.goto(`${server.url}/interaction/${uid}/federated/${oidcConnection}?login_hint=lisa@globex.test`);
     await page.waitForURL(`${appCallback}**`);
     const tokens = await exchangeCode(app.config, page.url(), request);
-    expect(tokens.claims()?.sub).toBe((await server.services.accounts.findByEmail('lisa@globex.test'))?.id);
+    expect(tokens.claims()?.sub).toBe((await server.services.accounts.repository.findByEmail('lisa@globex.test'))?.id);
     expect(upstream.lastAuthorizationParams?.login_hint).toBe('lisa@globex.test');
     await page.close();
   });

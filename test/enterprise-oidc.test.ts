@@ -17,8 +17,8 @@ describe('enterprise sign-in with OpenID Connect (a second oidc-provider as the 
     server = await startTestServer();
     app = await registerRelyingParty(server);
     upstream = await UpstreamOidcProvider.listen('/tenant-1/v2.0');
-    const organization = await server.services.organizationService.create({ name: 'Globex', domains: ['globex.test'], verifiedByOperator: true });
-    const created = await server.services.connectionSetup.createOidc({
+    const organization = await server.services.orgs.organizationService.create({ name: 'Globex', domains: ['globex.test'], verifiedByOperator: true });
+    const created = await server.services.federation.connectionSetup.createOidc({
       organizationId: organization.id,
       name: 'Globex IdP',
       issuer: upstream.issuer,
@@ -126,7 +126,7 @@ describe('enterprise sign-in with OpenID Connect (a second oidc-provider as the 
       expect(callback.searchParams.get('error')).toBe('access_denied');
       const page = await resume(agent, await agent.request(callback.toString()));
       expect(page.$('[role=alert]').text()).toMatch(/cancelled/);
-      expect(page.$(`a[href="/interaction/${uid}/federated/${connectionId}"]`).text()).toMatch(/Try again/);
+      expect(page.$(`a[href="/interaction/${uid}/federated/${connectionId}?client_id=${app.clientId}"]`).text()).toMatch(/Try again/);
       expect(page.$(`a[href="/interaction/${uid}?client_id=${app.clientId}"]`).text()).toMatch(/Sign in another way/);
     } finally {
       upstream.behaviour = 'login';
@@ -140,15 +140,15 @@ describe('enterprise sign-in with OpenID Connect (a second oidc-provider as the 
       const { agent, location } = await toUpstream();
       const page = await resume(agent, await agent.request((await upstreamAnswer(agent, location)).toString()));
       expect(page.$('[role=alert]').text()).toMatch(/did not confirm that your email address is verified/);
-      expect(await server.services.accounts.findByEmail('ivy@globex.test')).toBeUndefined();
+      expect(await server.services.accounts.repository.findByEmail('ivy@globex.test')).toBeUndefined();
     } finally {
       upstream.account = previous;
     }
   });
 
   it('shows a clear page when the company IdP cannot be reached', async () => {
-    const organization = await server.services.organizationService.create({ name: 'Offline Inc', domains: [], verifiedByOperator: false });
-    const offline = await server.services.connectionSetup.createOidc({
+    const organization = await server.services.orgs.organizationService.create({ name: 'Offline Inc', domains: [], verifiedByOperator: false });
+    const offline = await server.services.federation.connectionSetup.createOidc({
       organizationId: organization.id,
       name: 'Offline',
       issuer: 'http://127.0.0.1:9/nowhere',

@@ -17,9 +17,9 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
     server = await startTestServer();
     app = await registerRelyingParty(server);
     idp = await TestSamlIdp.start();
-    const organization = await server.services.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
+    const organization = await server.services.orgs.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
     organizationId = organization.id;
-    connection = await server.services.connectionSetup.createSaml({
+    connection = await server.services.federation.connectionSetup.createSaml({
       organizationId,
       name: 'Acme ADFS',
       metadata: { url: idp.metadataUrl },
@@ -91,7 +91,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
   it('sends unsigned AuthnRequests when asked to, unless the IdP wants them signed', async () => {
     const lenientIdp = await TestSamlIdp.start({ wantAuthnRequestsSigned: false });
     try {
-      const created = await server.services.connectionSetup.createSaml({
+      const created = await server.services.federation.connectionSetup.createSaml({
         organizationId,
         name: 'Unsigned',
         metadata: { xml: lenientIdp.metadataXml },
@@ -106,7 +106,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
       expect(location.searchParams.has('Signature')).toBe(false);
 
       // The IdP's metadata asks for signed requests: they are signed whatever the option said.
-      const strict = await server.services.connectionSetup.createSaml({
+      const strict = await server.services.federation.connectionSetup.createSaml({
         organizationId,
         name: 'Strict',
         metadata: { xml: idp.metadataXml },
@@ -126,9 +126,9 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
     const user: SamlUser = { nameId: 'ada-persistent-id', email: 'ada@acme.test', givenName: 'Ada', familyName: 'Lovelace' };
     const first = await tokensOf(await signIn(user));
     expect(first.userinfo).toMatchObject({ email: 'ada@acme.test', email_verified: true, given_name: 'Ada', family_name: 'Lovelace', name: 'Ada Lovelace' });
-    const organizations = await server.services.organizations.organizationsOfAccount(first.claims.sub);
+    const organizations = await server.services.orgs.organizations.organizationsOfAccount(first.claims.sub);
     expect(organizations.map((organization) => organization.id)).toEqual([organizationId]);
-    const account = await server.services.accounts.findById(first.claims.sub);
+    const account = await server.services.accounts.repository.findById(first.claims.sub);
     expect(account?.password_hash).toBeNull();
 
     const second = await tokensOf(await signIn({ ...user, email: 'ada.king@acme.test', familyName: 'King' }));
@@ -143,17 +143,17 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
   });
 
   it('links a standard account in the verified domain to its SSO identity on the first SSO sign-in', async () => {
-    const standard = await server.services.accountService.createAccount({ email: 'bob@acme.test', password: 'correct horse battery', name: 'Bob Builder' });
+    const standard = await server.services.accounts.service.createAccount({ email: 'bob@acme.test', password: 'correct horse battery', name: 'Bob Builder' });
     const { claims } = await tokensOf(await signIn({ nameId: 'bob-at-idp', email: 'bob@acme.test', givenName: 'Robert', familyName: 'Builder' }));
     expect(claims.sub).toBe(standard.id);
-    const identities = await server.services.federatedIdentities.listOfAccount(standard.id);
+    const identities = await server.services.federation.identities.listOfAccount(standard.id);
     expect(identities.map((identity) => [identity.connection_id, identity.subject])).toEqual([[connection.id, 'bob-at-idp']]);
   });
 
   it('refuses an email outside the organization’s verified domains (no account is created or linked)', async () => {
     const { end } = await signIn({ nameId: 'mallory', email: 'victim@elsewhere.test' });
     expectRefused(end, /not in one of your organization's verified domains/);
-    expect(await server.services.accounts.findByEmail('victim@elsewhere.test')).toBeUndefined();
+    expect(await server.services.accounts.repository.findByEmail('victim@elsewhere.test')).toBeUndefined();
   });
 
   it('accepts a response signed as a whole (assertion unsigned)', async () => {
@@ -179,7 +179,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
       const form = await change(await idp.respond(authnRequest, { nameId: 'eve', email: 'eve@acme.test' }, options));
       const end = await resume(agent, await postToAcs(agent, form));
       expectRefused(end, message);
-      expect(await server.services.accounts.findByEmail('eve@acme.test')).toBeUndefined();
+      expect(await server.services.accounts.repository.findByEmail('eve@acme.test')).toBeUndefined();
       return end;
     }
 
@@ -218,7 +218,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
         }),
         /invalid signature/,
       );
-      expect(await server.services.accounts.findByEmail('ceo@acme.test')).toBeUndefined();
+      expect(await server.services.accounts.repository.findByEmail('ceo@acme.test')).toBeUndefined();
     });
 
     it('an unsigned response', async () => {
@@ -271,7 +271,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
       const page = await resume(victim, await postToAcs(victim, form));
       expect(page.url.startsWith(redirectUri)).toBe(false);
       expect(page.status).toBe(400);
-      expect(await server.services.accounts.findByEmail('mallory@acme.test')).toBeUndefined();
+      expect(await server.services.accounts.repository.findByEmail('mallory@acme.test')).toBeUndefined();
     });
 
     it('an unsolicited (IdP-initiated) response: off by default', async () => {
@@ -283,7 +283,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
 
     it('a failed sign-in at the IdP: a page that offers to try again or sign in another way', async () => {
       const end = await refusedWith((form) => form, /reported an error/, { status: 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed' });
-      expect(end.$(`a[href$="/federated/${connection.id}"]`).text()).toMatch(/Try again/);
+      expect(end.$(`a[href*="/federated/${connection.id}?client_id="]`).text()).toMatch(/Try again/);
       expect(
         end
           .$('a')
@@ -296,7 +296,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
   it('sends the AuthnRequest with the POST binding when the IdP only offers it', async () => {
     const postIdp = await TestSamlIdp.start({ binding: 'post' });
     try {
-      const created = await server.services.connectionSetup.createSaml({
+      const created = await server.services.federation.connectionSetup.createSaml({
         organizationId,
         name: 'Acme Okta',
         metadata: { xml: postIdp.metadataXml },

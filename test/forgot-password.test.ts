@@ -17,12 +17,13 @@ describe('forgot password', () => {
   afterAll(() => env?.close());
 
   const createAccount = (email: string, password: string) =>
-    env.server.services.accountService.createAccount({ email, password, name: 'Test Person', emailVerified: true });
+    env.server.services.accounts.service.createAccount({ email, password, name: 'Test Person', emailVerified: true });
   const forgotPage = (agent: UserAgent, query = '') => agent.follow(`${env.server.url}/forgot-password${query}`);
   const requestReset = async (agent: UserAgent, email: string) => agent.submit(await forgotPage(agent), 'form[action="/forgot-password"]', { email });
   const setPassword = (agent: UserAgent, page: PageResponse, password: string) => agent.submit(page, 'form[action="/reset-password"]', { password });
   const resetLink = async (email: string, count = 1) => linkTo(await env.sink.waitFor(email, count), '/reset-password');
-  const signsIn = async (email: string, password: string) => (await env.server.services.accountService.authenticateWithPassword(email, password)) !== undefined;
+  const signsIn = async (email: string, password: string) =>
+    (await env.server.services.accounts.service.authenticateWithPassword(email, password)) !== undefined;
 
   it('goes from the sign-in page to a new password and back into the app, with a "password changed" mail', async () => {
     await createAccount('ada@example.com', 'analytical engine 1843');
@@ -137,7 +138,7 @@ describe('forgot password', () => {
 
   it('voids outstanding links when the password changes another way', async () => {
     const agent = new UserAgent();
-    await env.server.services.invitations.invite({ email: 'invited@example.com', locale: 'en' });
+    await env.server.services.selfService.invitations.invite({ email: 'invited@example.com', locale: 'en' });
     const invitation = linkTo(await env.sink.waitFor('invited@example.com'), '/invitation');
     await requestReset(agent, 'invited@example.com');
     const reset = await resetLink('invited@example.com', 2);

@@ -16,8 +16,8 @@ describe('home-realm discovery on the sign-in pages', () => {
     server = await startTestServer();
     app = await registerRelyingParty(server);
     idp = await TestSamlIdp.start();
-    const acme = await server.services.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
-    const connection = await server.services.connectionSetup.createSaml({
+    const acme = await server.services.orgs.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
+    const connection = await server.services.federation.connectionSetup.createSaml({
       organizationId: acme.id,
       name: 'Acme',
       metadata: { xml: idp.metadataXml },
@@ -27,8 +27,8 @@ describe('home-realm discovery on the sign-in pages', () => {
     connectionId = connection.id;
     idp.trust(await (await fetch(connection.metadataUrl)).text());
     // Claimed, never proven: must not route anyone.
-    const squatter = await server.services.organizationService.create({ name: 'Squatter', domains: ['bigcorp.test'], verifiedByOperator: false });
-    await server.services.connectionSetup.createSaml({
+    const squatter = await server.services.orgs.organizationService.create({ name: 'Squatter', domains: ['bigcorp.test'], verifiedByOperator: false });
+    await server.services.federation.connectionSetup.createSaml({
       organizationId: squatter.id,
       name: 'Squatter',
       metadata: { xml: idp.metadataXml },
@@ -123,6 +123,6 @@ describe('home-realm discovery on the sign-in pages', () => {
     const identifier = await agent.follow(new URL(back, server.url).toString());
     expect(identifier.status).toBe(200);
     expect(identifier.$('input[name=email]').val()).toBe('marvin@acme.test');
-    expect(failurePage.$(`a[href$="/federated/${connectionId}"]`).text()).toMatch(/Try again/);
+    expect(failurePage.$(`a[href*="/federated/${connectionId}?client_id="]`).text()).toMatch(/Try again/);
   });
 });

@@ -14,7 +14,7 @@ describe('ID token signing algorithm chosen per client', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    await server.services.accountService.createAccount({ email, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
   });
   afterAll(() => server?.close());
 

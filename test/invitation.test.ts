@@ -48,7 +48,7 @@ describe('invitations from the CLI', () => {
     expect(result.code, result.stderr).toBe(0);
     const output = JSON.parse(result.stdout) as { id: string; email: string; invited: boolean };
     expect(output).toMatchObject({ email: 'hedy@example.com', invited: true });
-    const pending = await env.server.services.accounts.findById(output.id);
+    const pending = await env.server.services.accounts.repository.findById(output.id);
     expect(pending).toMatchObject({ email_verified: false, password_hash: null, name: 'Hedy Lamarr' });
 
     // The running server delivers what the CLI queued.
@@ -69,7 +69,7 @@ describe('invitations from the CLI', () => {
     const done = await agent.submit(weak, 'form[action="/invitation"]', { password: 'frequency hopping 1942' });
     expect(done.status).toBe(200);
     expect(done.$('h1').text()).toBe('Your account is ready');
-    expect(await env.server.services.accounts.findById(output.id)).toMatchObject({ email_verified: true });
+    expect(await env.server.services.accounts.repository.findById(output.id)).toMatchObject({ email_verified: true });
 
     const reused = await agent.submit(form, 'form[action="/invitation"]', { password: 'someone else entirely' });
     expect(reused.status).toBe(400);
@@ -88,7 +88,7 @@ describe('invitations from the CLI', () => {
     expect((await cli('users', 'invite', '--email', 'radia@example.com', '--locale', 'fr', '--json')).code).toBe(0);
     const first = await env.sink.waitFor('radia@example.com');
     expect(first.subject).toBe('Vous êtes invité à créer votre compte');
-    await env.server.services.invitations.invite({ email: 'radia@example.com', locale: 'fr' });
+    await env.server.services.selfService.invitations.invite({ email: 'radia@example.com', locale: 'fr' });
     const second = await env.sink.waitFor('radia@example.com', 2);
     const agent = new UserAgent();
     expect((await agent.follow(linkTo(first, '/invitation'))).status).toBe(400);

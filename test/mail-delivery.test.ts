@@ -37,7 +37,7 @@ describe('mail delivery', () => {
   };
 
   it('retries a mail the SMTP server refused, without changing what the user was told', async () => {
-    await env.server.services.accountService.createAccount({ email: 'retry@example.com', password: 'retry me later please', emailVerified: true });
+    await env.server.services.accounts.service.createAccount({ email: 'retry@example.com', password: 'retry me later please', emailVerified: true });
     env.sink.refuseNextRecipients(1);
     const page = await requestReset('retry@example.com');
     expect(page.status).toBe(200);
@@ -66,7 +66,7 @@ describe('mail delivery', () => {
   });
 
   it('keeps queued mail encrypted: the database does not hold the reset link', async () => {
-    await env.server.services.accountService.createAccount({ email: 'sealed@example.com', password: 'sealed and delivered', emailVerified: true });
+    await env.server.services.accounts.service.createAccount({ email: 'sealed@example.com', password: 'sealed and delivered', emailVerified: true });
     await requestReset('sealed@example.com');
     const mail = await env.sink.waitFor('sealed@example.com');
     const token = new URL(mail.links.find((link) => link.includes('/reset-password'))!).searchParams.get('token')!;
@@ -84,7 +84,7 @@ describe('mail delivery', () => {
       const recipients = Array.from({ length: 30 }, (_, index) => `many${index}@example.com`);
       await Promise.all(
         recipients.map((to, index) =>
-          (index % 2 ? second : env.server).services.mailOutbox.enqueue({
+          (index % 2 ? second : env.server).services.mail.outbox.enqueue({
             to,
             template: 'password-reset-unknown',
             locale: 'en',

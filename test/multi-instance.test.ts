@@ -45,7 +45,7 @@ describe('two instances on one database', () => {
     b = await startTestServer({ databaseUrl: a.databaseUrl, overrides: { issuer: a.services.config.issuer, keyRefreshSeconds: 1 } });
     app = await registerRelyingParty(a);
     onB = viaInstance(app.config, b, app.clientSecret!);
-    await a.services.accountService.createAccount({ email, password, emailVerified: true });
+    await a.services.accounts.service.createAccount({ email, password, emailVerified: true });
   });
   afterAll(async () => {
     await b?.close();

@@ -20,7 +20,7 @@ describe('logs of a whole sign-in, at the most verbose level', () => {
   beforeAll(async () => {
     server = await startTestServer({ logger: createLogger('trace', log) });
     app = await registerRelyingParty(server);
-    await server.services.accountService.createAccount({ email, password, name: 'Grace Hopper', emailVerified: true });
+    await server.services.accounts.service.createAccount({ email, password, name: 'Grace Hopper', emailVerified: true });
   });
   afterAll(() => server?.close());
 

@@ -71,7 +71,7 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     expect((await fetch(connection.metadata_url)).status).toBe(200);
 
     // Claimed but unproven: users of the domain still sign in with a password.
-    expect(await server.services.homeRealmDiscovery.discover('peter@initech.test')).toEqual({ kind: 'password' });
+    expect(await server.services.hrd.homeRealmDiscovery.discover('peter@initech.test')).toEqual({ kind: 'password' });
 
     const missing = await cli('orgs', 'verify-domain', '--org', organization.id, '--domain', 'initech.test');
     expect(missing.code).toBe(1);
@@ -79,14 +79,14 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
 
     dns.setTxt('_signin-verification.initech.test', ['signin-verification=someone-elses-token']);
     expect((await cli('orgs', 'verify-domain', '--org', organization.id, '--domain', 'initech.test')).code).toBe(1);
-    expect(await server.services.homeRealmDiscovery.discover('peter@initech.test')).toEqual({ kind: 'password' });
+    expect(await server.services.hrd.homeRealmDiscovery.discover('peter@initech.test')).toEqual({ kind: 'password' });
 
     dns.setTxt('_signin-verification.initech.test', ['v=spf1 -all', organization.domains[0]!.record.value]);
     const verified = await cliJson<{ verified: boolean }>('orgs', 'verify-domain', '--org', 'Initech', '--domain', 'initech.test');
     expect(verified.verified).toBe(true);
-    expect(await server.services.homeRealmDiscovery.discover('Peter@INITECH.test')).toEqual({ kind: 'federated', connectionId: connection.id });
-    expect(await server.services.homeRealmDiscovery.discoverDomain!('initech.test')).toEqual({ kind: 'federated', connectionId: connection.id });
-    expect(await server.services.homeRealmDiscovery.discover('peter@sub.initech.test')).toEqual({ kind: 'password' });
+    expect(await server.services.hrd.homeRealmDiscovery.discover('Peter@INITECH.test')).toEqual({ kind: 'federated', connectionId: connection.id });
+    expect(await server.services.hrd.homeRealmDiscovery.discoverDomain!('initech.test')).toEqual({ kind: 'federated', connectionId: connection.id });
+    expect(await server.services.hrd.homeRealmDiscovery.discover('peter@sub.initech.test')).toEqual({ kind: 'password' });
   });
 
   it('a domain belongs to one organization at most, even for an operator', async () => {
@@ -136,18 +136,18 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
       expect(oidc.redirect_uri).toBe(`${server.services.config.issuer}/federation/${oidc.id}/callback`);
       const row = await server.services.db.selectFrom('federation_connections').selectAll().where('id', '=', oidc.id).executeTakeFirstOrThrow();
       expect(JSON.stringify(row)).not.toContain('very-secret-value-123');
-      expect((await server.services.connections.findById(oidc.id))?.secrets.clientSecret).toBe('very-secret-value-123');
+      expect((await server.services.federation.connections.findById(oidc.id))?.secrets.clientSecret).toBe('very-secret-value-123');
     } finally {
       await upstream.close();
     }
     // The organization's first connection is the one its users are sent to.
-    expect(await server.services.homeRealmDiscovery.discover('art@vandelay.test')).toEqual({ kind: 'federated', connectionId: saml.id });
+    expect(await server.services.hrd.homeRealmDiscovery.discover('art@vandelay.test')).toEqual({ kind: 'federated', connectionId: saml.id });
   });
 
   it('under enforced SSO the password no longer signs the organization’s users in, and forgot-password points to the company sign-in', async () => {
     await cliJson('orgs', 'create', '--name', 'Wayne Enterprises', '--domain', 'wayne.test', '--verified');
-    await server.services.accountService.createAccount({ email: 'bruce@wayne.test', password: 'i am the night 1939', emailVerified: true });
-    await server.services.accountService.createAccount({ email: 'alfred@example.test', password: 'butler of the manor', emailVerified: true });
+    await server.services.accounts.service.createAccount({ email: 'bruce@wayne.test', password: 'i am the night 1939', emailVerified: true });
+    await server.services.accounts.service.createAccount({ email: 'alfred@example.test', password: 'butler of the manor', emailVerified: true });
 
     /** Identifier, then password; returns the answer to the password form (or where the email was sent). */
     const signInWithPassword = async (email: string, password: string) => {
@@ -175,21 +175,21 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     const routed = await agent.request(new URL(page.$('form[action*="/identifier"]').attr('action')!, server.url).toString(), {
       form: { _csrf: page.$('input[name=_csrf]').val() as string, email: 'bruce@wayne.test' },
     });
-    expect(routed.headers.get('location')).toBe(`/interaction/${uid}/federated/${connection.id}`);
-    expect(await server.services.ssoEnforcement.requiredFor('bruce@wayne.test')).toMatchObject({ connectionId: connection.id });
+    expect(routed.headers.get('location')).toBe(`/interaction/${uid}/federated/${connection.id}?client_id=${app.clientId}`);
+    expect(await server.services.hrd.ssoEnforcement.requiredFor('bruce@wayne.test')).toMatchObject({ connectionId: connection.id });
 
     // A member of the organization whose email is elsewhere reaches the password page, where the password is refused.
-    const alfred = (await server.services.accounts.findByEmail('alfred@example.test'))!;
-    expect(await server.services.ssoEnforcement.requiredFor(alfred.email, alfred.id)).toBeUndefined();
-    const wayne = (await server.services.organizationService.find('Wayne Enterprises')).id;
-    await server.services.organizations.addMember(wayne, alfred.id);
+    const alfred = (await server.services.accounts.repository.findByEmail('alfred@example.test'))!;
+    expect(await server.services.hrd.ssoEnforcement.requiredFor(alfred.email, alfred.id)).toBeUndefined();
+    const wayne = (await server.services.orgs.organizationService.find('Wayne Enterprises')).id;
+    await server.services.orgs.organizations.addMember(wayne, alfred.id);
     // Membership is not revealed to someone without the password: a wrong one gets the usual answer.
     const guessed = await signInWithPassword('alfred@example.test', 'not the right password');
     expect(guessed.$('#password-error').text() + guessed.$('[role=alert]').text()).toMatch(/Incorrect email or password/);
     const refused = await signInWithPassword('alfred@example.test', 'butler of the manor');
     expect(refused.status).toBe(400);
     expect(refused.$('#password-error').text() + refused.$('[role=alert]').text()).toMatch(/requires you to sign in with your company account/);
-    expect(refused.$(`a[href$="/federated/${connection.id}"]`).text()).toMatch(/Continue with company sign-in/);
+    expect(refused.$(`a[href$="/federated/${connection.id}?client_id=${app.clientId}"]`).text()).toMatch(/Continue with company sign-in/);
 
     // Forgot password: no reset link, the company sign-in instead.
     const forgotAgent = new UserAgent();

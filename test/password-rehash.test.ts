@@ -18,13 +18,13 @@ describe('raising BCRYPT_COST', () => {
     server = await startTestServer({ overrides: { bcryptCost: 5 } });
     app = await registerRelyingParty(server);
     // The account was created while the configured cost was still 4.
-    const before = new AccountService(server.services.accounts, new PasswordHasher(4));
+    const before = new AccountService(server.services.accounts.repository, new PasswordHasher(4));
     await before.createAccount({ email, password, emailVerified: true });
   });
   afterAll(() => server?.close());
 
   it('upgrades a stored hash to the configured cost when its owner signs in', async () => {
-    const stored = await server.services.accounts.findByEmail(email);
+    const stored = await server.services.accounts.repository.findByEmail(email);
     expect(bcrypt.getRounds(stored!.password_hash!)).toBe(4);
 
     const request = await authorizationRequest(app.config);
@@ -32,7 +32,7 @@ describe('raising BCRYPT_COST', () => {
     expect(callback.url.startsWith(redirectUri)).toBe(true);
     expect(new URL(callback.url).searchParams.get('code')).toBeTruthy();
 
-    const upgraded = (await server.services.accounts.findByEmail(email))!.password_hash!;
+    const upgraded = (await server.services.accounts.repository.findByEmail(email))!.password_hash!;
     expect(bcrypt.getRounds(upgraded)).toBe(5);
     expect(await bcrypt.compare(password, upgraded)).toBe(true);
   });

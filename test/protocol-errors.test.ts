@@ -60,7 +60,7 @@ describe('protocol errors and token lifecycle rules', () => {
     server = await startTestServer();
     app = await registerRelyingParty(server);
     publicApp = await registerRelyingParty(server, { isPublic: true });
-    await server.services.accountService.createAccount({ email, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
   });
   afterAll(() => server?.close());
 

@@ -18,7 +18,7 @@ describe('pushed authorization requests (PAR)', () => {
   beforeAll(async () => {
     server = await startTestServer();
     app = await registerRelyingParty(server);
-    await server.services.accountService.createAccount({ email, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
   });
   afterAll(() => server?.close());
 

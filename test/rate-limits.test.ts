@@ -24,7 +24,7 @@ describe('rate limits shared by two instances through PostgreSQL', () => {
     const registered = await registerRelyingParty(first);
     apps.set(first, registered.config);
     apps.set(second, await discover(second.url, registered.clientId, registered.clientSecret));
-    await first.services.accountService.createAccount({ email: 'ada@example.com', password: 'analytical engine 1843', emailVerified: true });
+    await first.services.accounts.service.createAccount({ email: 'ada@example.com', password: 'analytical engine 1843', emailVerified: true });
   });
   afterAll(async () => {
     await second?.close();

@@ -26,7 +26,7 @@ describe.skipIf(!browserAvailable)(`sign-in pages in Chromium${browserAvailable 
   let redirectUri: string;
 
   const registerApp = async (name: string, firstParty: boolean): Promise<TestClient> => {
-    const { clientId, clientSecret } = await server.services.clients.create({
+    const { clientId, clientSecret } = await server.services.oidc.clients.create({
       name,
       redirectUris: [redirectUri],
       firstParty,
@@ -56,7 +56,7 @@ describe.skipIf(!browserAvailable)(`sign-in pages in Chromium${browserAvailable 
     browser = await launchBrowser();
     app = await registerApp('Analytics', true);
     thirdPartyApp = await registerApp('Analytics', false);
-    await server.services.accountService.createAccount({ email, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
   });
   afterEach(async () => {
     await context?.close();

@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type HomeRealmDiscovery, passwordOnlyDiscovery } from '../src/hrd/home-realm-discovery.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HomeRealmDiscovery } from '../src/hrd/home-realm-discovery.ts';
 import type { RunningServer } from '../src/server.ts';
 import { authorizationRequest, client, discover, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { enterEmail, signInThroughBrowserless } from './helpers/sign-in.ts';
@@ -37,7 +37,7 @@ describe('sign-in steps over HTTP', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    const { clientId, clientSecret } = await server.services.clients.create({
+    const { clientId, clientSecret } = await server.services.oidc.clients.create({
       name: 'Analytics',
       redirectUris: [redirectUri],
       firstParty: true,
@@ -46,7 +46,7 @@ describe('sign-in steps over HTTP', () => {
     });
     app = { clientId, config: await discover(server.url, clientId, clientSecret) };
     otherApp = await registerRelyingParty(server, { firstParty: false });
-    await server.services.accountService.createAccount({ email, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
   });
   afterAll(() => server?.close());
 
@@ -300,10 +300,6 @@ describe('sign-in steps over HTTP', () => {
   });
 
   describe('My company ID', () => {
-    afterEach(() => {
-      server.services.homeRealmDiscovery = passwordOnlyDiscovery;
-    });
-
     it('says clearly when the domain has no company sign-in, and links back to the email page', async () => {
       const agent = new UserAgent();
       const identifier = await openSignIn(agent);
@@ -323,27 +319,33 @@ describe('sign-in steps over HTTP', () => {
       const companyDiscovery: HomeRealmDiscovery = {
         discover: (address) => Promise.resolve(address.endsWith('@navy.example') ? { kind: 'federated', connectionId: 'navy-saml' } : { kind: 'password' }),
       };
-      server.services.homeRealmDiscovery = companyDiscovery;
-      const agent = new UserAgent();
-      const identifier = await openSignIn(agent);
-      const uid = uidOf(identifier);
+      // A server of its own, built with that discovery: nothing is swapped in a running server.
+      const company = await startTestServer({ services: (services) => ({ ...services, hrd: { ...services.hrd, homeRealmDiscovery: companyDiscovery } }) });
+      try {
+        const companyApp = await registerRelyingParty(company);
+        const agent = new UserAgent();
+        const identifier = await openSignIn(agent, {}, companyApp);
+        const uid = uidOf(identifier);
 
-      const fromIdentifier = await agent.request(new URL(identifier.$('form').attr('action')!, server.url).toString(), {
-        form: { _csrf: identifier.$('input[name=_csrf]').val() as string, email: 'grace@navy.example' },
-      });
-      expect(fromIdentifier.status).toBe(303);
-      expect(fromIdentifier.headers.get('location')).toBe(`/interaction/${uid}/federated/navy-saml`);
+        const fromIdentifier = await agent.request(new URL(identifier.$('form').attr('action')!, company.url).toString(), {
+          form: { _csrf: identifier.$('input[name=_csrf]').val() as string, email: 'grace@navy.example' },
+        });
+        expect(fromIdentifier.status).toBe(303);
+        expect(fromIdentifier.headers.get('location')).toBe(`/interaction/${uid}/federated/navy-saml?client_id=${companyApp.clientId}`);
 
-      // Back from the company's page: the email page again, with the address filled in.
-      const back = await agent.follow(identifier.url);
-      expect(back.$('input[name=email]').val()).toBe('grace@navy.example');
+        // Back from the company's page: the email page again, with the address filled in.
+        const back = await agent.follow(identifier.url);
+        expect(back.$('input[name=email]').val()).toBe('grace@navy.example');
 
-      const companyPage = await agent.follow(new URL(`/interaction/${uid}/company-id`, server.url).toString());
-      const fromCompanyPage = await agent.request(new URL(companyPage.$('form').attr('action')!, server.url).toString(), {
-        form: { _csrf: companyPage.$('input[name=_csrf]').val() as string, email: 'grace@navy.example' },
-      });
-      expect(fromCompanyPage.status).toBe(303);
-      expect(fromCompanyPage.headers.get('location')).toBe(`/interaction/${uid}/federated/navy-saml`);
+        const companyPage = await agent.follow(new URL(`/interaction/${uid}/company-id`, company.url).toString());
+        const fromCompanyPage = await agent.request(new URL(companyPage.$('form').attr('action')!, company.url).toString(), {
+          form: { _csrf: companyPage.$('input[name=_csrf]').val() as string, email: 'grace@navy.example' },
+        });
+        expect(fromCompanyPage.status).toBe(303);
+        expect(fromCompanyPage.headers.get('location')).toBe(`/interaction/${uid}/federated/navy-saml?client_id=${companyApp.clientId}`);
+      } finally {
+        await company.close();
+      }
     });
   });
 

@@ -51,7 +51,7 @@ describe('signing keys', () => {
   beforeAll(async () => {
     server = await startTestServer({ overrides: { keyRefreshSeconds: 1 } });
     app = await registerRelyingParty(server);
-    await server.services.accountService.createAccount({ email, password, emailVerified: true });
+    await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
   });
   afterAll(() => server?.close());
 

@@ -44,19 +44,19 @@ describe('sign-up with email verification', () => {
     expect(new URL(link).origin).toBe(env.server.services.config.issuer);
     expect(new URL(link).searchParams.get('interaction')).toBe(interaction);
 
-    const account = await env.server.services.accounts.findByEmail('katherine@example.com');
+    const account = await env.server.services.accounts.repository.findByEmail('katherine@example.com');
     expect(account).toMatchObject({ email: 'katherine@example.com', email_verified: false, name: 'Katherine Johnson', locale: 'en' });
 
     // Opening the link (as a mail scanner would) confirms nothing: it shows a button.
     const confirmPage = await agent.follow(link);
     expect(confirmPage.status).toBe(200);
     await agent.follow(link);
-    expect((await env.server.services.accounts.findByEmail('katherine@example.com'))?.email_verified).toBe(false);
+    expect((await env.server.services.accounts.repository.findByEmail('katherine@example.com'))?.email_verified).toBe(false);
 
     const confirmed = await agent.submit(confirmPage, 'form[action="/signup/verify"]', {});
     expect(confirmed.status).toBe(200);
     expect(confirmed.$('h1').text()).toBe('Email address confirmed');
-    expect((await env.server.services.accounts.findByEmail('katherine@example.com'))?.email_verified).toBe(true);
+    expect((await env.server.services.accounts.repository.findByEmail('katherine@example.com'))?.email_verified).toBe(true);
 
     // The link is single-use.
     const again = await agent.submit(confirmPage, 'form[action="/signup/verify"]', {});
@@ -76,7 +76,7 @@ describe('sign-up with email verification', () => {
   });
 
   it('answers exactly the same for an address that already has an account, and mails that address instead', async () => {
-    await env.server.services.accountService.createAccount({
+    await env.server.services.accounts.service.createAccount({
       email: 'dorothy@example.com',
       password: 'fortran programmer',
       name: 'Dorothy Vaughan',
@@ -92,9 +92,9 @@ describe('sign-up with email verification', () => {
     expect(mail.subject).toBe('You already have an account');
     expect(linkTo(mail, '/forgot-password')).toContain('email=dorothy%40example.com');
     // Nothing changed on the existing account.
-    const account = await env.server.services.accounts.findByEmail('dorothy@example.com');
+    const account = await env.server.services.accounts.repository.findByEmail('dorothy@example.com');
     expect(account?.name).toBe('Dorothy Vaughan');
-    expect((await env.server.services.accountService.authenticateWithPassword('dorothy@example.com', 'fortran programmer'))?.id).toBe(account?.id);
+    expect((await env.server.services.accounts.service.authenticateWithPassword('dorothy@example.com', 'fortran programmer'))?.id).toBe(account?.id);
   });
 
   it('mails the owner of an unconfirmed account a link that sets a new password, not a confirmation of the first one (pre-hijacking)', async () => {
@@ -109,10 +109,10 @@ describe('sign-up with email verification', () => {
     const form = await agent.follow(linkTo(mail, '/reset-password'));
     const done = await agent.submit(form, 'form[action="/reset-password"]', { password: 'centaur rocket 1965' });
     expect(done.status).toBe(200);
-    const account = await env.server.services.accounts.findByEmail('annie@example.com');
+    const account = await env.server.services.accounts.repository.findByEmail('annie@example.com');
     expect(account?.email_verified).toBe(true);
-    expect(await env.server.services.accountService.authenticateWithPassword('annie@example.com', 'attacker chosen secret')).toBeUndefined();
-    expect(await env.server.services.accountService.authenticateWithPassword('annie@example.com', 'centaur rocket 1965')).toBeDefined();
+    expect(await env.server.services.accounts.service.authenticateWithPassword('annie@example.com', 'attacker chosen secret')).toBeUndefined();
+    expect(await env.server.services.accounts.service.authenticateWithPassword('annie@example.com', 'centaur rocket 1965')).toBeDefined();
   });
 
   it('refuses short, common and over-72-byte passwords with a clear message, and creates nothing', async () => {
@@ -133,7 +133,7 @@ describe('sign-up with email verification', () => {
       expect(page.$('#email').attr('value')).toBe('grace@example.com');
       expect(page.$('#password').attr('aria-invalid')).toBe('true');
     }
-    expect(await env.server.services.accounts.findByEmail('grace@example.com')).toBeUndefined();
+    expect(await env.server.services.accounts.repository.findByEmail('grace@example.com')).toBeUndefined();
     // A passphrase of 72 bytes at most is fine, whatever characters it uses.
     const passphrase = 'déjà vu, été indien et crème brûlée à volonté !';
     expect(Buffer.byteLength(passphrase)).toBeLessThanOrEqual(72);
@@ -167,7 +167,7 @@ describe('sign-up with email verification', () => {
 
     const forged = await agent.request(`${env.server.url}/signup`, { form: { name: 'X', email: 'x@example.com', password: 'a good long passphrase' } });
     expect(forged.status).toBe(403);
-    expect(await env.server.services.accounts.findByEmail('x@example.com')).toBeUndefined();
+    expect(await env.server.services.accounts.repository.findByEmail('x@example.com')).toBeUndefined();
   });
 
   it('writes to a French visitor in French', async () => {

@@ -21,7 +21,7 @@ describe.skipIf(!browserAvailable)(`social sign-in in Chromium${browserAvailable
     browser = await launchBrowser();
     appServer = await startAppCallbackServer();
     appCallback = appServer.callbackUrl;
-    const registered = await server.services.clients.create({ name: 'Browser App', redirectUris: [appCallback], firstParty: true });
+    const registered = await server.services.oidc.clients.create({ name: 'Browser App', redirectUris: [appCallback], firstParty: true });
     app = { clientId: registered.clientId, config: await discover(server.url, registered.clientId, registered.clientSecret) };
   });
   afterAll(async () => {
@@ -46,7 +46,7 @@ describe.skipIf(!browserAvailable)(`social sign-in in Chromium${browserAvailable
     await google.click();
     await page.waitForURL(`${appCallback}**`);
     const tokens = await exchangeCode(app.config, page.url(), request);
-    expect(tokens.claims()?.sub).toBe((await server.services.accounts.findByEmail('margaret@gmail.test'))?.id);
+    expect(tokens.claims()?.sub).toBe((await server.services.accounts.repository.findByEmail('margaret@gmail.test'))?.id);
     await page.close();
   });
 });

@@ -41,7 +41,7 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
   async function clickProvider(provider: string, options: { agent?: UserAgent; remember?: boolean; params?: Record<string, string> } = {}) {
     const agent = options.agent ?? new UserAgent();
     const started = await startInteraction(agent, app, options.params);
-    const form = started.page.$('form[action$="/social"]');
+    const form = started.page.$('form[action*="/social?"]');
     const click = await agent.request(new URL(form.attr('action')!, server.url).toString(), {
       form: { _csrf: String(form.find('input[name=_csrf]').val()), provider, ...(options.remember ? { remember: 'on' } : {}) },
     });
@@ -85,7 +85,7 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
 
     const userinfo = await userinfoAt(end, request);
     expect(userinfo).toMatchObject({ email: 'ada@gmail.test', email_verified: true, name: 'Ada Lovelace' });
-    const account = await server.services.accounts.findByEmail('ada@gmail.test');
+    const account = await server.services.accounts.repository.findByEmail('ada@gmail.test');
     expect(account?.password_hash).toBeNull();
 
     const again = await signInWith('google');
@@ -122,7 +122,7 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
         expect(end.url.startsWith(redirectUri)).toBe(false);
         expect(end.$('h1').text()).toMatch(/Signing in with Microsoft did not work/);
         expect(end.$('[role=alert]').text()).toMatch(/could not be verified/);
-        expect(await server.services.accounts.findByEmail('mallory@contoso.test')).toBeUndefined();
+        expect(await server.services.accounts.repository.findByEmail('mallory@contoso.test')).toBeUndefined();
       } finally {
         standIns.microsoft.account = previous;
       }
@@ -134,7 +134,7 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
       try {
         const { end } = await signInWith('microsoft');
         expect(end.$('[role=status]').text()).toMatch(/Microsoft did not confirm your email address/);
-        expect(await server.services.accounts.findByEmail('eve@contoso.test')).toBeUndefined();
+        expect(await server.services.accounts.repository.findByEmail('eve@contoso.test')).toBeUndefined();
       } finally {
         standIns.microsoft.account = previous;
       }
@@ -143,7 +143,7 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
 
   describe('Facebook', () => {
     it('signs the Graph call with appsecret_proof and, the email being unverified, links only after the person signs in', async () => {
-      await server.services.accountService.createAccount({ email: 'linus@example.com', password: 'penguins 1991', emailVerified: true });
+      await server.services.accounts.service.createAccount({ email: 'linus@example.com', password: 'penguins 1991', emailVerified: true });
       const { agent, end, request, location } = await signInWith('facebook');
       const authorize = new URL(location);
       expect(authorize.searchParams.get('state')).toBeTruthy();
@@ -153,11 +153,11 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
       expect(standIns.facebook.lastGraphQuery?.appsecret_proof).toMatch(/^[0-9a-f]{64}$/);
 
       expect(end.$('[role=status]').text()).toMatch(/Facebook did not confirm your email address/);
-      expect(await server.services.accounts.findByEmail('linus@facebook.test')).toBeUndefined();
+      expect(await server.services.accounts.repository.findByEmail('linus@facebook.test')).toBeUndefined();
       const passwordPage = await enterEmail(agent, end, 'linus@example.com');
       expect(passwordPage.$('[role=status]').text()).toMatch(/Facebook did not confirm your email address/);
       const linked = await agent.submit(passwordPage, 'form[action*="/password"]', { password: 'penguins 1991' }, redirectUri);
-      const account = await server.services.accounts.findByEmail('linus@example.com');
+      const account = await server.services.accounts.repository.findByEmail('linus@example.com');
       expect((await userinfoAt(linked, request)).sub).toBe(account!.id);
 
       const again = await signInWith('facebook');
@@ -178,8 +178,8 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
 
   describe('linking', () => {
     it('never links automatically: an identity whose verified email has an account asks to sign in, then links and carries on', async () => {
-      await server.services.accountService.createAccount({ email: 'barbara@gmail.test', password: 'liskov substitution', emailVerified: true });
-      const account = await server.services.accounts.findByEmail('barbara@gmail.test');
+      await server.services.accounts.service.createAccount({ email: 'barbara@gmail.test', password: 'liskov substitution', emailVerified: true });
+      const account = await server.services.accounts.repository.findByEmail('barbara@gmail.test');
       const previous = standIns.google.account;
       standIns.google.account = { sub: 'google-barbara', claims: { email: 'barbara@gmail.test', email_verified: true, name: 'Barbara Liskov' } };
       try {
@@ -187,15 +187,15 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
         expect(new URL(end.url).pathname).toMatch(/^\/interaction\/[^/]+$/);
         expect(end.$('[role=status]').text()).toMatch(/This email already has an account: sign in to link it/);
         expect(end.$('input[name=username]').val()).toBe('barbara@gmail.test');
-        expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toHaveLength(0);
+        expect(await server.services.federation.identities.listOfAccount(account!.id)).toHaveLength(0);
 
         const wrong = await agent.submit(end, 'form[action*="/password"]', { password: 'not it' }, redirectUri);
         expect(wrong.status).toBe(400);
-        expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toHaveLength(0);
+        expect(await server.services.federation.identities.listOfAccount(account!.id)).toHaveLength(0);
 
         const linked = await agent.submit(end, 'form[action*="/password"]', { password: 'liskov substitution' }, redirectUri);
         expect((await userinfoAt(linked, request)).sub).toBe(account!.id);
-        expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toMatchObject([
+        expect(await server.services.federation.identities.listOfAccount(account!.id)).toMatchObject([
           { connection_id: 'social-google', subject: 'google-barbara' },
         ]);
 
@@ -209,8 +209,8 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
     it('links after a company sign-in too; and social sign-in never gets around enforced company sign-in', async () => {
       const companyIdp = await UpstreamOidcProvider.listen();
       try {
-        const organization = await server.services.organizationService.create({ name: 'Initech', domains: ['initech.test'], verifiedByOperator: true });
-        const connection = await server.services.connectionSetup.createOidc({
+        const organization = await server.services.orgs.organizationService.create({ name: 'Initech', domains: ['initech.test'], verifiedByOperator: true });
+        const connection = await server.services.federation.connectionSetup.createOidc({
           organizationId: organization.id,
           name: 'Initech IdP',
           issuer: companyIdp.issuer,
@@ -230,7 +230,7 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
           ],
           account: { sub: 'initech-0001', claims: { email: 'peter@initech.test', email_verified: true, name: 'Peter Gibbons' } },
         });
-        const account = await server.services.accountService.createAccount({ email: 'peter@initech.test', emailVerified: true });
+        const account = await server.services.accounts.service.createAccount({ email: 'peter@initech.test', emailVerified: true });
         const previous = standIns.google.account;
         standIns.google.account = { sub: 'google-peter', claims: { email: 'peter@initech.test', email_verified: true } };
         try {
@@ -240,10 +240,10 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
           const callback = await providerAnswer(agent, toCompany.headers.get('location')!);
           const linked = await resume(agent, await agent.request(callback.toString()));
           expect((await userinfoAt(linked, request)).sub).toBe(account.id);
-          const methods = await server.services.federatedIdentities.listOfAccount(account.id);
+          const methods = await server.services.federation.identities.listOfAccount(account.id);
           expect(methods.map((identity) => identity.connection_id).sort()).toEqual([connection.id, 'social-google'].sort());
 
-          await server.services.organizations.setSsoEnforced(organization.id, true);
+          await server.services.orgs.organizations.setSsoEnforced(organization.id, true);
           const refused = await signInWith('google');
           expect(refused.end.url.startsWith(redirectUri)).toBe(false);
           expect(refused.end.$('[role=alert]').text()).toMatch(/requires you to sign in with your company account/);
@@ -256,18 +256,18 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
     });
 
     it('an unverified email links to no account by itself and creates none', async () => {
-      await server.services.accountService.createAccount({ email: 'ken@gmail.test', password: 'unix epoch 1970', emailVerified: true });
+      await server.services.accounts.service.createAccount({ email: 'ken@gmail.test', password: 'unix epoch 1970', emailVerified: true });
       const previous = standIns.google.account;
       standIns.google.account = { sub: 'google-ken', claims: { email: 'ken@gmail.test', email_verified: false } };
       try {
         const { agent, end } = await signInWith('google');
         expect(end.$('[role=status]').text()).toMatch(/Google did not confirm your email address/);
         expect(end.$('[role=status]').text()).not.toMatch(/already has an account/);
-        const account = await server.services.accounts.findByEmail('ken@gmail.test');
-        expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toHaveLength(0);
+        const account = await server.services.accounts.repository.findByEmail('ken@gmail.test');
+        expect(await server.services.federation.identities.listOfAccount(account!.id)).toHaveLength(0);
 
         // The person may decline: the identity is dropped and the page is a plain sign-in page again.
-        const declined = await agent.submit(end, 'form[action$="/social/forget-link"]', {});
+        const declined = await agent.submit(end, 'form[action*="/social/forget-link?"]', {});
         expect(declined.$('[role=status]').length).toBe(0);
         const identities = await server.services.db.selectFrom('federated_identities').selectAll().where('subject', '=', 'google-ken').execute();
         expect(identities).toHaveLength(0);
@@ -283,12 +283,12 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
       standIns.google.account = { sub: 'google-unverified-1', claims: { email: 'joan@gmail.test', email_verified: false, name: 'Joan Clarke' } };
       try {
         const { agent, end, uid, request } = await signInWith('google');
-        const form = end.$('form[action$="/social/confirm-email/send"]');
+        const form = end.$('form[action*="/social/confirm-email/send?"]');
         expect(form.find('input[name=email]').val()).toBe('joan@gmail.test');
-        const invalid = await agent.submit(end, 'form[action$="/social/confirm-email/send"]', { email: 'not an address' });
+        const invalid = await agent.submit(end, 'form[action*="/social/confirm-email/send?"]', { email: 'not an address' });
         expect(invalid.$('#confirm_email-error').text()).toMatch(/name@example\.com/);
 
-        const sent = await agent.submit(end, 'form[action$="/social/confirm-email/send"]', { email: 'joan.clarke@example.com' });
+        const sent = await agent.submit(end, 'form[action*="/social/confirm-email/send?"]', { email: 'joan.clarke@example.com' });
         expect(sent.$('[role=status]').text()).toMatch(/We sent a link to joan\.clarke@example\.com/);
         const mail = await withMail.sink.waitFor('joan.clarke@example.com');
         expect(mail.subject).toBe('Confirm your email address to sign in with Google');
@@ -304,11 +304,11 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
         // Opening the link confirms nothing (mail scanners open links): a button does.
         const confirmPage = await agent.request(link);
         expect(confirmPage.$('h1').text()).toBe('Confirm your email address');
-        expect(await server.services.accounts.findByEmail('joan.clarke@example.com')).toBeUndefined();
-        const done = await agent.submit(confirmPage, 'form[action$="/social/confirm-email"]', {}, redirectUri);
+        expect(await server.services.accounts.repository.findByEmail('joan.clarke@example.com')).toBeUndefined();
+        const done = await agent.submit(confirmPage, 'form[action*="/social/confirm-email?"]', {}, redirectUri);
         expect(await userinfoAt(done, request)).toMatchObject({ email: 'joan.clarke@example.com', email_verified: true });
-        const account = await server.services.accounts.findByEmail('joan.clarke@example.com');
-        expect(await server.services.federatedIdentities.listOfAccount(account!.id)).toMatchObject([
+        const account = await server.services.accounts.repository.findByEmail('joan.clarke@example.com');
+        expect(await server.services.federation.identities.listOfAccount(account!.id)).toMatchObject([
           { connection_id: 'social-google', subject: 'google-unverified-1' },
         ]);
         expect((await agent.request(link)).status).toBe(400);
@@ -317,16 +317,16 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
       }
     });
     it('links to the account the confirmed address already has', async () => {
-      const existing = await server.services.accountService.createAccount({ email: 'annie@example.com', password: 'tabulating 1890', emailVerified: true });
+      const existing = await server.services.accounts.service.createAccount({ email: 'annie@example.com', password: 'tabulating 1890', emailVerified: true });
       const previous = standIns.google.account;
       standIns.google.account = { sub: 'google-unverified-2', claims: { email_verified: false } };
       try {
         const { agent, end, uid, request } = await signInWith('google');
-        await agent.submit(end, 'form[action$="/social/confirm-email/send"]', { email: 'annie@example.com' });
+        await agent.submit(end, 'form[action*="/social/confirm-email/send?"]', { email: 'annie@example.com' });
         const link = linkTo(await withMail.sink.waitFor('annie@example.com'), `/interaction/${uid}/social/confirm-email`);
-        const done = await agent.submit(await agent.request(link), 'form[action$="/social/confirm-email"]', {}, redirectUri);
+        const done = await agent.submit(await agent.request(link), 'form[action*="/social/confirm-email?"]', {}, redirectUri);
         expect((await userinfoAt(done, request)).sub).toBe(existing.id);
-        expect(await server.services.federatedIdentities.listOfAccount(existing.id)).toMatchObject([{ subject: 'google-unverified-2' }]);
+        expect(await server.services.federation.identities.listOfAccount(existing.id)).toMatchObject([{ subject: 'google-unverified-2' }]);
       } finally {
         standIns.google.account = previous;
       }
@@ -376,7 +376,7 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
         expect(end.status).toBe(200);
         expect(new URL(end.url).pathname).toBe(`/interaction/${uid}`);
         expect(end.$('[role=status]').text()).toMatch(/You cancelled signing in with Google/);
-        expect(end.$('form[action$="/social"] button[value=google]').length).toBe(1);
+        expect(end.$('form[action*="/social?"] button[value=google]').length).toBe(1);
       } finally {
         standIns.google.behaviour = 'login';
       }
@@ -396,13 +396,13 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
   it('names each button for assistive technology, in English and in French', async () => {
     const { page } = await startInteraction(new UserAgent(), app);
     const names = page
-      .$('form[action$="/social"] button')
+      .$('form[action*="/social?"] button')
       .map((_, button) => page.$(button).text().trim())
       .get();
     expect(names).toEqual(['Sign in with Google', 'Sign in with Microsoft', 'Sign in with LinkedIn', 'Sign in with Facebook']);
     expect(
       page
-        .$('form[action$="/social"] img')
+        .$('form[action*="/social?"] img')
         .map((_, img) => page.$(img).attr('src'))
         .get(),
     ).toEqual(['google', 'microsoft', 'linkedin', 'facebook'].map((name) => `/assets/social/${name}.svg`));
@@ -423,11 +423,11 @@ describe('social providers come from the configuration', () => {
       const { page, uid } = await startInteraction(agent, app);
       expect(
         page
-          .$('form[action$="/social"] button')
+          .$('form[action*="/social?"] button')
           .map((_, button) => page.$(button).attr('value'))
           .get(),
       ).toEqual(['google']);
-      const csrf = String(page.$('form[action$="/social"] input[name=_csrf]').val());
+      const csrf = String(page.$('form[action*="/social?"] input[name=_csrf]').val());
       expect((await agent.request(`${server.url}/interaction/${uid}/social`, { form: { _csrf: csrf, provider: 'facebook' } })).status).toBe(404);
       expect((await agent.request(`${server.url}/federation/social-facebook/callback?state=x&code=y`)).status).toBe(404);
     } finally {

@@ -1,24 +1,20 @@
 import type { Db } from '../db/database.ts';
 import type { AccountRow, AccountTokenPurpose } from '../db/schema.ts';
-import { AppError } from '../http/errors.ts';
 import type { AccountRepository } from './account.repository.ts';
-import type { AccountSessionsRepository } from './account-sessions.repository.ts';
-import type { LinkTokenRepository } from './link-token.repository.ts';
+import { LinkInvalidError, type LinkTokenRepository } from './link-token.repository.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { assertPasswordAllowed } from './password-policy.ts';
 
-/** Unknown, expired, used or superseded: one answer, whatever the reason. */
-export class LinkInvalidError extends AppError {
-  constructor() {
-    super('link.invalid', 400);
-  }
+/** Signs an account out everywhere (oidc/account-sessions.repository.ts: what oidc-provider stores for it). */
+export interface SessionRevocation {
+  revokeAll(accountId: string, trx: Db): Promise<void>;
 }
 
 export interface AccountPasswordDependencies {
   db: Db;
   accounts: AccountRepository;
   tokens: LinkTokenRepository;
-  sessions: AccountSessionsRepository;
+  sessions: SessionRevocation;
   hasher: PasswordHasher;
 }
 

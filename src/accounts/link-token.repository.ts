@@ -2,6 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { AccountTokenPurpose, AccountTokenRow } from '../db/schema.ts';
+import { AppError } from '../http/errors.ts';
+
+/** Unknown, expired, used or superseded: one answer, whatever the reason. */
+export class LinkInvalidError extends AppError {
+  constructor() {
+    super('link.invalid', 400);
+  }
+}
 
 /** 256 random bits, base64url: the secret that travels in an emailed link, never stored. */
 function newToken(): string {

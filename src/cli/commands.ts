@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
 import { findPasswordProblem } from '../accounts/password-policy.ts';
+import { everySealedColumn, reencryptSealedColumns } from '../crypto/secret-reencryption.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { ConflictError } from '../http/errors.ts';
-import { listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
+import { keyRotationPolicy, listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
-import { keyRotationPolicy, type Services } from '../services.ts';
+import type { Services } from '../services.ts';
 import { supportedLocales, translator } from '../ui/i18n.ts';
 
 export class CliUsageError extends Error {}
@@ -19,6 +20,7 @@ export const usage = `Usage: npm run cli -- <command> [options]
   migrate                                   apply pending database migrations
   keys rotate                               publish a new signing key generation; it signs after 2 key refreshes
   keys list                                 published signing keys
+  secrets reencrypt [--json]                rewrite every encrypted value under KEY_ENCRYPTION_SECRET (after a rotation)
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
                  [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL]
@@ -103,7 +105,12 @@ export const commands: Record<string, Command> = {
     return listSigningKeys(db);
   },
 
-  async 'clients create'({ clients }, options) {
+  async 'secrets reencrypt'({ db, secretBox, federation: { states } }) {
+    const counts = await db.transaction().execute((trx) => reencryptSealedColumns(trx, everySealedColumn({ secretBox, federationStates: states })));
+    return { reencrypted: counts };
+  },
+
+  async 'clients create'({ oidc: { clients } }, options) {
     const o = parse(clientOptions, options);
     const created = await clients.create({
       name: o.name,
@@ -121,17 +128,17 @@ export const commands: Record<string, Command> = {
     return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
   },
 
-  async 'clients list'({ clients }) {
+  async 'clients list'({ oidc: { clients } }) {
     return clients.list();
   },
 
-  async 'clients delete'({ clients }, _options, [clientId]) {
+  async 'clients delete'({ oidc: { clients } }, _options, [clientId]) {
     if (!clientId) throw new CliUsageError('clients delete needs a CLIENT_ID');
     if (!(await clients.delete(clientId))) throw new CliUsageError(`No client ${clientId}`);
     return { deleted: clientId };
   },
 
-  async 'users create'({ accountService }, options) {
+  async 'users create'({ accounts: { service: accountService } }, options) {
     const o = parse(
       z
         .object({ email: emailSchema, password: z.string().optional(), name: z.string().trim().optional(), verified: z.boolean() })
@@ -156,7 +163,7 @@ export const commands: Record<string, Command> = {
     }
   },
 
-  async 'users invite'({ invitations }, options) {
+  async 'users invite'({ selfService: { invitations } }, options) {
     const o = parse(z.object({ email: emailSchema, name: z.string().trim().min(1).optional(), locale: z.enum(supportedLocales).default('en') }), options);
     try {
       const invitation = await invitations.invite({ email: o.email, name: o.name, locale: o.locale });
@@ -167,7 +174,7 @@ export const commands: Record<string, Command> = {
     }
   },
 
-  async 'resource-servers create'({ resourceServers, config }, options) {
+  async 'resource-servers create'({ oidc: { resourceServers }, config }, options) {
     const o = parse(
       z.object({
         identifier: absoluteUrl,
@@ -187,28 +194,28 @@ export const commands: Record<string, Command> = {
     return { identifier: o.identifier, scopes: o.scope, alg: o.alg };
   },
 
-  async 'resource-servers list'({ resourceServers }) {
+  async 'resource-servers list'({ oidc: { resourceServers } }) {
     return resourceServers.list();
   },
 
-  async 'orgs create'({ organizationService }, options) {
+  async 'orgs create'({ orgs: { organizationService } }, options) {
     const o = parse(z.object({ name: z.string().trim().min(1), domain: z.array(domainSchema).default([]), verified: z.boolean() }), options);
     return organizationService.create({ name: o.name, domains: o.domain, verifiedByOperator: o.verified });
   },
 
-  async 'orgs add-domain'({ organizationService }, options) {
+  async 'orgs add-domain'({ orgs: { organizationService } }, options) {
     const o = parse(z.object({ org: organizationOption, domain: oneDomain }), options);
     const organization = await organizationService.find(o.org);
     return organizationService.addDomain(organization.id, o.domain);
   },
 
-  async 'orgs verify-domain'({ organizationService }, options) {
+  async 'orgs verify-domain'({ orgs: { organizationService } }, options) {
     const o = parse(z.object({ org: organizationOption, domain: oneDomain, force: z.boolean() }), options);
     const organization = await organizationService.find(o.org);
     return organizationService.verifyDomain(organization.id, o.domain, { force: o.force });
   },
 
-  async 'connections create-saml'({ organizationService, connectionSetup }, options) {
+  async 'connections create-saml'({ orgs: { organizationService }, federation: { connectionSetup } }, options) {
     const o = parse(
       z
         .object({
@@ -238,7 +245,7 @@ export const commands: Record<string, Command> = {
     return { id: created.id, idp_entity_id: created.idpEntityId, sp_entity_id: created.entityId, acs_url: created.acsUrl, metadata_url: created.metadataUrl };
   },
 
-  async 'connections create-oidc'({ organizationService, connectionSetup }, options) {
+  async 'connections create-oidc'({ orgs: { organizationService }, federation: { connectionSetup } }, options) {
     const o = parse(
       z.object({
         org: organizationOption,

@@ -50,14 +50,14 @@ export function createFactors({ config, db, secretBox, accounts, linkTokens, out
   const factorPolicies = new FactorPolicyRepository(db);
   const { perAccount, perIp } = config.rateLimits.factor;
   return {
-    factorClock: clock,
-    factors,
+    clock,
+    service: factors,
     passkeys,
     devices,
-    factorPolicies,
-    factorPolicy: new FactorPolicy({ clock, factors, devices, policies: factorPolicies }),
-    factorConfirmation: new FactorConfirmation({ factors, passkeys, devices, limiter: new AttemptLimiter(db, 'factor', { email: perAccount, ip: perIp }) }),
-    factorNotices: new FactorNotices({ issuer: config.issuer, accounts, tokens: linkTokens, outbox }),
+    policies: factorPolicies,
+    policy: new FactorPolicy({ clock, factors, devices, policies: factorPolicies }),
+    confirmation: new FactorConfirmation({ factors, passkeys, devices, limiter: new AttemptLimiter(db, 'factor', { email: perAccount, ip: perIp }) }),
+    notices: new FactorNotices({ issuer: config.issuer, accounts, tokens: linkTokens, outbox }),
     sessionConfirmations: new SessionConfirmationRepository(db),
   };
 }

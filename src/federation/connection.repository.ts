@@ -10,6 +10,19 @@ export interface ConnectionSummary {
   name: string;
 }
 
+/** A connection as lists name it. */
+export interface ConnectionLabel {
+  id: string;
+  kind: ConnectionRecord['kind'];
+  name: string;
+}
+
+/**
+ * Stored connections are organizations' company IdPs; social providers come from the configuration
+ * and only have a row (type `social`, never loaded) for their identities to reference.
+ */
+const kindOf = (type: string): ConnectionRecord['kind'] => (type === 'social' ? 'social' : 'enterprise');
+
 /** Upstream connections; their secrets (client secrets, SP private keys) are stored sealed. */
 export class ConnectionRepository {
   readonly #db: Db;
@@ -39,6 +52,13 @@ export class ConnectionRepository {
     return row && this.#toRecord(row);
   }
 
+  /** Who the connections are (kind and name), for pages that list them: their secrets are neither read nor decrypted. */
+  async listLabels(ids: readonly string[]): Promise<ConnectionLabel[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#db.selectFrom('federation_connections').select(['id', 'type', 'name']).where('id', 'in', ids).execute();
+    return rows.map((row) => ({ id: row.id, kind: kindOf(row.type), name: row.name }));
+  }
+
   /** The connection home-realm discovery sends an organization's users to: its oldest enabled one. */
   firstEnabledOfOrganization(organizationId: string): Promise<ConnectionSummary | undefined> {
     return this.#db
@@ -54,9 +74,7 @@ export class ConnectionRepository {
   async #toRecord(row: FederationConnectionRow): Promise<ConnectionRecord> {
     return {
       id: row.id,
-      // Stored connections are organizations' company IdPs; social providers come from the configuration
-      // and only have a row (type `social`, never loaded) for their identities to reference.
-      kind: row.type === 'social' ? 'social' : 'enterprise',
+      kind: kindOf(row.type),
       organizationId: row.organization_id,
       type: row.type,
       name: row.name,

@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../crypto/secret-box.ts';
 import { FederationError } from './federation-error.ts';
 
 /** What we must remember across the trip upstream; sealed, so neither the upstream nor the browser can read or change it. */
 export interface FederationState {
   uid: string;
+  /** The app of the interaction (its client_id), carried into the resume URL. */
+  appClientId?: unknown;
   connectionId: string;
   /** "Remember me": whether the session outlives the browser once the upstream answers. */
   remember?: boolean;
@@ -19,14 +20,21 @@ export interface FederationState {
 
 export const federationStateTtlSeconds = 600;
 
-export const randomId = (bytes = 24) => randomBytes(bytes).toString('base64url');
-
 /** Seals the state as compact JWE (via SecretBox, under a key of its own) with a ten-minute expiry. */
 export class FederationStateBox {
   readonly #box: SecretBox;
 
-  constructor(keyEncryptionSecret: string) {
-    this.#box = new SecretBox(`federation-state:${keyEncryptionSecret}`);
+  /** Under a key of its own derived from the key-encryption secret; states sealed under a previous secret still open. */
+  constructor(keyEncryptionSecret: string, previousSecrets: readonly string[] = []) {
+    this.#box = new SecretBox(
+      `federation-state:${keyEncryptionSecret}`,
+      previousSecrets.map((secret) => `federation-state:${secret}`),
+    );
+  }
+
+  /** A sealed state again under the current secret (undefined when it is already), its expiry unchanged. */
+  reseal(sealed: string): Promise<string | undefined> {
+    return this.#box.reseal(sealed);
   }
 
   seal(state: FederationState): Promise<string> {

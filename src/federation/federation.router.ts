@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { NotFoundError } from '../http/errors.ts';
-import type { Services } from '../services.ts';
+import type { FederationService, ReceivedCallback } from './federation.service.ts';
 import { SamlConnection } from './saml/saml.connection.ts';
 import type { CallbackParams } from './upstream-connection.ts';
 
@@ -14,17 +14,20 @@ function stringParams(source: unknown): CallbackParams {
 
 /**
  * The fixed URLs upstreams talk to. They sit outside the interaction cookie's path, so they only
- * read the state, keep the answer, and send the browser on (303) to the interaction's resume URL.
+ * read the state, keep the answer, and send the browser on (303) to the interaction's resume URL
+ * (`resumeUrl`, the sign-in journey's) or to the account page.
  */
-export function federationRouter(services: Services): Router {
+export function federationRouter(deps: {
+  federation: Pick<FederationService, 'receiveCallback' | 'registry'>;
+  resumeUrl: (callback: ReceivedCallback) => string;
+}): Router {
   const router = new Router({ prefix: '/federation/:connectionId' });
 
   const forward = async (ctx: Context, params: CallbackParams) => {
-    const { uid, callbackId, returnTo } = await services.federation.receiveCallback(String(ctx.params.connectionId), params);
+    const callback = await deps.federation.receiveCallback(String(ctx.params.connectionId), params);
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
-    const resume = returnTo === 'account' ? '/account/linked' : `/interaction/${encodeURIComponent(uid)}/federated/resume`;
-    ctx.redirect(`${resume}?callback=${encodeURIComponent(callbackId)}`);
+    ctx.redirect(callback.returnTo === 'account' ? `/account/linked?callback=${encodeURIComponent(callback.callbackId)}` : deps.resumeUrl(callback));
   };
 
   // OIDC authorization responses (query), and SAML responses (HTTP-POST binding, a cross-site form post).
@@ -32,7 +35,7 @@ export function federationRouter(services: Services): Router {
   router.post('/saml/acs', (ctx) => forward(ctx, stringParams(ctx.request.body)));
 
   router.get('/saml/metadata', async (ctx) => {
-    const connection = await services.federation.registry.load(String(ctx.params.connectionId));
+    const connection = await deps.federation.registry.load(String(ctx.params.connectionId));
     if (!(connection instanceof SamlConnection)) throw new NotFoundError();
     ctx.type = 'application/samlmetadata+xml';
     ctx.body = connection.metadataXml();

@@ -1,7 +1,8 @@
+import { randomId } from '../crypto/random-id.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import type { FederationCallbackRepository } from './federation-callback.repository.ts';
 import { FederationError } from './federation-error.ts';
-import { type FederationState, randomId } from './federation-state.ts';
+import type { FederationState } from './federation-state.ts';
 import type { LinkingPolicies, LinkOutcome } from './linking-policy.ts';
 import type { SamlMessageRepository } from './saml/saml-message.repository.ts';
 import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamProfile } from './upstream-connection.ts';
@@ -11,6 +12,14 @@ export interface UpstreamAnswer {
   connection: ConnectionRecord;
   profile: UpstreamProfile;
   state: FederationState;
+}
+
+/** An upstream's answer kept at our callback URL, and where it goes on: the interaction (or account page) its state names. */
+export interface ReceivedCallback {
+  uid: string;
+  appClientId: unknown;
+  callbackId: string;
+  returnTo: FederationState['returnTo'];
 }
 
 /**
@@ -36,12 +45,12 @@ export class FederationService {
   }
 
   /** Keeps what the upstream sent and says where the browser goes next: the interaction (or account page) the state names. */
-  async receiveCallback(connectionId: string, params: CallbackParams): Promise<{ uid: string; callbackId: string; returnTo: FederationState['returnTo'] }> {
+  async receiveCallback(connectionId: string, params: CallbackParams): Promise<ReceivedCallback> {
     const connection = await this.registry.load(connectionId);
-    const { uid, returnTo } = await connection.stateOf(params);
+    const { uid, appClientId, returnTo } = await connection.stateOf(params);
     const callbackId = randomId();
     await this.#callbacks.save(callbackId, uid, connectionId, params);
-    return { uid, callbackId, returnTo };
+    return { uid, appClientId, callbackId, returnTo };
   }
 
   /**

@@ -34,6 +34,8 @@ export interface ConnectionRecord {
 export interface BeginInput {
   /** The interaction (or account-page link flow) the upstream's answer must come back to. */
   uid: string;
+  /** The app the interaction signs in to: the way back to it, should the interaction be gone on return. */
+  appClientId?: unknown;
   /** Where the answer goes back to: the interaction's resume URL (default) or the account page. */
   returnTo?: 'account';
   loginHint: string | undefined;

@@ -7,8 +7,3 @@ export interface HomeRealmDiscovery {
   /** The same decision for a bare domain (an app's `domain_hint`), where the discovery can make it. */
   discoverDomain?(domain: string): Promise<SignInRoute>;
 }
-
-/** Discovery while no enterprise connection exists: everyone signs in with a password. */
-export const passwordOnlyDiscovery: HomeRealmDiscovery = {
-  discover: () => Promise.resolve({ kind: 'password' }),
-};

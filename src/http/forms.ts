@@ -1,10 +1,10 @@
-import { bodyParser } from '@koa/bodyparser';
 import { z } from 'zod';
 import { csrfProtection } from './csrf.ts';
 import { BadRequestError } from './errors.ts';
+import { formBody } from './form-body.ts';
 
-/** For routers serving our own forms: urlencoded bodies only, then the CSRF check. */
-export const formProtection = [bodyParser({ enableTypes: ['form'], formLimit: '64kb' }), csrfProtection];
+/** For routers serving our own forms: the one form-body parser (urlencoded only), then the CSRF check. */
+export const formProtection = [formBody, csrfProtection];
 
 export function parseForm<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body ?? {});

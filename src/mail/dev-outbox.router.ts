@@ -1,12 +1,13 @@
 import Router from '@koa/router';
-import type { Services } from '../services.ts';
 import { renderPage } from '../ui/views.ts';
+import type { MailOutbox } from './mail-outbox.ts';
+import type { OutgoingMailRepository } from './outgoing-mail.repository.ts';
 
 /**
  * /dev/mail: the latest queued mail, readable, with its links clickable. Outside production only
  * (createApp does not mount it there): the page shows live reset links.
  */
-export function devOutboxRouter({ outgoingMails, mailOutbox }: Services): Router {
+export function devOutboxRouter({ outgoingMails, outbox: mailOutbox }: { outgoingMails: OutgoingMailRepository; outbox: MailOutbox }): Router {
   const router = new Router();
   router.get('/dev/mail', async (ctx) => {
     const rows = await outgoingMails.listRecent(30);

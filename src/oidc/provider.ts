@@ -1,18 +1,18 @@
 import type { JWK } from 'jose';
 import type { Context } from 'koa';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { accountClient } from '../account/account-client.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
 import type { ConsentRepository } from '../consents/consent.repository.ts';
 import { addConsentToGrant } from '../consents/consent.ts';
-import type { Db } from '../db/database.ts';
-import { interactionUrl } from '../interaction/interaction-url.ts';
+import { DatabaseUnavailableError } from '../db/database-unavailable.ts';
+import type { TransactionScope } from '../db/transaction-scope.ts';
 import type { Logger } from '../log.ts';
 import { clientView } from '../ui/client-view.ts';
 import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { accountClaims } from './account-claims.ts';
+import { accountClient } from './account-client.ts';
 import type { ClientRepository } from './client.repository.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
@@ -20,27 +20,41 @@ import { signingAlgorithms } from './signing-keys.ts';
 
 export interface ProviderDependencies {
   config: Config;
-  db: Db;
+  /** The adapter works in the transaction of the token request it serves (see providerRequestTransaction). */
+  requestTransactions: TransactionScope;
   clients: ClientRepository;
   accounts: AccountRepository;
   consents: ConsentRepository;
   resourceServers: ResourceServerRegistry;
   signingKeys: JWK[];
   logger: Logger;
+  /** The first page of an interaction (the sign-in journey builds every interaction URL). */
+  interactionUrl: (interaction: { uid: string; params: { client_id?: unknown } }) => string;
 }
 
 const allowedResources = (client: unknown): string[] => (client as { allowed_resources?: string[] }).allowed_resources ?? [];
 const isFirstParty = (client: unknown) => (client as { first_party?: boolean } | undefined)?.first_party === true;
 
 /** The one oidc-provider configuration of the service. */
-export function createProvider({ config, db, clients, accounts, consents, resourceServers, signingKeys, logger }: ProviderDependencies): Provider {
+export function createProvider({
+  config,
+  requestTransactions,
+  clients,
+  accounts,
+  consents,
+  resourceServers,
+  signingKeys,
+  logger,
+  interactionUrl,
+}: ProviderDependencies): Provider {
   const { ttl } = config;
   const configuration: Configuration = {
-    adapter: createAdapterFactory(db, clients),
+    adapter: createAdapterFactory(requestTransactions, clients),
     jwks: { keys: signingKeys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: [...config.cookieSecrets] },
     claims: {
-      openid: ['sub'],
+      // acr and amr: how the person signed in (completeSignIn's login result), in every ID token.
+      openid: ['sub', 'acr', 'amr'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'locale'],
     },
@@ -55,7 +69,7 @@ export function createProvider({ config, db, clients, accounts, consents, resour
     // domain_hint: the app knows the user's company, so home-realm discovery can skip the email page.
     extraParams: ['domain_hint'],
     extraClientMetadata: { properties: ['first_party', 'allowed_resources'] },
-    interactions: { url: (_ctx, interaction) => interactionUrl(interaction.uid, interaction.params.client_id) },
+    interactions: { url: (_ctx, interaction) => interactionUrl(interaction) },
     features: {
       devInteractions: { enabled: false },
       // A client may introspect or revoke only the tokens issued to it.
@@ -136,7 +150,9 @@ export function createProvider({ config, db, clients, accounts, consents, resour
     },
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isFirstParty(client)),
     rotateRefreshToken: true,
-    async renderError(ctx, out) {
+    async renderError(ctx, out, error) {
+      // A database outage gets the service's own "back in a moment" page (503, Retry-After).
+      if (error instanceof DatabaseUnavailableError) throw error;
       const client = ctx.oidc?.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
       renderPage(
         ctx as unknown as Context,

@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { sql } from 'kysely';
+import type { Config } from '../config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Db } from '../db/database.ts';
 
@@ -119,4 +120,17 @@ export async function loadPublishedKeys(db: Db, box: SecretBox): Promise<Publish
   const rows = await publishedKeyRows(db).select(['kid', 'private_jwk_encrypted']).execute();
   const keys = await Promise.all(rows.map(async (row) => JSON.parse(await box.open(row.private_jwk_encrypted)) as JWK));
   return { keys, fingerprint: rows.map((row) => row.kid).join(',') };
+}
+
+/**
+ * How `keys rotate` schedules a new generation: published for two key-refresh periods before it
+ * signs (every instance has reloaded by then), the previous keys published for the longest lifetime
+ * of anything they signed, plus skew, after they stop signing.
+ */
+export function keyRotationPolicy(config: Config): RotationPolicy {
+  const { idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds } = config.ttl;
+  return {
+    activationDelaySeconds: 2 * config.keyRefreshSeconds,
+    retiredKeyGraceSeconds: Math.max(idTokenSeconds, accessTokenSeconds, clientCredentialsSeconds) + 300,
+  };
 }

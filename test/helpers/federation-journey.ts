@@ -33,6 +33,26 @@ export async function postToAcs(agent: UserAgent, form: { acsUrl: string; SAMLRe
 export function resume(agent: UserAgent, callbackResponse: PageResponse): Promise<PageResponse> {
   expect(callbackResponse.status, callbackResponse.body.slice(0, 500)).toBe(303);
   const location = new URL(callbackResponse.headers.get('location')!, callbackResponse.url).toString();
-  expect(location).toMatch(/\/interaction\/[^/]+\/federated\/resume\?callback=/);
+  expect(location).toMatch(/\/interaction\/[^/]+\/federated\/resume\?client_id=[\w-]+&callback=/);
   return agent.follow(location, {}, redirectUri);
+}
+
+/** Follows an upstream (which signs its user in at once) back to our fixed callback URL, without following that. */
+export async function upstreamAnswer(agent: UserAgent, location: string): Promise<URL> {
+  let response = await agent.request(location);
+  for (let hops = 0; hops < 10 && !response.headers.get('location')?.includes('/federation/'); hops += 1) {
+    expect(response.status, response.body.slice(0, 300)).toBeGreaterThanOrEqual(300);
+    response = await agent.request(new URL(response.headers.get('location')!, response.url).toString());
+  }
+  return new URL(response.headers.get('location')!, response.url);
+}
+
+/** Clicks a social button of a sign-in page; returns where our server sends the browser (the provider). */
+export async function clickSocialButton(agent: UserAgent, page: PageResponse, provider: string, remember = false): Promise<string> {
+  const form = page.$('form[action*="/social?"]');
+  const click = await agent.request(new URL(form.attr('action')!, page.url).toString(), {
+    form: { _csrf: String(form.find('input[name=_csrf]').val()), provider, ...(remember ? { remember: 'on' } : {}) },
+  });
+  expect(click.status, click.body.slice(0, 500)).toBe(303);
+  return click.headers.get('location')!;
 }

@@ -4,8 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
+import type { FactorPolicy } from '../../src/journey/factor-policy.ts';
 import type { Logger } from '../../src/log.ts';
-import { type RunningServer, startServer } from '../../src/server.ts';
+import { type RunningServer, type StartOptions, startServer } from '../../src/server.ts';
 import { createTestDatabase } from './database.ts';
 
 export interface TestServerOptions {
@@ -13,6 +14,10 @@ export interface TestServerOptions {
   overrides?: Record<string, unknown>;
   /** To capture log lines (createLogger(level, destination)). */
   logger?: Logger;
+  /** What a sign-in needs beyond its first factor (a recording or demanding stand-in). */
+  factorPolicy?: FactorPolicy;
+  /** Stands in for members of the services, passed to startServer before anything uses them. */
+  services?: StartOptions['services'];
 }
 
 export const testSecrets = {
@@ -36,6 +41,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...options.overrides,
     },
   );
-  const running = await startServer(config, { server, logger: options.logger });
+  const running = await startServer(config, {
+    server,
+    logger: options.logger,
+    services: options.services,
+    ...(options.factorPolicy ? { factorPolicy: options.factorPolicy } : {}),
+  });
   return { ...running, databaseUrl };
 }

@@ -7,6 +7,21 @@ import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider
 
 const cookieKey = 'upstream-test-cookie-key';
 
+/**
+ * Every lifetime oidc-provider would otherwise take from a default function, which prints an
+ * "oidc-provider NOTICE" line the first time it runs.
+ */
+export const upstreamTtl = {
+  AccessToken: 3600,
+  AuthorizationCode: 60,
+  ClientCredentials: 600,
+  IdToken: 3600,
+  Interaction: 3600,
+  RefreshToken: 86_400,
+  Session: 86_400,
+  Grant: 86_400,
+} satisfies Configuration['ttl'];
+
 export interface UpstreamAccount {
   sub: string;
   claims: Record<string, unknown>;
@@ -86,6 +101,7 @@ export class UpstreamOidcProvider {
       conformIdTokenClaims: options.conformIdTokenClaims ?? true,
       findAccount: (_ctx, sub) => (sub === this.account.sub ? { accountId: sub, claims: () => ({ ...this.account.claims, sub }) } : undefined),
       features: { devInteractions: { enabled: false } },
+      ttl: upstreamTtl,
       interactions: { url: (_ctx, interaction) => `${issuerPath}/interaction/${interaction.uid}` },
       // Our service is a first-party app of the company IdP here: no consent screen.
       async loadExistingGrant(ctx) {

@@ -156,11 +156,11 @@ export class OidcConnection implements UpstreamConnection {
     return method === 'client_secret_post' ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
   }
 
-  async begin({ uid, loginHint, remember, returnTo }: BeginInput): Promise<BeginResult> {
+  async begin({ uid, appClientId, loginHint, remember, returnTo }: BeginInput): Promise<BeginResult> {
     const config = await this.#configuration();
     const codeVerifier = client.randomPKCECodeVerifier();
     const nonce = this.#openid ? client.randomNonce() : undefined;
-    const state = await this.#deps.states.seal({ uid, connectionId: this.record.id, nonce, codeVerifier, remember, returnTo });
+    const state = await this.#deps.states.seal({ uid, appClientId, connectionId: this.record.id, nonce, codeVerifier, remember, returnTo });
     const url = client.buildAuthorizationUrl(config, {
       ...this.settings.authorizationParams,
       redirect_uri: this.redirectUri,

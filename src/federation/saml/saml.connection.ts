@@ -2,8 +2,9 @@ import { generateServiceProviderMetadata, type Profile, SAML, type SamlConfig, S
 import { signAuthnRequestPost } from '@node-saml/node-saml/lib/saml-post-signing.js';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import { z } from 'zod';
+import { randomId } from '../../crypto/random-id.ts';
 import { FederationError } from '../federation-error.ts';
-import { type FederationState, type FederationStateBox, randomId } from '../federation-state.ts';
+import type { FederationState, FederationStateBox } from '../federation-state.ts';
 import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamConnection, UpstreamProfile } from '../upstream-connection.ts';
 import { attributeMappingSchema, mapAttributes } from './saml-attributes.ts';
 import type { SamlMessageRepository } from './saml-message.repository.ts';
@@ -188,9 +189,9 @@ export class SamlConnection implements UpstreamConnection {
     });
   }
 
-  async begin({ uid, loginHint, remember, returnTo }: BeginInput): Promise<BeginResult> {
+  async begin({ uid, appClientId, loginHint, remember, returnTo }: BeginInput): Promise<BeginResult> {
     const requestId = `_${randomId(20)}`;
-    const sealed = await this.#deps.states.seal({ uid, connectionId: this.record.id, requestId, remember, returnTo });
+    const sealed = await this.#deps.states.seal({ uid, appClientId, connectionId: this.record.id, requestId, remember, returnTo });
     await this.#deps.messages.saveRequest(requestId, this.record.id, sealed, samlRequestTtlSeconds);
     const hint = loginHint && this.settings.loginHint !== 'none' ? loginHint : undefined;
     const provider = this.#serviceProvider(requestId, this.settings.loginHint === 'subject' ? hint : undefined);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { LinkInvalidError } from '../../accounts/account-password.service.ts';
+import { LinkInvalidError } from '../../accounts/link-token.repository.ts';
 import type { Config } from '../../config.ts';
 import type { AccountRow } from '../../db/schema.ts';
 import type { MailOutbox } from '../../mail/mail-outbox.ts';
@@ -37,7 +37,8 @@ export class SocialEmailConfirmation {
   }
 
   /** Mails a confirmation link to `email`; returns the pending link to save, which now expects that link (and no older one). */
-  async send(link: PendingLink, email: string, request: { uid: string; provider: string; locale: Locale }): Promise<PendingLink> {
+  /** `linkPath`: the confirmation page of the sign-in (the journey's URL), to which the token is added. */
+  async send(link: PendingLink, email: string, request: { linkPath: string; provider: string; locale: Locale }): Promise<PendingLink> {
     const token = randomBytes(32).toString('base64url');
     const seconds = this.lifetimeSeconds;
     await this.#outbox.enqueue({
@@ -46,7 +47,7 @@ export class SocialEmailConfirmation {
       locale: request.locale,
       data: {
         provider: request.provider,
-        link: publicLink(this.#config.issuer, `/interaction/${encodeURIComponent(request.uid)}/social/confirm-email`, { token }),
+        link: publicLink(this.#config.issuer, request.linkPath, { token }),
         hours: this.lifetimeHours,
       },
     });

@@ -2,7 +2,6 @@ import type { AccountRepository } from '../../accounts/account.repository.ts';
 import { normalizeEmail } from '../../accounts/email.ts';
 import type { Db } from '../../db/database.ts';
 import type { AccountRow } from '../../db/schema.ts';
-import type { SsoEnforcement } from '../../orgs/sso-enforcement.ts';
 import type { FederatedIdentityRepository } from '../federated-identity.repository.ts';
 import { FederationError } from '../federation-error.ts';
 import type { LinkingPolicy, LinkOutcome, PendingLink } from '../linking-policy.ts';
@@ -21,13 +20,18 @@ export type IdentityToLink = Pick<PendingLink, 'connectionId' | 'subject' | 'ema
  * address the provider did not verify, is linked only after the person signs in to an account.
  * Social sign-in never gets around an organization's enforced company sign-in.
  */
+/** Whether an account must sign in at its company IdP (hrd/sso-enforcement.ts answers it). */
+export interface SsoRequirement {
+  requiredFor(email: string, accountId?: string): Promise<unknown>;
+}
+
 export class SocialAccountLinking implements LinkingPolicy {
   readonly #db: Db;
   readonly #accounts: AccountRepository;
   readonly #identities: FederatedIdentityRepository;
-  readonly #ssoEnforcement: SsoEnforcement;
+  readonly #ssoEnforcement: SsoRequirement;
 
-  constructor(deps: { db: Db; accounts: AccountRepository; identities: FederatedIdentityRepository; ssoEnforcement: SsoEnforcement }) {
+  constructor(deps: { db: Db; accounts: AccountRepository; identities: FederatedIdentityRepository; ssoEnforcement: SsoRequirement }) {
     this.#db = deps.db;
     this.#accounts = deps.accounts;
     this.#identities = deps.identities;

@@ -1,0 +1,34 @@
+import type { SignInAttempt, SignInMethod } from './factor-policy.ts';
+import { finishInteraction, type JourneyFlow, saveStep, seeOther } from './flow.ts';
+import { interactionUrls } from './urls.ts';
+
+/** Authentication context reached by these factors when the policy names none: one factor or several. */
+function assuranceOf(amr: string[]): string {
+  return new Set(amr).size > 1 ? 'urn:signin:acr:mfa' : 'urn:signin:acr:1fa';
+}
+
+/**
+ * Where every sign-in ends, password, company, social or a confirmed email alike: the factor
+ * policy first (a step still to pass is saved and shown instead of finishing), then the pending
+ * social link, now that the sign-in is complete (so a wrong password, or a second factor not
+ * passed, links nothing), then the login handed to oidc-provider with its amr and acr.
+ */
+export async function completeSignIn(flow: JourneyFlow, account: SignInAttempt['account'], method: SignInMethod): Promise<void> {
+  const decision = await flow.deps.factorPolicy.decide({ account, method, clientId: String(flow.details.params.client_id) });
+  if (decision.kind === 'step') {
+    await saveStep(flow, decision.step);
+    seeOther(flow.ctx, interactionUrls.signIn(flow.ref));
+    return;
+  }
+  const pending = flow.state.pendingLink;
+  if (pending) await flow.deps.socialLinking.link(pending, account.id);
+  const login = {
+    accountId: account.id,
+    amr: method.amr,
+    acr: decision.acr ?? assuranceOf(method.amr),
+    // remember: false makes oidc-provider's session cookie a browser-session cookie (no Expires).
+    ...(method.remember === undefined ? {} : { remember: method.remember }),
+  };
+  // The journey's own state (steps, pending link) ends with the sign-in: only the login goes on.
+  await finishInteraction(flow, { login }, { mergeWithLastSubmission: false });
+}

@@ -1,0 +1,37 @@
+import type { AccountRow } from '../db/schema.ts';
+import type { JourneyStep } from './state.ts';
+
+/** How the person proved who they are in this sign-in. */
+export interface SignInMethod {
+  kind: 'password' | 'federated' | 'social_email';
+  /** Authentication method references (RFC 8176) of every factor passed so far: `pwd`, `fed`... */
+  amr: string[];
+  /** "Remember me"; undefined (no choice offered) keeps oidc-provider's default, a persistent session. */
+  remember: boolean | undefined;
+  /** The upstream connection of a company or social sign-in. */
+  connectionId?: string;
+}
+
+export interface SignInAttempt {
+  account: Pick<AccountRow, 'id' | 'email'>;
+  method: SignInMethod;
+  /** The app being signed in to. */
+  clientId: string;
+}
+
+/**
+ * What the policy answers: nothing more is needed (with the acr the sign-in reached, when the
+ * policy knows better than one factor per amr), or the step the person must pass first, saved in
+ * the interaction; passing it calls completeSignIn again, with that factor added to the method.
+ */
+export type FactorDecision = { kind: 'complete'; acr?: string } | { kind: 'step'; step: JourneyStep };
+
+/** Asked at the end of every sign-in, whatever the way in, what it still needs. */
+export interface FactorPolicy {
+  decide(attempt: SignInAttempt): Promise<FactorDecision>;
+}
+
+/** Until second factors exist: one factor is enough. */
+export const noFurtherFactors: FactorPolicy = {
+  decide: () => Promise.resolve({ kind: 'complete' }),
+};

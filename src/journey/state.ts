@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import type { PendingLink } from '../federation/linking-policy.ts';
+
+/**
+ * The steps a sign-in can be saved at. Nothing saved yet means the identifier (email) step. A new
+ * step (a second factor, say) adds its member here, with the data its page and its POST need.
+ */
+const journeyStepSchema = z.discriminatedUnion('step', [
+  z.object({ step: z.literal('password'), email: z.string() }),
+  z.object({ step: z.literal('federated'), email: z.string(), connectionId: z.string() }),
+]);
+
+/** The upstream identity this sign-in was asked to link once the person has signed in (linking-policy.ts). */
+const pendingLinkSchema = z.object({
+  connectionId: z.string().min(1),
+  subject: z.string().min(1),
+  email: z.string().optional(),
+  reason: z.enum(['email_in_use', 'email_unverified']),
+  remember: z.boolean().optional(),
+  confirmation: z.object({ email: z.string(), tokenDigest: z.string(), expiresAt: z.number() }).optional(),
+});
+
+const journeyStateSchema = z.object({
+  at: journeyStepSchema.optional(),
+  pendingLink: pendingLinkSchema.optional(),
+});
+
+export type JourneyStep = z.infer<typeof journeyStepSchema>;
+export type StepName = JourneyStep['step'];
+
+/**
+ * Where a sign-in stands, saved in the interaction result (so in the database, keyed by the
+ * interaction and bound to this browser's interaction cookie), never in the Session and never
+ * inferred from whichever form was posted.
+ */
+export interface JourneyState {
+  at: JourneyStep | undefined;
+  pendingLink: PendingLink | undefined;
+}
+
+/** The key of the interaction result holding the state, beside oidc-provider's own (login, consent). */
+export const journeyResultKey = 'journey';
+
+/** The saved state; anything unreadable counts as nothing saved (the identifier step). */
+export function journeyStateOf(result: Record<string, unknown> | undefined): JourneyState {
+  const parsed = journeyStateSchema.safeParse(result?.[journeyResultKey] ?? {});
+  if (!parsed.success) return { at: undefined, pendingLink: undefined };
+  const { at, pendingLink } = parsed.data;
+  return {
+    at,
+    pendingLink: pendingLink && { ...pendingLink, email: pendingLink.email, remember: pendingLink.remember, confirmation: pendingLink.confirmation },
+  };
+}
