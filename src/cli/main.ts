@@ -31,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
       'client-uri': { type: 'string' },
       'initiate-login-uri': { type: 'string' },
       resource: { type: 'string', multiple: true },
+      'pkce-optional': { type: 'boolean', default: false },
       identifier: { type: 'string' },
       scope: { type: 'string', multiple: true },
       alg: { type: 'string' },

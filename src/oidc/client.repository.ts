@@ -19,6 +19,8 @@ export interface NewClient {
   clientUri?: string;
   /** Starts a new sign-in at the app (OIDC third-party initiated login, https only); preferred over clientUri. */
   initiateLoginUri?: string;
+  /** A legacy confidential app that cannot send PKCE (RFC 9700 asks it of every client): opted out, never a public one. */
+  pkceOptional?: boolean;
 }
 
 export interface RegisteredClient {
@@ -33,6 +35,7 @@ export interface ClientSummary {
   isPublic: boolean;
   redirectUris: string[];
   grantTypes: string[];
+  pkceOptional: boolean;
   createdAt: Date;
 }
 
@@ -77,6 +80,7 @@ export class ClientRepository {
       ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
       ...(client.clientUri ? { client_uri: client.clientUri } : {}),
       ...(client.initiateLoginUri ? { initiate_login_uri: client.initiateLoginUri } : {}),
+      ...(client.pkceOptional ? { pkce_optional: true } : {}),
     };
     await this.#db
       .insertInto('clients')
@@ -94,7 +98,7 @@ export class ClientRepository {
   async list(): Promise<ClientSummary[]> {
     const rows = await this.#db.selectFrom('clients').selectAll().orderBy('created_at').execute();
     return rows.map((row) => {
-      const metadata = row.metadata as { redirect_uris?: string[]; grant_types?: string[] };
+      const metadata = row.metadata as { redirect_uris?: string[]; grant_types?: string[]; pkce_optional?: boolean };
       return {
         clientId: row.id,
         name: row.name,
@@ -102,6 +106,7 @@ export class ClientRepository {
         isPublic: row.secret_encrypted === null,
         redirectUris: metadata.redirect_uris ?? [],
         grantTypes: metadata.grant_types ?? [],
+        pkceOptional: metadata.pkce_optional === true,
         createdAt: row.created_at,
       };
     });

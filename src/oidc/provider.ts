@@ -31,6 +31,9 @@ export interface ProviderDependencies {
 
 const allowedResources = (client: unknown): string[] => (client as { allowed_resources?: string[] }).allowed_resources ?? [];
 const isFirstParty = (client: unknown) => (client as { first_party?: boolean } | undefined)?.first_party === true;
+/** RFC 9700 and OAuth 2.1: S256 PKCE from every client; only a confidential one registered with --pkce-optional may omit it. */
+const pkceRequired = (client: { clientAuthMethod?: string | undefined }) =>
+  client.clientAuthMethod === 'none' || (client as { pkce_optional?: boolean }).pkce_optional !== true;
 
 /** The one oidc-provider configuration of the service. */
 export function createProvider({ config, db, clients, accounts, consents, resourceServers, signingKeys, logger }: ProviderDependencies): Provider {
@@ -54,7 +57,9 @@ export function createProvider({ config, db, clients, accounts, consents, resour
     clients: [accountClient(config.issuer)],
     // domain_hint: the app knows the user's company, so home-realm discovery can skip the email page.
     extraParams: ['domain_hint'],
-    extraClientMetadata: { properties: ['first_party', 'allowed_resources'] },
+    extraClientMetadata: { properties: ['first_party', 'allowed_resources', 'pkce_optional'] },
+    // oidc-provider accepts S256 only: `plain` is always refused.
+    pkce: { required: (_ctx, client) => pkceRequired(client) },
     interactions: { url: (_ctx, interaction) => interactionUrl(interaction.uid, interaction.params.client_id) },
     features: {
       devInteractions: { enabled: false },
