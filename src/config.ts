@@ -56,6 +56,8 @@ const configSchema = z
     bcryptCost: z.coerce.number().int().min(4).max(15),
     cookieSecrets: z.array(secret).min(1),
     keyEncryptionSecret: secret,
+    /** HMAC keys pre-hashing passwords before bcrypt: the first peppers new hashes, the others still verify (rotation). */
+    passwordPeppers: z.array(secret).min(1),
     // Behind a TLS-terminating load balancer: trust X-Forwarded-Proto/-For/-Host.
     trustProxy: z.union([z.boolean(), z.stringbool()]),
     ttl: z.object({
@@ -134,6 +136,7 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'BCRYPT_COST', path: 'bcryptCost', expected: 'an integer between 4 and 15' },
   { name: 'COOKIE_SECRETS', path: 'cookieSecrets', expected: 'a comma-separated list of secrets of at least 32 characters each' },
   { name: 'KEY_ENCRYPTION_SECRET', path: 'keyEncryptionSecret', expected: 'a secret of at least 32 characters' },
+  { name: 'PASSWORD_PEPPERS', path: 'passwordPeppers', expected: 'a comma-separated list of secrets of at least 32 characters each' },
   { name: 'TRUST_PROXY', path: 'trustProxy', expected: 'true or false' },
   { name: 'ACCESS_TOKEN_TTL', path: 'ttl.accessTokenSeconds', expected: 'a positive whole number of seconds' },
   { name: 'ID_TOKEN_TTL', path: 'ttl.idTokenSeconds', expected: 'a positive whole number of seconds' },
@@ -180,7 +183,7 @@ function socialVariables(provider: SocialProviderName, brand: string, addresses:
   ];
 }
 
-const listSettings = new Set(['cookieSecrets', 'dnsServers']);
+const listSettings = new Set(['cookieSecrets', 'passwordPeppers', 'dnsServers']);
 
 function setPath(target: Record<string, unknown>, dottedPath: string, value: unknown): void {
   const keys = dottedPath.split('.');
@@ -206,18 +209,27 @@ function fromEnvironment(env: Env): Record<string, unknown> {
 interface DevelopmentSecrets {
   cookieSecrets: string[];
   keyEncryptionSecret: string;
+  passwordPeppers: string[];
 }
 
-/** Outside production, missing secrets are generated once into DATA_DIR so restarts keep sessions and keys. */
+const generatedSecret = () => randomBytes(32).toString('base64url');
+
+/**
+ * Outside production, missing secrets are generated once into DATA_DIR so restarts keep sessions,
+ * keys and password hashes. A file written before a secret existed gets that one added.
+ */
 function developmentSecrets(dataDir: string): DevelopmentSecrets {
   const file = path.join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevelopmentSecrets;
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevelopmentSecrets>) : {};
   const secrets: DevelopmentSecrets = {
-    cookieSecrets: [randomBytes(32).toString('base64url')],
-    keyEncryptionSecret: randomBytes(32).toString('base64url'),
+    cookieSecrets: stored.cookieSecrets ?? [generatedSecret()],
+    keyEncryptionSecret: stored.keyEncryptionSecret ?? generatedSecret(),
+    passwordPeppers: stored.passwordPeppers ?? [generatedSecret()],
   };
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (Object.keys(secrets).some((key) => !(key in stored))) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }
 
@@ -248,7 +260,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   }
   raw.dataDir = path.resolve(projectRoot, String(raw.dataDir ?? '.data'));
 
-  if (environment !== 'production' && (raw.cookieSecrets === undefined || raw.keyEncryptionSecret === undefined)) {
+  if (environment !== 'production' && (raw.cookieSecrets === undefined || raw.keyEncryptionSecret === undefined || raw.passwordPeppers === undefined)) {
     let generated: DevelopmentSecrets;
     try {
       generated = developmentSecrets(raw.dataDir as string);
@@ -259,6 +271,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     }
     raw.cookieSecrets ??= generated.cookieSecrets;
     raw.keyEncryptionSecret ??= generated.keyEncryptionSecret;
+    raw.passwordPeppers ??= generated.passwordPeppers;
   }
 
   const parsed = configSchema.safeParse(raw, { reportInput: true });

@@ -26,7 +26,7 @@ import { SignUpService } from './signup/signup.service.ts';
 export function createServices(config: Config, db: Db) {
   const secretBox = new SecretBox(config.keyEncryptionSecret);
   const accounts = new AccountRepository(db);
-  const passwordHasher = new PasswordHasher(config.bcryptCost);
+  const passwordHasher = new PasswordHasher(config.bcryptCost, config.passwordPeppers);
   const accountService = new AccountService(accounts, passwordHasher);
   const outgoingMails = new OutgoingMailRepository(db);
   const mailOutbox = new MailOutbox(outgoingMails, secretBox);
