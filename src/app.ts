@@ -3,6 +3,7 @@ import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
 import { accountRouter } from './account/account.router.ts';
+import { homeRouter } from './account/home.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
@@ -75,7 +76,13 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(federation.routes()).use(federation.allowedMethods());
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
-  const accountPages = [signUpRouter(services, provider), recoveryRouter(services, provider), invitationRouter(services), accountRouter(services, provider)];
+  const accountPages = [
+    homeRouter(),
+    signUpRouter(services, provider),
+    recoveryRouter(services, provider),
+    invitationRouter(services),
+    accountRouter(services, provider),
+  ];
   if (services.config.env !== 'production') accountPages.push(devOutboxRouter(services));
   for (const router of accountPages) app.use(router.routes()).use(router.allowedMethods());
 
