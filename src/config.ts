@@ -78,6 +78,14 @@ const configSchema = z
     smtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
     mailFrom: z.string().trim().min(3),
     mail: z.object({ pollIntervalSeconds: fractionalSeconds, retryBaseSeconds: fractionalSeconds, maxAttempts: z.coerce.number().int().min(1).max(50) }),
+    /** Back-channel logout deliveries: queue poll, retry backoff, one request's timeout, and when to give up. */
+    backchannelLogout: z.object({
+      pollIntervalSeconds: fractionalSeconds,
+      retryBaseSeconds: fractionalSeconds,
+      // Below the sender's 30-second lease on a delivery being sent.
+      requestTimeoutSeconds: fractionalSeconds.max(20),
+      giveUpAfterSeconds: seconds,
+    }),
     links: z.object({ emailVerificationSeconds: seconds, invitationSeconds: seconds, passwordResetSeconds: seconds }),
     rateLimits: z.object({
       login: z.object({ perAccountAndIp: rateLimitRule, perIp: rateLimitRule }),
@@ -151,6 +159,7 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'PURGE_BATCH_SIZE', path: 'purge.batchSize', expected: 'an integer between 1 and 100000' },
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
   { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
+  { name: 'BACKCHANNEL_LOGOUT_GIVE_UP_AFTER', path: 'backchannelLogout.giveUpAfterSeconds', expected: 'a positive whole number of seconds' },
   { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },
   ...socialVariables('google', 'Google', [['ISSUER', 'issuer', 'https://accounts.google.com']]),
   ...socialVariables('microsoft', 'Microsoft', [['ISSUER', 'issuer', 'https://login.microsoftonline.com/common/v2.0']]),

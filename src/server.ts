@@ -8,6 +8,7 @@ import { migrateToLatest } from './db/migrator.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailDelivery } from './mail/mail-delivery.ts';
 import { MailSender } from './mail/mail-sender.ts';
+import { LogoutSender } from './oidc/logout/logout-sender.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -71,6 +72,14 @@ export async function startServer(config: Config, options: { server?: Server; db
 
   const mailSender = new MailSender(services.outgoingMails, services.mailOutbox, createMailDelivery(config, logger), config.mail, logger);
   mailSender.start();
+  const logoutSender = new LogoutSender({
+    db,
+    deliveries: services.logoutDeliveries,
+    provider: () => host.provider,
+    settings: config.backchannelLogout,
+    logger,
+  });
+  logoutSender.start();
 
   const app = createApp(services, host, logger);
   const server = options.server ?? createServer();
@@ -89,6 +98,7 @@ export async function startServer(config: Config, options: { server?: Server; db
       host.stopPolling();
       clearInterval(purgeTimer);
       await mailSender.stop();
+      await logoutSender.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Connections finishing a request after close() would otherwise idle until their keep-alive timeout.
       const idleSweep = setInterval(() => server.closeIdleConnections(), 100);

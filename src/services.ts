@@ -16,6 +16,8 @@ import { InvitationService } from './invitations/invitation.service.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
+import { LogoutDeliveryRepository } from './oidc/logout/logout-delivery.repository.ts';
+import { SignOutService } from './oidc/logout/sign-out.service.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
 import type { RotationPolicy } from './oidc/signing-keys.ts';
 import { createOrganizations } from './orgs/organizations.module.ts';
@@ -31,7 +33,15 @@ export function createServices(config: Config, db: Db) {
   const outgoingMails = new OutgoingMailRepository(db);
   const mailOutbox = new MailOutbox(outgoingMails, secretBox);
   const tokens = new LinkTokenRepository(db);
-  const accountPasswords = new AccountPasswordService({ db, accounts, tokens, sessions: new AccountSessionsRepository(db), hasher: passwordHasher });
+  const clients = new ClientRepository(db, secretBox);
+  const logoutDeliveries = new LogoutDeliveryRepository();
+  const signOut = new SignOutService({
+    sessions: new AccountSessionsRepository(db),
+    clients,
+    deliveries: logoutDeliveries,
+    giveUpAfterSeconds: config.backchannelLogout.giveUpAfterSeconds,
+  });
+  const accountPasswords = new AccountPasswordService({ db, accounts, tokens, signOut, hasher: passwordHasher });
   const orgs = createOrganizations(config, db);
   // Home-realm discovery (services.homeRealmDiscovery) and SSO enforcement come with federation.
   const federation = createFederation(config, db, secretBox, accounts, orgs);
@@ -45,6 +55,7 @@ export function createServices(config: Config, db: Db) {
     identities: federation.federatedIdentities,
     connections: federation.connections,
     sessions: new AccountSessionsRepository(db),
+    signOut,
     socialSignIn: federation.socialSignIn,
     loginLimiter: limiters.loginLimiter,
     consents,
@@ -67,7 +78,9 @@ export function createServices(config: Config, db: Db) {
     accountPage,
     consents,
     socialEmailConfirmation,
-    clients: new ClientRepository(db, secretBox),
+    clients,
+    logoutDeliveries,
+    signOut,
     resourceServers: new ResourceServerRegistry(db),
     ...orgs,
     ...federation,

@@ -1,8 +1,8 @@
 import type { Db } from '../db/database.ts';
 import type { AccountRow, AccountTokenPurpose } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
+import type { SignOutService } from '../oidc/logout/sign-out.service.ts';
 import type { AccountRepository } from './account.repository.ts';
-import type { AccountSessionsRepository } from './account-sessions.repository.ts';
 import type { LinkTokenRepository } from './link-token.repository.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { assertPasswordAllowed } from './password-policy.ts';
@@ -18,7 +18,7 @@ export interface AccountPasswordDependencies {
   db: Db;
   accounts: AccountRepository;
   tokens: LinkTokenRepository;
-  sessions: AccountSessionsRepository;
+  signOut: Pick<SignOutService, 'signOutEverywhere'>;
   hasher: PasswordHasher;
 }
 
@@ -41,10 +41,11 @@ export class AccountPasswordService {
   /**
    * Uses the link up and sets the password. Following the link proved the mailbox, so the address
    * becomes verified. Any password change voids the other reset and invitation links and revokes
-   * every session, grant and token of the account: whoever knew the old password is signed out.
+   * every session, grant and token of the account, telling its apps (back-channel logout): whoever
+   * knew the old password is signed out.
    */
   async setPasswordWithLink(token: string, purpose: AccountTokenPurpose, password: string): Promise<AccountRow> {
-    const { db, accounts, tokens, sessions, hasher } = this.#deps;
+    const { db, accounts, tokens, signOut, hasher } = this.#deps;
     const account = await this.accountForLink(token, purpose);
     assertPasswordAllowed(password, account);
     const passwordHash = await hasher.hash(password);
@@ -52,7 +53,7 @@ export class AccountPasswordService {
       if (!(await tokens.consume(token, purpose, trx))) throw new LinkInvalidError();
       await accounts.update(account.id, { password_hash: passwordHash, password_changed_at: new Date(), email_verified: true }, trx);
       await tokens.voidAll(account.id, ['password_reset', 'invitation'], trx);
-      await sessions.revokeAll(account.id, trx);
+      await signOut.signOutEverywhere(trx, account.id, purpose);
     });
     return account;
   }

@@ -22,7 +22,8 @@ export const usage = `Usage: npm run cli -- <command> [options]
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
                  [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL]
-                 [--initiate-login-uri HTTPS_URL] [--resource API_URL ...] [--pkce-optional] [--json]
+                 [--initiate-login-uri HTTPS_URL] [--resource API_URL ...] [--pkce-optional]
+                 [--backchannel-logout-uri URL [--backchannel-logout-session-required]] [--json]
                  (--pkce-optional: a legacy confidential app may omit PKCE; S256 is required otherwise)
   clients list [--json]
   clients delete CLIENT_ID
@@ -73,6 +74,8 @@ const clientOptions = z
     'initiate-login-uri': z.url({ protocol: /^https$/ }).optional(),
     resource: z.array(absoluteUrl).default([]),
     'pkce-optional': z.boolean(),
+    'backchannel-logout-uri': webUrl.optional(),
+    'backchannel-logout-session-required': z.boolean(),
   })
   .refine((o) => !o['grant-types'].includes('authorization_code') || o['redirect-uri'].length > 0, {
     path: ['redirect-uri'],
@@ -82,7 +85,11 @@ const clientOptions = z
     path: ['public'],
     message: 'a public client cannot use client_credentials',
   })
-  .refine((o) => !(o.public && o['pkce-optional']), { path: ['pkce-optional'], message: 'a public client always uses PKCE' });
+  .refine((o) => !(o.public && o['pkce-optional']), { path: ['pkce-optional'], message: 'a public client always uses PKCE' })
+  .refine((o) => !o['backchannel-logout-session-required'] || o['backchannel-logout-uri'], {
+    path: ['backchannel-logout-session-required'],
+    message: 'needs --backchannel-logout-uri',
+  });
 
 const organizationOption = z.string().trim().min(1);
 const oneDomain = z
@@ -121,6 +128,9 @@ export const commands: Record<string, Command> = {
       ...(o['initiate-login-uri'] ? { initiateLoginUri: o['initiate-login-uri'] } : {}),
       allowedResources: o.resource,
       pkceOptional: o['pkce-optional'],
+      ...(o['backchannel-logout-uri']
+        ? { backchannelLogoutUri: o['backchannel-logout-uri'], backchannelLogoutSessionRequired: o['backchannel-logout-session-required'] }
+        : {}),
     });
     return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
   },

@@ -32,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
       'initiate-login-uri': { type: 'string' },
       resource: { type: 'string', multiple: true },
       'pkce-optional': { type: 'boolean', default: false },
+      'backchannel-logout-uri': { type: 'string' },
+      'backchannel-logout-session-required': { type: 'boolean', default: false },
       identifier: { type: 'string' },
       scope: { type: 'string', multiple: true },
       alg: { type: 'string' },

@@ -14,6 +14,7 @@ import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { accountClaims } from './account-claims.ts';
 import type { ClientRepository } from './client.repository.ts';
+import type { SignOutService } from './logout/sign-out.service.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
 import { signingAlgorithms } from './signing-keys.ts';
@@ -25,6 +26,7 @@ export interface ProviderDependencies {
   accounts: AccountRepository;
   consents: ConsentRepository;
   resourceServers: ResourceServerRegistry;
+  signOut: SignOutService;
   signingKeys: JWK[];
   logger: Logger;
 }
@@ -36,7 +38,7 @@ const pkceRequired = (client: { clientAuthMethod?: string | undefined }) =>
   client.clientAuthMethod === 'none' || (client as { pkce_optional?: boolean }).pkce_optional !== true;
 
 /** The one oidc-provider configuration of the service. */
-export function createProvider({ config, db, clients, accounts, consents, resourceServers, signingKeys, logger }: ProviderDependencies): Provider {
+export function createProvider({ config, db, clients, accounts, consents, resourceServers, signOut, signingKeys, logger }: ProviderDependencies): Provider {
   const { ttl } = config;
   const configuration: Configuration = {
     adapter: createAdapterFactory(db, clients),
@@ -84,6 +86,8 @@ export function createProvider({ config, db, clients, accounts, consents, resour
           renderPage(ctx as unknown as Context, 'interaction/logged-out', { client }, { locale: localeFor(ctx as unknown as Context) });
         },
       },
+      // Client metadata backchannel_logout_uri / _session_required and the discovery flags; delivery is ours (below).
+      backchannelLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
         // Tokens for the app itself (userinfo) stay opaque; a registered API gets a JWT for its audience.
@@ -162,7 +166,16 @@ export function createProvider({ config, db, clients, accounts, consents, resour
     },
   };
   const provider = new Provider(config.issuer, configuration);
+  // oidc-provider would POST each logout token during the sign-out request, once, and make the
+  // person wait for every app. Queued instead (LogoutSender signs and delivers them, with retries):
+  // the sign-out goes on at once and an app that is down gets its token when it is back.
+  provider.Client.prototype.backchannelLogout = function queueBackchannelLogout(this: InstanceType<typeof provider.Client>, sub: string, sid: string) {
+    return signOut.sessionEnded(db, { clientId: this.clientId, subject: sub, sid });
+  };
   // oidc-provider answers its own unexpected errors (a generic server_error, no details): log them here.
+  provider.on('backchannel.error', (ctx: KoaContextWithOIDC, error: unknown, client: { clientId: string }) => {
+    logger.error({ err: error, requestId: (ctx as unknown as Context).state?.requestId, clientId: client.clientId }, 'back-channel logout not queued');
+  });
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: unknown) => {
     logger.error({ err: error, requestId: (ctx as unknown as Context).state?.requestId, path: ctx.path }, 'oidc-provider server error');
   });
