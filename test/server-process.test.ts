@@ -155,7 +155,9 @@ describe('npm start: node src/main.ts on the embedded PostgreSQL of a fresh DATA
       KEY_ENCRYPTION_SECRET: 'not-the-secret-the-keys-were-sealed-with-0123',
     });
     expect(result.code).toBe(1);
-    expect(result.stderr.trimEnd().split('\n')).toEqual(['Startup failed: a stored secret cannot be decrypted (sealed under neither KEY_ENCRYPTION_SECRET nor any of KEY_ENCRYPTION_SECRET_PREVIOUS)']);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      'Startup failed: a stored secret cannot be decrypted (sealed under neither KEY_ENCRYPTION_SECRET nor any of KEY_ENCRYPTION_SECRET_PREVIOUS)',
+    ]);
     expect(await waitForNoPostmaster(dataDir)).toBe(true);
   });
 });

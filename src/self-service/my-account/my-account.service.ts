@@ -12,6 +12,20 @@ import type { EnabledSocialProvider, SocialSignIn } from '../../federation/socia
 import { AppError } from '../../http/errors.ts';
 import type { AccountSessionsRepository } from '../../oidc/account-sessions.repository.ts';
 
+/** The password typed to confirm a change is not the account's: the form says so next to the field. */
+export class CurrentPasswordWrongError extends AppError {
+  constructor() {
+    super('account.current_password_wrong', 400);
+  }
+}
+
+/** Unlinking would leave the account without a way to sign in. */
+export class LastSignInMethodError extends AppError {
+  constructor() {
+    super('account.last_sign_in_method', 409);
+  }
+}
+
 /** One way the account signs in besides its password: an identity at a social provider or a company IdP. */
 export interface LinkedSignIn {
   connectionId: string;
@@ -96,7 +110,7 @@ export class MyAccountService {
       if (!rows.some((row) => row.connection_id === connectionId)) return;
       const account = await accounts.findById(accountId, trx);
       const ways = rows.length + (account?.password_hash ? 1 : 0);
-      if (ways <= 1) throw new AppError('account.last_sign_in_method', 409);
+      if (ways <= 1) throw new LastSignInMethodError();
       await identities.delete(connectionId, accountId, trx);
     });
   }
@@ -110,7 +124,7 @@ export class MyAccountService {
     const { db, accounts, accountService, hasher, sessions, loginLimiter } = this.#deps;
     if (!account.password_hash) throw new AppError('account.no_password', 400);
     const checked = await loginLimiter.attempt(account.email, ip, () => accountService.authenticateWithPassword(account.email, current));
-    if (checked?.id !== account.id) throw new AppError('account.current_password_wrong', 400);
+    if (checked?.id !== account.id) throw new CurrentPasswordWrongError();
     assertPasswordAllowed(next, account);
     const passwordHash = await hasher.hash(next);
     await db.transaction().execute(async (trx) => {
