@@ -6,6 +6,7 @@ import { type Config, loadConfig } from '../src/config.ts';
 import { createDatabase } from '../src/db/database.ts';
 import { freePort, startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { migrateToLatest } from '../src/db/migrator.ts';
+import { createLogger } from '../src/log.ts';
 import { createServices } from '../src/services.ts';
 
 export const callbackUrl = 'http://127.0.0.1:9/callback';
@@ -61,7 +62,7 @@ export async function prepareFixtures(env: NodeJS.ProcessEnv, logLevel: string):
       SMTP_URL: 'smtp://127.0.0.1:2',
     };
     const config = loadConfig(serverEnv);
-    const db = createDatabase(postgres.url, 2);
+    const db = createDatabase(postgres.url, createLogger('silent'), { maxConnections: 2 });
     try {
       await migrateToLatest(db);
       const services = createServices(config, db);

@@ -6,6 +6,7 @@ import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
 import { healthRouter } from './http/health.router.ts';
+import { requestBodyLimit } from './http/http-limits.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { type FactorPolicy, noFurtherFactors } from './journey/factor-policy.ts';
@@ -15,6 +16,7 @@ import { interactionUrls } from './journey/urls.ts';
 import type { Logger } from './log.ts';
 import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
+import { providerRequestTransaction } from './oidc/request-transaction.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
 import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
 import { recoveryRouter } from './self-service/recovery/recovery.router.ts';
@@ -62,17 +64,22 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
 
 /** Composition root of the HTTP side: our middleware and routes first, oidc-provider mounted last. */
 export function createApp(services: Services, host: ProviderHost, logger: Logger, options: AppOptions = {}): Koa {
-  const app = new Koa({ proxy: services.config.trustProxy });
+  // Behind the proxy, the client's address is the one the proxy appended to X-Forwarded-For (the
+  // last); earlier entries come from the client and would let it pick its own rate-limit key.
+  const app = new Koa({ proxy: services.config.trustProxy, maxIpsCount: 1 });
   app.keys = [...services.config.cookieSecrets];
   // Errors are rendered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;
 
+  if (services.config.metricsPort !== undefined) app.use(services.metrics.requestMiddleware());
   app.use(requestContext(logger));
   app.use(errorHandler(logger));
+  app.use(requestBodyLimit(services.config.http));
   // Machine endpoints go straight to the provider: the page-only middleware below (page security
   // headers, locale, static assets, our routers) would cost every token request and add nothing.
   // An unknown path under these prefixes falls through to the page stack, and so to the 404 page.
   const machineEndpointsToProvider = host.middleware();
+  app.use(providerRequestTransaction(services.oidc.requestTransactions));
   app.use((ctx, next) => {
     if (!isMachineEndpoint(ctx.path)) return next();
     ctx.set('X-Content-Type-Options', 'nosniff');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -77,7 +78,13 @@ const configSchema = z
     /** Unset outside production: mail goes to the log and to the /dev/mail outbox page. */
     smtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
     mailFrom: z.string().trim().min(3),
-    mail: z.object({ pollIntervalSeconds: fractionalSeconds, retryBaseSeconds: fractionalSeconds, maxAttempts: z.coerce.number().int().min(1).max(50) }),
+    mail: z.object({
+      pollIntervalSeconds: fractionalSeconds,
+      retryBaseSeconds: fractionalSeconds,
+      maxAttempts: z.coerce.number().int().min(1).max(50),
+      /** How long a claim on a mail lasts without renewal: the longest a dead instance delays it. */
+      leaseSeconds: fractionalSeconds,
+    }),
     links: z.object({ emailVerificationSeconds: seconds, invitationSeconds: seconds, passwordResetSeconds: seconds }),
     rateLimits: z.object({
       login: z.object({ perAccountAndIp: rateLimitRule, perIp: rateLimitRule }),
@@ -85,8 +92,26 @@ const configSchema = z
       signUp: z.object({ perEmail: rateLimitRule, perIp: rateLimitRule }),
     }),
     social: socialSchema,
+    /** The Prometheus endpoint's own port; unset: no metrics endpoint. */
+    metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Worker processes sharing the port (src/cluster.ts); unset: every available core in production, 1 elsewhere. */
+    webConcurrency: z.coerce.number().int().min(1).max(256).optional(),
+    /** Against slow and oversized clients (src/http/http-limits.ts). */
+    http: z.object({
+      requestTimeoutSeconds: fractionalSeconds,
+      headersTimeoutSeconds: fractionalSeconds,
+      keepAliveTimeoutSeconds: fractionalSeconds,
+      maxHeaderBytes: z.coerce.number().int().min(4096).max(1_048_576),
+      maxBodyBytes: z.coerce.number().int().min(1024).max(10_485_760),
+    }),
   })
   .superRefine((config, ctx) => {
+    if (config.metricsPort !== undefined && config.metricsPort !== 0 && config.metricsPort === config.port) {
+      ctx.addIssue({ code: 'custom', path: ['metricsPort'], message: 'must differ from PORT (metrics are never served on the public port)' });
+    }
+    if (config.http.headersTimeoutSeconds > config.http.requestTimeoutSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'headersTimeoutSeconds'], message: 'must not be longer than HTTP_REQUEST_TIMEOUT' });
+    }
     if (config.env !== 'production') return;
     if (!config.smtpUrl) ctx.addIssue({ code: 'custom', path: ['smtpUrl'], message: 'is required in production (password resets are sent by mail)' });
     const { protocol, hostname } = new URL(config.issuer);
@@ -102,7 +127,7 @@ const configSchema = z
     }
   });
 
-export type Config = Readonly<z.infer<typeof configSchema>>;
+export type Config = Readonly<z.infer<typeof configSchema> & { webConcurrency: number }>;
 
 /** Raised for any invalid setting; main.ts prints its message as one line and exits. */
 export class ConfigError extends Error {}
@@ -156,6 +181,13 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
   { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
   { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },
+  { name: 'METRICS_PORT', path: 'metricsPort', expected: 'an integer between 0 and 65535' },
+  { name: 'WEB_CONCURRENCY', path: 'webConcurrency', expected: 'an integer between 1 and 256 (worker processes)' },
+  { name: 'HTTP_REQUEST_TIMEOUT', path: 'http.requestTimeoutSeconds', expected: 'a positive number of seconds' },
+  { name: 'HTTP_HEADERS_TIMEOUT', path: 'http.headersTimeoutSeconds', expected: 'a positive number of seconds' },
+  { name: 'HTTP_KEEP_ALIVE_TIMEOUT', path: 'http.keepAliveTimeoutSeconds', expected: 'a positive number of seconds' },
+  { name: 'HTTP_MAX_HEADER_BYTES', path: 'http.maxHeaderBytes', expected: 'an integer between 4096 and 1048576' },
+  { name: 'HTTP_MAX_BODY_BYTES', path: 'http.maxBodyBytes', expected: 'an integer between 1024 and 10485760' },
   ...socialVariables('google', 'Google', [['ISSUER', 'issuer', 'https://accounts.google.com']]),
   ...socialVariables('microsoft', 'Microsoft', [['ISSUER', 'issuer', 'https://login.microsoftonline.com/common/v2.0']]),
   ...socialVariables('linkedin', 'LinkedIn', [['ISSUER', 'issuer', 'https://www.linkedin.com/oauth']]),
@@ -272,5 +304,6 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   if (!parsed.success) {
     throw new ConfigError(`Invalid configuration: ${parsed.error.issues.map((issue) => describeIssue(issue, environment)).join('; ')}`);
   }
-  return Object.freeze(parsed.data);
+  const webConcurrency = parsed.data.webConcurrency ?? (environment === 'production' ? availableParallelism() : 1);
+  return Object.freeze({ ...parsed.data, webConcurrency });
 }

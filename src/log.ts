@@ -9,7 +9,8 @@ export type { Logger };
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
     level,
-    base: { service: 'signin' },
+    // The pid tells the workers of one instance apart (WEB_CONCURRENCY).
+    base: { service: 'signin', pid: process.pid },
     redact: {
       paths: ['password', '*.password', 'client_secret', '*.client_secret', 'authorization', '*.authorization', 'cookie', '*.cookie'],
       censor: '[redacted]',

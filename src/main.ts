@@ -1,9 +1,13 @@
+import cluster from 'node:cluster';
+import { startClusterPrimary } from './cluster.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
+import { failureMessage } from './db/database-unavailable.ts';
+import { createLogger } from './log.ts';
 import { startServer } from './server.ts';
 
 /** Failures are one line on stderr (no stack trace) and exit code 1. */
 function exitWithError(prefix: string, error: unknown): never {
-  const message = error instanceof ConfigError ? error.message : `${prefix}: ${(error as Error).message}`;
+  const message = error instanceof ConfigError ? error.message : `${prefix}: ${failureMessage(error)}`;
   console.error(message.replace(/\s*\n\s*/g, ' '));
   process.exit(1);
 }
@@ -21,16 +25,19 @@ try {
 process.removeAllListeners('SIGTERM');
 process.removeAllListeners('SIGINT');
 
-const starting = startServer(config);
+// WEB_CONCURRENCY > 1: this process only supervises the workers, each of which runs the server below.
+const runsWorkers = cluster.isPrimary && config.webConcurrency > 1;
+const logger = createLogger(config.logLevel);
+const starting = runsWorkers ? startClusterPrimary(config, logger) : startServer(config, { logger });
 let stopping = false;
 
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  // A hung request does not keep the process alive forever.
-  setTimeout(() => process.exit(1), 10_000).unref();
+  // A hung request does not keep the process alive forever (workers have their own 10 s).
+  setTimeout(() => process.exit(1), runsWorkers ? 20_000 : 10_000).unref();
   const running = await starting;
-  running.logger.info({ signal }, 'shutting down');
+  logger.info({ signal }, 'shutting down');
   await running.close();
   process.exit(0);
 }

@@ -5,10 +5,12 @@ import type { Config } from './config.ts';
 import { connectDatabase } from './db/connection.ts';
 import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
+import { applyHttpLimits, httpServerOptions } from './http/http-limits.ts';
 import { interactionUrls, refOf } from './journey/urls.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailDelivery } from './mail/mail-delivery.ts';
 import { MailSender } from './mail/mail-sender.ts';
+import { enableMetrics } from './metrics/metrics.module.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -20,16 +22,18 @@ export interface RunningServer {
   server: Server;
   services: Services;
   host: ProviderHost;
+  /** The Prometheus endpoint, with METRICS_PORT (outside a cluster worker). */
+  metricsUrl?: string;
   logger: Logger;
   close(): Promise<void>;
 }
 
 async function buildProvider(services: Services, logger: Logger) {
   const { keys, fingerprint } = await loadPublishedKeys(services.db, services.secretBox);
-  const { config, db, oidc, accounts, consents } = services;
+  const { config, oidc, accounts, consents } = services;
   const provider = createProvider({
     config,
-    db,
+    requestTransactions: oidc.requestTransactions,
     clients: oidc.clients,
     resourceServers: oidc.resourceServers,
     accounts: accounts.repository,
@@ -38,6 +42,7 @@ async function buildProvider(services: Services, logger: Logger) {
     logger,
     interactionUrl: (interaction) => interactionUrls.signIn(refOf(interaction)),
   });
+  services.metrics.observeProvider(provider);
   // Mounted, the provider sees the app's context; set here too for anything reading its own app.proxy.
   provider.proxy = config.trustProxy;
   return { provider, fingerprint };
@@ -68,7 +73,7 @@ export interface StartOptions extends AppOptions {
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config);
+  const { db, embedded } = options.db ? { db: options.db, embedded: undefined } : await connectDatabase(config, logger);
   await migrateToLatest(db);
   const created = createServices(config, db);
   const services = options.services ? options.services(created) : created;
@@ -93,8 +98,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const mailSender = new MailSender(services.mail.outgoingMails, services.mail.outbox, createMailDelivery(config, logger), config.mail, logger);
   mailSender.start();
 
+  const metricsServer =
+    config.metricsPort === undefined
+      ? undefined
+      : await enableMetrics({ metrics: services.metrics, db, outgoingMails: services.mail.outgoingMails }, config.metricsPort);
   const app = createApp(services, host, logger, options);
-  const server = options.server ?? createServer();
+  const server = options.server ?? createServer(httpServerOptions(config.http));
+  applyHttpLimits(server, config.http);
   server.on('request', app.callback());
   if (!server.listening) await listen(server, config.port);
   const { port } = server.address() as AddressInfo;
@@ -106,7 +116,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     services,
     host,
     logger,
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
     async close() {
+      await metricsServer?.close();
       host.stopPolling();
       clearInterval(purgeTimer);
       await mailSender.stop();

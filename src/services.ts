@@ -8,12 +8,14 @@ import type { Config } from './config.ts';
 import { ConsentRepository } from './consents/consent.repository.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
+import { TransactionScope } from './db/transaction-scope.ts';
 import { ConnectionRepository } from './federation/connection.repository.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { SocialEmailConfirmation } from './federation/social/email-confirmation.ts';
 import { createSignInRouting } from './hrd/hrd.module.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
+import { ServiceMetrics } from './metrics/service-metrics.ts';
 import { AccountSessionsRepository } from './oidc/account-sessions.repository.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
@@ -36,8 +38,8 @@ function createAccounts(config: Config, db: Db, sessions: AccountSessionsReposit
   };
 }
 
-function createMail(db: Db, secretBox: SecretBox) {
-  const outgoingMails = new OutgoingMailRepository(db);
+function createMail(config: Config, db: Db, secretBox: SecretBox) {
+  const outgoingMails = new OutgoingMailRepository(db, config.mail.leaseSeconds);
   return { outgoingMails, outbox: new MailOutbox(outgoingMails, secretBox) };
 }
 
@@ -50,14 +52,20 @@ export function createServices(config: Config, db: Db) {
   const secretBox = new SecretBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
   const sessions = new AccountSessionsRepository(db);
   const accounts = createAccounts(config, db, sessions);
-  const mail = createMail(db, secretBox);
+  const mail = createMail(config, db, secretBox);
   const orgs = createOrganizations(config, db);
   const connections = new ConnectionRepository(db, secretBox);
   const hrd = createSignInRouting(orgs.organizations, connections);
   const federation = createFederation(config, db, { secretBox, accounts: accounts.repository, orgs, connections, ssoEnforcement: hrd.ssoEnforcement });
   const abuse = createAttemptLimiters(db, config.rateLimits);
   const consents = new ConsentRepository(db);
-  const oidc = { clients: new ClientRepository(db, secretBox), resourceServers: new ResourceServerRegistry(db), sessions };
+  const oidc = {
+    clients: new ClientRepository(db, secretBox),
+    resourceServers: new ResourceServerRegistry(db),
+    sessions,
+    // The adapter works in the transaction of the provider request it serves (see providerRequestTransaction).
+    requestTransactions: new TransactionScope(db),
+  };
   const linkDependencies = { config, accounts: accounts.repository, tokens: accounts.linkTokens, outbox: mail.outbox };
   const selfService = {
     signUp: new SignUpService({ ...linkDependencies, accountService: accounts.service, hasher: accounts.hasher }),
@@ -77,7 +85,9 @@ export function createServices(config: Config, db: Db) {
     }),
     socialEmailConfirmation: new SocialEmailConfirmation({ config, outbox: mail.outbox, linking: federation.socialLinking }),
   };
-  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService };
+  // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).
+  const metrics = new ServiceMetrics();
+  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, metrics };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrator.ts';
+import { createLogger } from '../src/log.ts';
 import { projectRoot, runNode, testSecretsEnv } from './helpers/processes.ts';
 
 const migrationNames = readdirSync(path.join(projectRoot, 'migrations'))
@@ -37,8 +38,8 @@ describe('migrations', () => {
 
   it('two instances starting together on an empty database both succeed and apply each migration once', async () => {
     const url = await createEmptyDatabase();
-    const first = createDatabase(url, 2);
-    const second = createDatabase(url, 2);
+    const first = createDatabase(url, createLogger('silent'), { maxConnections: 2 });
+    const second = createDatabase(url, createLogger('silent'), { maxConnections: 2 });
     try {
       const [a, b] = await Promise.all([migrateToLatest(first), migrateToLatest(second)]);
       const applied = [...(a.results ?? []), ...(b.results ?? [])];

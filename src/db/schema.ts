@@ -160,6 +160,8 @@ export interface OutgoingMailTable {
   status: Generated<OutgoingMailStatus>;
   attempts: Generated<number>;
   next_attempt_at: Generated<Date>;
+  /** The claim (LeasedQueue) sending it; null until first claimed. */
+  lease_token: Generated<string | null>;
   last_error: string | null;
   created_at: Generated<Date>;
   sent_at: NullableTimestamp;

@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
+import { DatabaseUnavailableError, describeDatabaseError, retryAfterSeconds } from '../db/database-unavailable.ts';
 import type { Logger } from '../log.ts';
 import { hasMessage } from '../ui/i18n.ts';
 import { renderPage } from '../ui/views.ts';
@@ -25,6 +26,7 @@ interface ErrorResponse {
 /** Maps any thrown error to a stable code and status; the one place where errors become responses. */
 function describe(error: unknown): ErrorResponse {
   if (error instanceof AppError) return { status: error.status, code: error.code, expose: error.expose, params: error.params, headers: error.headers };
+  if (error instanceof DatabaseUnavailableError) return { status: 503, code: 'service.unavailable', expose: true, headers: retryAfter };
   if (error instanceof oidcErrors.SessionNotFound) return { status: 400, code: 'interaction.expired', expose: true };
   if (error instanceof oidcErrors.OIDCProviderError) return { status: error.statusCode, code: `oauth.${error.error}`, expose: true };
   const status = (error as { status?: number }).status;
@@ -33,6 +35,8 @@ function describe(error: unknown): ErrorResponse {
   }
   return { status: 500, code: 'http.internal_error', expose: false };
 }
+
+const retryAfter = { 'Retry-After': String(retryAfterSeconds) };
 
 function wantsJson(ctx: Context): boolean {
   return ctx.accepts('html', 'json') === 'json';
@@ -43,10 +47,14 @@ export function errorHandler(logger: Logger) {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError('http.not_found', 404);
+      // oidc-provider answers a database outage on its endpoints itself (temporarily_unavailable).
+      if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set(retryAfter);
     } catch (error) {
       const { status, code, expose, params, headers } = describe(error);
       if (headers) ctx.set(headers);
-      if (status >= 500) logger.error({ err: error, requestId: ctx.state.requestId }, 'unhandled error');
+      if (error instanceof DatabaseUnavailableError) {
+        logger.warn({ err: describeDatabaseError(error), requestId: ctx.state.requestId }, 'database unavailable: answered 503');
+      } else if (status >= 500) logger.error({ err: error, requestId: ctx.state.requestId }, 'unhandled error');
       const messageKey = expose && hasMessage(`error.${code}`) ? `error.${code}` : `error.http.${status >= 500 ? 'internal_error' : 'bad_request'}`;
       if (wantsJson(ctx)) {
         ctx.status = status;

@@ -14,6 +14,7 @@ export function formBodyParser(formLimit: string) {
       await parseForm(ctx, async () => {});
     } catch (error) {
       const status = (error as { status?: number }).status;
+      if (status === 413) throw new AppError('http.payload_too_large', 413, { cause: error });
       throw status !== undefined && status >= 400 && status < 500 ? error : new AppError('http.bad_request', 400, { cause: error });
     }
     await next();

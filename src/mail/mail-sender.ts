@@ -1,3 +1,5 @@
+import { recordOutcome } from '../db/leased-queue.ts';
+import type { OutgoingMailRow } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 import type { MailDelivery } from './mail-delivery.ts';
 import type { MailOutbox } from './mail-outbox.ts';
@@ -10,8 +12,6 @@ export interface MailSenderSettings {
 }
 
 const batchSize = 10;
-/** Longer than nodemailer's timeouts: a mail being sent is not picked up by another instance. */
-const leaseSeconds = 120;
 const maxRetryDelaySeconds = 3600;
 const purgeEveryMs = 10 * 60_000;
 
@@ -84,8 +84,10 @@ export class MailSender {
   async #pass(): Promise<void> {
     try {
       for (;;) {
-        const due = await this.#mails.claimDue(batchSize, leaseSeconds);
-        await Promise.all(due.map((mail) => this.#send(mail.id, mail.recipient, mail.content_encrypted, mail.attempts)));
+        const { token, rows: due } = await this.#mails.claimDue(batchSize);
+        const sent = await this.#mails.holdClaim(token, this.#logger, () => Promise.allSettled(due.map((mail) => this.#send(mail, token))));
+        const failure = sent.find((outcome) => outcome.status === 'rejected');
+        if (failure) throw failure.reason;
         if (due.length < batchSize || this.#stopped) break;
       }
       if (Date.now() - this.#lastPurge > purgeEveryMs) {
@@ -97,21 +99,27 @@ export class MailSender {
     }
   }
 
-  async #send(id: string, recipient: string, contentEncrypted: string, attempts: number): Promise<void> {
+  async #send({ id, recipient, content_encrypted, attempts }: OutgoingMailRow, token: string): Promise<void> {
+    // Once SMTP has the mail, recording it as sent must survive a short outage, or it goes out twice.
+    const record = (write: () => Promise<void>) => recordOutcome(write, this.#mails.leaseSeconds);
     try {
-      await this.#deliver(recipient, await this.#outbox.open(contentEncrypted));
-      await this.#mails.markSent(id);
-      this.#logger.info({ mailId: id, attempts }, 'mail sent');
+      await this.#deliver(recipient, await this.#outbox.open(content_encrypted));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (attempts >= this.#settings.maxAttempts) {
         this.#logger.error({ mailId: id, attempts, err: error }, 'mail undeliverable: giving up');
-        await this.#mails.markFailed(id, reason);
+        await record(() => this.#mails.markFailed(id, token, reason));
         return;
       }
       const delay = retryDelaySeconds(attempts, this.#settings.retryBaseSeconds);
       this.#logger.warn({ mailId: id, attempts, retryInSeconds: Math.round(delay), err: error }, 'mail not sent: will retry');
-      await this.#mails.scheduleRetry(id, delay, reason);
+      await record(() => this.#mails.scheduleRetry(id, token, delay, reason));
+      return;
     }
+    await record(() => this.#mails.markSent(id, token)).catch((error: unknown) => {
+      this.#logger.error({ mailId: id, err: error }, 'mail sent but not recorded: it may be sent again');
+      throw error;
+    });
+    this.#logger.info({ mailId: id, attempts }, 'mail sent');
   }
 }

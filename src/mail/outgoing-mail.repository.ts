@@ -1,13 +1,17 @@
-import { sql } from 'kysely';
+import { sql, type UpdateObject } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { NewOutgoingMailRow, OutgoingMailRow } from '../db/schema.ts';
+import { type Lease, LeasedQueue } from '../db/leased-queue.ts';
+import type { Database, NewOutgoingMailRow, OutgoingMailRow } from '../db/schema.ts';
+import type { Logger } from '../log.ts';
 
 /** The outgoing mail queue (outgoing_mails), shared by every instance. */
 export class OutgoingMailRepository {
   readonly #db: Db;
+  readonly #queue: LeasedQueue<'outgoing_mails'>;
 
-  constructor(db: Db) {
+  constructor(db: Db, leaseSeconds: number) {
     this.#db = db;
+    this.#queue = new LeasedQueue(db, 'outgoing_mails', leaseSeconds);
   }
 
   async insert(mail: NewOutgoingMailRow): Promise<void> {
@@ -15,43 +19,46 @@ export class OutgoingMailRepository {
   }
 
   /**
-   * Takes up to `limit` due mails for this instance: SKIP LOCKED lets instances claim side by side,
-   * and the lease (next_attempt_at pushed forward) keeps others off them while they are being sent;
-   * if this instance dies mid-send, the lease runs out and another one retries.
+   * Claims due mails for this instance (a lease: if this instance dies mid-send, the lease runs
+   * out and another one retries them).
    */
-  claimDue(limit: number, leaseSeconds: number): Promise<OutgoingMailRow[]> {
-    return this.#db
-      .updateTable('outgoing_mails')
-      .set({ attempts: sql`attempts + 1`, next_attempt_at: sql`now() + make_interval(secs => ${leaseSeconds})` })
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('outgoing_mails')
-          .select('id')
-          .where('status', '=', 'pending')
-          .where('next_attempt_at', '<=', sql<Date>`now()`)
-          .orderBy('next_attempt_at')
-          .limit(limit)
-          .forUpdate()
-          .skipLocked(),
-      )
-      .returningAll()
-      .execute();
+  claimDue(limit: number): Promise<Lease<OutgoingMailRow>> {
+    return this.#queue.claim(limit);
   }
 
-  async markSent(id: string): Promise<void> {
-    await this.#db.updateTable('outgoing_mails').set({ status: 'sent', sent_at: sql`now()`, last_error: null }).where('id', '=', id).execute();
+  holdClaim<T>(token: string, logger: Logger, work: () => Promise<T>): Promise<T> {
+    return this.#queue.hold(token, logger, work);
   }
 
-  async scheduleRetry(id: string, delaySeconds: number, error: string): Promise<void> {
-    await this.#db
-      .updateTable('outgoing_mails')
-      .set({ next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`, last_error: error })
-      .where('id', '=', id)
-      .execute();
+  get leaseSeconds(): number {
+    return this.#queue.leaseSeconds;
   }
 
-  async markFailed(id: string, error: string): Promise<void> {
-    await this.#db.updateTable('outgoing_mails').set({ status: 'failed', last_error: error }).where('id', '=', id).execute();
+  /** The writes that finish a claimed mail apply only while the claim `token` still holds it. */
+  async markSent(id: string, token: string): Promise<void> {
+    await this.#finish(id, token, { status: 'sent', sent_at: sql`now()`, last_error: null });
+  }
+
+  async scheduleRetry(id: string, token: string, delaySeconds: number, error: string): Promise<void> {
+    await this.#finish(id, token, { next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`, last_error: error });
+  }
+
+  async markFailed(id: string, token: string, error: string): Promise<void> {
+    await this.#finish(id, token, { status: 'failed', last_error: error });
+  }
+
+  async #finish(id: string, token: string, changes: UpdateObject<Database, 'outgoing_mails'>): Promise<void> {
+    await this.#db.updateTable('outgoing_mails').set(changes).set({ lease_token: null }).where('id', '=', id).where('lease_token', '=', token).execute();
+  }
+
+  /** Mails not sent yet, and how long the oldest has waited (metrics). */
+  async pendingStats(): Promise<{ depth: number; oldestAgeSeconds: number }> {
+    const row = await this.#db
+      .selectFrom('outgoing_mails')
+      .select([sql<string>`count(*)`.as('depth'), sql<string>`coalesce(extract(epoch from now() - min(created_at)), 0)`.as('oldest_age_seconds')])
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    return { depth: Number(row.depth), oldestAgeSeconds: Number(row.oldest_age_seconds) };
   }
 
   listRecent(limit: number): Promise<OutgoingMailRow[]> {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Db } from '../db/database.ts';
+import type { TransactionScope } from '../db/transaction-scope.ts';
 import type { ClientRepository } from './client.repository.ts';
 
 const alreadyConsumed = (model: string) =>
@@ -12,15 +13,21 @@ const alreadyConsumed = (model: string) =>
  * Stores every oidc-provider model in the one `oidc_models` table, keyed by (model, id), with the
  * lookup columns the provider queries by (grant, interaction uid, device user code) pulled out of
  * the payload so that each lookup is one indexed query; account_id lets everything of one account
- * be revoked at once (password reset). Clients come from the `clients` table.
+ * be revoked at once (password reset). Clients come from the `clients` table. Inside a token
+ * request every call goes through that request's transaction (`TransactionScope`), so that a
+ * refresh either rotates completely or not at all.
  */
 export class PostgresAdapter implements Adapter {
-  readonly #db: Db;
+  readonly #scope: TransactionScope;
   readonly #model: string;
 
-  constructor(db: Db, model: string) {
-    this.#db = db;
+  constructor(scope: TransactionScope, model: string) {
+    this.#scope = scope;
     this.#model = model;
+  }
+
+  get #db(): Db {
+    return this.#scope.executor;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -131,8 +138,8 @@ export class ClientAdapter implements Adapter {
   }
 }
 
-export function createAdapterFactory(db: Db, clients: ClientRepository): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new ClientAdapter(clients) : new PostgresAdapter(db, model));
+export function createAdapterFactory(scope: TransactionScope, clients: ClientRepository): (model: string) => Adapter {
+  return (model) => (model === 'Client' ? new ClientAdapter(clients) : new PostgresAdapter(scope, model));
 }
 
 /**

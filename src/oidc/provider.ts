@@ -5,7 +5,8 @@ import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
 import type { ConsentRepository } from '../consents/consent.repository.ts';
 import { addConsentToGrant } from '../consents/consent.ts';
-import type { Db } from '../db/database.ts';
+import { DatabaseUnavailableError } from '../db/database-unavailable.ts';
+import type { TransactionScope } from '../db/transaction-scope.ts';
 import type { Logger } from '../log.ts';
 import { clientView } from '../ui/client-view.ts';
 import { localeFor } from '../ui/locale.ts';
@@ -19,7 +20,8 @@ import { signingAlgorithms } from './signing-keys.ts';
 
 export interface ProviderDependencies {
   config: Config;
-  db: Db;
+  /** The adapter works in the transaction of the token request it serves (see providerRequestTransaction). */
+  requestTransactions: TransactionScope;
   clients: ClientRepository;
   accounts: AccountRepository;
   consents: ConsentRepository;
@@ -36,7 +38,7 @@ const isFirstParty = (client: unknown) => (client as { first_party?: boolean } |
 /** The one oidc-provider configuration of the service. */
 export function createProvider({
   config,
-  db,
+  requestTransactions,
   clients,
   accounts,
   consents,
@@ -47,7 +49,7 @@ export function createProvider({
 }: ProviderDependencies): Provider {
   const { ttl } = config;
   const configuration: Configuration = {
-    adapter: createAdapterFactory(db, clients),
+    adapter: createAdapterFactory(requestTransactions, clients),
     jwks: { keys: signingKeys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: [...config.cookieSecrets] },
     claims: {
@@ -148,7 +150,9 @@ export function createProvider({
     },
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isFirstParty(client)),
     rotateRefreshToken: true,
-    async renderError(ctx, out) {
+    async renderError(ctx, out, error) {
+      // A database outage gets the service's own "back in a moment" page (503, Retry-After).
+      if (error instanceof DatabaseUnavailableError) throw error;
       const client = ctx.oidc?.client && clientView(ctx.oidc.client, ctx.oidc.issuer);
       renderPage(
         ctx as unknown as Context,

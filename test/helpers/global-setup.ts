@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { createDatabase } from '../../src/db/database.ts';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { migrateToLatest } from '../../src/db/migrator.ts';
+import { createLogger } from '../../src/log.ts';
 
 export const templateDatabase = 'signin_template';
 
@@ -29,7 +30,7 @@ export default async function setup(project: TestProject) {
 
   const templateUrl = new URL(postgres.url);
   templateUrl.pathname = `/${templateDatabase}`;
-  const db = createDatabase(templateUrl.toString(), 1);
+  const db = createDatabase(templateUrl.toString(), createLogger('silent'), { maxConnections: 1 });
   await migrateToLatest(db);
   await db.destroy();
 
