@@ -90,6 +90,8 @@ const configSchema = z
       login: z.object({ perAccountAndIp: rateLimitRule, perIp: rateLimitRule }),
       forgotPassword: z.object({ perEmail: rateLimitRule, perIp: rateLimitRule }),
       signUp: z.object({ perEmail: rateLimitRule, perIp: rateLimitRule }),
+      // Wrong second-factor codes (authenticator, recovery, mailed device code), across all flows.
+      factor: z.object({ perAccount: rateLimitRule, perIp: rateLimitRule }),
     }),
     social: socialSchema,
     /** The Prometheus endpoint's own port; unset: no metrics endpoint. */

@@ -9,6 +9,7 @@ import { ConsentRepository } from './consents/consent.repository.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
 import { TransactionScope } from './db/transaction-scope.ts';
+import { createFactors } from './factors/factors.module.ts';
 import { ConnectionRepository } from './federation/connection.repository.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { SocialEmailConfirmation } from './federation/social/email-confirmation.ts';
@@ -59,6 +60,7 @@ export function createServices(config: Config, db: Db) {
   const federation = createFederation(config, db, { secretBox, accounts: accounts.repository, orgs, connections, ssoEnforcement: hrd.ssoEnforcement });
   const abuse = createAttemptLimiters(db, config.rateLimits);
   const consents = new ConsentRepository(db);
+  const factors = createFactors({ config, db, secretBox, accounts: accounts.repository, linkTokens: accounts.linkTokens, outbox: mail.outbox });
   const oidc = {
     clients: new ClientRepository(db, secretBox),
     resourceServers: new ResourceServerRegistry(db),
@@ -87,7 +89,7 @@ export function createServices(config: Config, db: Db) {
   };
   // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).
   const metrics = new ServiceMetrics();
-  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, metrics };
+  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, factors, metrics };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -136,7 +136,7 @@ export interface SamlAssertionSeenTable {
   assertion_id: string;
   expires_at: Timestamp;
 }
-export type AccountTokenPurpose = 'email_verification' | 'invitation' | 'password_reset';
+export type AccountTokenPurpose = 'email_verification' | 'invitation' | 'password_reset' | 'not_me';
 
 export interface AccountTokenTable {
   id: Generated<string>;
@@ -200,4 +200,108 @@ export interface Database {
   account_tokens: AccountTokenTable;
   outgoing_mails: OutgoingMailTable;
   consents: ConsentTable;
+}
+
+// Second factors and devices (issue 10): merged into Database below.
+export interface AccountFactorSettingsTable {
+  account_id: string;
+  webauthn_user_handle: string | null;
+  factors_changed_at: NullableTimestamp;
+  trust_revoked_at: NullableTimestamp;
+}
+
+export interface TotpAuthenticatorTable {
+  id: Generated<string>;
+  account_id: string;
+  secret_encrypted: string;
+  last_used_step: ColumnType<string | null, number | null | undefined, number | null>;
+  confirmed_at: NullableTimestamp;
+  created_at: Generated<Date>;
+}
+export type TotpAuthenticatorRow = Selectable<TotpAuthenticatorTable>;
+
+export interface RecoveryCodeTable {
+  id: Generated<string>;
+  account_id: string;
+  code_hash: string;
+  consumed_at: NullableTimestamp;
+  created_at: Generated<Date>;
+}
+
+export interface PasskeyTable {
+  credential_id: string;
+  account_id: string;
+  public_key: Uint8Array;
+  counter: ColumnType<string, number | undefined, number>;
+  transports: ColumnType<string[], string[] | undefined, string[]>;
+  device_type: string;
+  backed_up: boolean;
+  name: string;
+  created_at: Generated<Date>;
+  last_used_at: NullableTimestamp;
+}
+export type PasskeyRow = Selectable<PasskeyTable>;
+
+export interface WebauthnChallengeTable {
+  id: string;
+  challenge: string;
+  account_id: string | null;
+  expires_at: Timestamp;
+}
+
+export interface AccountDeviceTable {
+  id: Generated<string>;
+  account_id: string;
+  device_hash: string;
+  user_agent: Generated<string>;
+  created_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  trusted_at: NullableTimestamp;
+  trusted_until: NullableTimestamp;
+}
+export type AccountDeviceRow = Selectable<AccountDeviceTable>;
+
+export interface DeviceCodeTable {
+  id: Generated<string>;
+  account_id: string;
+  device_hash: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  expires_at: Timestamp;
+  consumed_at: NullableTimestamp;
+  created_at: Generated<Date>;
+}
+
+export interface SessionConfirmationTable {
+  session_uid: string;
+  account_id: string;
+  method: string;
+  confirmed_at: Timestamp;
+}
+
+export interface OrganizationMfaPolicyTable {
+  organization_id: string;
+  phishing_resistant: Generated<boolean>;
+  grace_days: Generated<number>;
+  required_since: Generated<Date>;
+}
+export type OrganizationMfaPolicyRow = Selectable<OrganizationMfaPolicyTable>;
+
+export interface ConnectionUpstreamTrustTable {
+  connection_id: string;
+  trusted_amr: ColumnType<string[], string[] | undefined, string[]>;
+  trusted_acr: ColumnType<string[], string[] | undefined, string[]>;
+}
+
+export interface Database {
+  account_factor_settings: AccountFactorSettingsTable;
+  totp_authenticators: TotpAuthenticatorTable;
+  recovery_codes: RecoveryCodeTable;
+  passkeys: PasskeyTable;
+  webauthn_challenges: WebauthnChallengeTable;
+  account_devices: AccountDeviceTable;
+  device_codes: DeviceCodeTable;
+  session_confirmations: SessionConfirmationTable;
+  organization_mfa_policies: OrganizationMfaPolicyTable;
+  connection_upstream_trust: ConnectionUpstreamTrustTable;
 }

@@ -15,6 +15,10 @@ export const mailTemplates = [
   'password-reset-unknown',
   'password-changed',
   'social-confirm-email',
+  'factor-added',
+  'factor-removed',
+  'new-device-code',
+  'new-device-sign-in',
 ] as const;
 export type MailTemplate = (typeof mailTemplates)[number];
 

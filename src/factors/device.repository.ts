@@ -1,0 +1,69 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { AccountDeviceRow } from '../db/schema.ts';
+
+export const deviceCodeMaxAttempts = 5;
+
+/** The browsers (device cookies, stored hashed) each account has signed in from, and the codes mailed to confirm a new one. */
+export class DeviceRepository {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  find(accountId: string, deviceHash: string, db: Db = this.#db): Promise<AccountDeviceRow | undefined> {
+    return db.selectFrom('account_devices').selectAll().where('account_id', '=', accountId).where('device_hash', '=', deviceHash).executeTakeFirst();
+  }
+
+  listOfAccount(accountId: string, db: Db = this.#db): Promise<AccountDeviceRow[]> {
+    return db.selectFrom('account_devices').selectAll().where('account_id', '=', accountId).orderBy('last_seen_at', 'desc').execute();
+  }
+
+  /** Records a sign-in from this browser; `trustedUntil` set means "trust this device". */
+  async remember(trx: Db, accountId: string, deviceHash: string, userAgent: string, at: Date, trustedUntil?: Date): Promise<void> {
+    const trust = trustedUntil ? { trusted_at: at, trusted_until: trustedUntil } : {};
+    await trx
+      .insertInto('account_devices')
+      .values({ account_id: accountId, device_hash: deviceHash, user_agent: userAgent, created_at: at, last_seen_at: at, ...trust })
+      .onConflict((oc) => oc.columns(['account_id', 'device_hash']).doUpdateSet({ last_seen_at: at, user_agent: userAgent, ...trust }))
+      .execute();
+  }
+
+  async forget(trx: Db, accountId: string, deviceId: string): Promise<boolean> {
+    if (!/^[0-9a-f-]{36}$/i.test(deviceId)) return false;
+    const result = await trx.deleteFrom('account_devices').where('account_id', '=', accountId).where('id', '=', deviceId).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  /** A new code voids the account's earlier ones. */
+  async issueCode(trx: Db, accountId: string, deviceHash: string, codeHash: string, at: Date, expiresAt: Date): Promise<void> {
+    await trx.updateTable('device_codes').set({ consumed_at: at }).where('account_id', '=', accountId).where('consumed_at', 'is', null).execute();
+    await trx
+      .insertInto('device_codes')
+      .values({ account_id: accountId, device_hash: deviceHash, code_hash: codeHash, created_at: at, expires_at: expiresAt })
+      .execute();
+  }
+
+  /**
+   * One try at the live code for this account and device, in one UPDATE: the try is counted (at
+   * most deviceCodeMaxAttempts), and the code is used up if it matches. Returns whether it matched;
+   * undefined when no code is live (none sent, expired, used, voided or out of tries).
+   */
+  async tryCode(trx: Db, accountId: string, deviceHash: string, codeHash: string, at: Date): Promise<boolean | undefined> {
+    const row = await trx
+      .updateTable('device_codes')
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        consumed_at: sql<Date | null>`case when code_hash = ${codeHash} then ${at}::timestamptz else null end`,
+      }))
+      .where('account_id', '=', accountId)
+      .where('device_hash', '=', deviceHash)
+      .where('consumed_at', 'is', null)
+      .where('expires_at', '>', at)
+      .where('attempts', '<', deviceCodeMaxAttempts)
+      .returning('consumed_at')
+      .executeTakeFirst();
+    return row ? row.consumed_at !== null : undefined;
+  }
+}
