@@ -11,6 +11,7 @@ export const errorCodes = [
   'account.last_sign_in_method',
   'account.link_expired',
   'account.no_password',
+  'factors.code_invalid',
   'federation.account_missing',
   'federation.cancelled',
   'federation.connection_not_found',
