@@ -34,7 +34,7 @@ function createAccounts(config: Config, db: Db, sessions: AccountSessionsReposit
     repository,
     hasher,
     linkTokens,
-    service: new AccountService(repository, hasher),
+    service: new AccountService(db, repository, hasher),
     passwords: new AccountPasswordService({ db, accounts: repository, tokens: linkTokens, sessions, hasher }),
   };
 }
@@ -51,7 +51,7 @@ function createMail(config: Config, db: Db, secretBox: SecretBox) {
  */
 export function createServices(config: Config, db: Db) {
   const secretBox = new SecretBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
-  const sessions = new AccountSessionsRepository(db);
+  const sessions = new AccountSessionsRepository();
   const accounts = createAccounts(config, db, sessions);
   const mail = createMail(config, db, secretBox);
   const orgs = createOrganizations(config, db);
@@ -68,7 +68,7 @@ export function createServices(config: Config, db: Db) {
     // The adapter works in the transaction of the provider request it serves (see providerRequestTransaction).
     requestTransactions: new TransactionScope(db),
   };
-  const linkDependencies = { config, accounts: accounts.repository, tokens: accounts.linkTokens, outbox: mail.outbox };
+  const linkDependencies = { db, config, accounts: accounts.repository, tokens: accounts.linkTokens, outbox: mail.outbox };
   const selfService = {
     signUp: new SignUpService({ ...linkDependencies, accountService: accounts.service, hasher: accounts.hasher }),
     recovery: new RecoveryService({ ...linkDependencies, passwords: accounts.passwords }),

@@ -7,7 +7,7 @@ import { assertPasswordAllowed } from './password-policy.ts';
 
 /** Signs an account out everywhere (oidc/account-sessions.repository.ts: what oidc-provider stores for it). */
 export interface SessionRevocation {
-  revokeAll(accountId: string, trx: Db): Promise<void>;
+  revokeAll(trx: Db, accountId: string): Promise<void>;
 }
 
 export interface AccountPasswordDependencies {
@@ -45,10 +45,10 @@ export class AccountPasswordService {
     assertPasswordAllowed(password, account);
     const passwordHash = await hasher.hash(password);
     await db.transaction().execute(async (trx) => {
-      if (!(await tokens.consume(token, purpose, trx))) throw new LinkInvalidError();
-      await accounts.update(account.id, { password_hash: passwordHash, password_changed_at: new Date(), email_verified: true }, trx);
-      await tokens.voidAll(account.id, ['password_reset', 'invitation'], trx);
-      await sessions.revokeAll(account.id, trx);
+      if (!(await tokens.consume(trx, token, purpose))) throw new LinkInvalidError();
+      await accounts.update(trx, account.id, { password_hash: passwordHash, password_changed_at: new Date(), email_verified: true });
+      await tokens.voidAll(trx, account.id, ['password_reset', 'invitation']);
+      await sessions.revokeAll(trx, account.id);
     });
     return account;
   }

@@ -21,6 +21,7 @@ export const errorCodes = [
   'federation.email_unverified',
   'federation.identity_conflict',
   'federation.identity_linked_elsewhere',
+  'federation.link_raced',
   'federation.oidc_invalid_response',
   'federation.provider_already_linked',
   'federation.saml_expired',

@@ -61,7 +61,7 @@ export class ClientRepository {
     this.#secrets = secrets;
   }
 
-  async create(client: NewClient): Promise<RegisteredClient> {
+  async create(db: Db, client: NewClient): Promise<RegisteredClient> {
     const clientId = randomToken(16);
     const clientSecret = client.isPublic ? undefined : randomToken(32);
     const grantTypes = client.grantTypes ?? ['authorization_code', 'refresh_token'];
@@ -78,7 +78,7 @@ export class ClientRepository {
       ...(client.clientUri ? { client_uri: client.clientUri } : {}),
       ...(client.initiateLoginUri ? { initiate_login_uri: client.initiateLoginUri } : {}),
     };
-    await this.#db
+    await db
       .insertInto('clients')
       .values({
         id: clientId,
@@ -107,8 +107,8 @@ export class ClientRepository {
     });
   }
 
-  async delete(clientId: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
+  async delete(db: Db, clientId: string): Promise<boolean> {
+    const result = await db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
     this.#metadataCache.delete(clientId);
     return result.numDeletedRows > 0n;
   }

@@ -21,7 +21,7 @@ export async function registerRelyingParty(
     allowedResources?: string[];
   } = {},
 ): Promise<TestClient> {
-  const { clientId, clientSecret } = await server.services.oidc.clients.create({
+  const { clientId, clientSecret } = await server.services.oidc.clients.create(server.services.db, {
     name: 'Test App',
     redirectUris: [redirectUri],
     postLogoutRedirectUris: [postLogoutRedirectUri],

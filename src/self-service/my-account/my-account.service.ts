@@ -95,8 +95,8 @@ export class MyAccountService {
   async removeAppAccess(accountId: string, clientId: string): Promise<void> {
     const { db, consents, sessions } = this.#deps;
     await db.transaction().execute(async (trx) => {
-      await consents.delete(accountId, clientId, trx);
-      await sessions.revokeClient(accountId, clientId, trx);
+      await consents.delete(trx, accountId, clientId);
+      await sessions.revokeClient(trx, accountId, clientId);
     });
   }
 
@@ -106,12 +106,12 @@ export class MyAccountService {
     const [connection] = await connections.listLabels([connectionId]);
     if (connection?.kind !== 'social') throw new AppError('account.cannot_unlink', 400);
     await db.transaction().execute(async (trx) => {
-      const rows = await identities.lockAllOfAccount(accountId, trx);
+      const rows = await identities.lockAllOfAccount(trx, accountId);
       if (!rows.some((row) => row.connection_id === connectionId)) return;
       const account = await accounts.findById(accountId, trx);
       const ways = rows.length + (account?.password_hash ? 1 : 0);
       if (ways <= 1) throw new LastSignInMethodError();
-      await identities.delete(connectionId, accountId, trx);
+      await identities.delete(trx, connectionId, accountId);
     });
   }
 
@@ -128,8 +128,8 @@ export class MyAccountService {
     assertPasswordAllowed(next, account);
     const passwordHash = await hasher.hash(next);
     await db.transaction().execute(async (trx) => {
-      await accounts.update(account.id, { password_hash: passwordHash, password_changed_at: new Date() }, trx);
-      await sessions.revokeAll(account.id, trx);
+      await accounts.update(trx, account.id, { password_hash: passwordHash, password_changed_at: new Date() });
+      await sessions.revokeAll(trx, account.id);
     });
   }
 }
