@@ -58,6 +58,7 @@ export async function prepareFixtures(env: NodeJS.ProcessEnv, logLevel: string):
       LOG_LEVEL: logLevel,
       COOKIE_SECRETS: secret(),
       KEY_ENCRYPTION_SECRET: secret(),
+      PASSWORD_PEPPERS: secret(),
       // Production requires a mail server; the measured journeys send no mail, so nothing listens there.
       SMTP_URL: 'smtp://127.0.0.1:2',
     };

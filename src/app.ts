@@ -18,6 +18,7 @@ import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 import { providerRequestTransaction } from './oidc/request-transaction.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
+import { homeRouter } from './self-service/my-account/home.router.ts';
 import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
 import { recoveryRouter } from './self-service/recovery/recovery.router.ts';
 import { signUpRouter } from './self-service/signup/signup.router.ts';
@@ -109,6 +110,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
   const accountPages = [
+    homeRouter(),
     signUpRouter({ signUp: selfService.signUp, signUpLimiter: abuse.signUpLimiter }, provider),
     recoveryRouter(
       {

@@ -59,6 +59,8 @@ const configSchema = z
     keyEncryptionSecret: secret,
     /** Former key-encryption secrets: they still decrypt (never encrypt) until `secrets reencrypt` has run. */
     keyEncryptionSecretPrevious: z.array(secret).default([]),
+    /** HMAC keys pre-hashing passwords before bcrypt: the first peppers new hashes, the others still verify (rotation). */
+    passwordPeppers: z.array(secret).min(1),
     // Behind a TLS-terminating load balancer: trust X-Forwarded-Proto/-For/-Host.
     trustProxy: z.union([z.boolean(), z.stringbool()]),
     ttl: z.object({
@@ -84,6 +86,14 @@ const configSchema = z
       maxAttempts: z.coerce.number().int().min(1).max(50),
       /** How long a claim on a mail lasts without renewal: the longest a dead instance delays it. */
       leaseSeconds: fractionalSeconds,
+    }),
+    /** Back-channel logout deliveries: queue poll, retry backoff, one request's timeout, and when to give up. */
+    backchannelLogout: z.object({
+      pollIntervalSeconds: fractionalSeconds,
+      retryBaseSeconds: fractionalSeconds,
+      // Below the sender's 30-second lease on a delivery being sent.
+      requestTimeoutSeconds: fractionalSeconds.max(20),
+      giveUpAfterSeconds: seconds,
     }),
     links: z.object({ emailVerificationSeconds: seconds, invitationSeconds: seconds, passwordResetSeconds: seconds }),
     rateLimits: z.object({
@@ -168,6 +178,7 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
     path: 'keyEncryptionSecretPrevious',
     expected: 'a comma-separated list of former key-encryption secrets of at least 32 characters each',
   },
+  { name: 'PASSWORD_PEPPERS', path: 'passwordPeppers', expected: 'a comma-separated list of secrets of at least 32 characters each' },
   { name: 'TRUST_PROXY', path: 'trustProxy', expected: 'true or false' },
   { name: 'ACCESS_TOKEN_TTL', path: 'ttl.accessTokenSeconds', expected: 'a positive whole number of seconds' },
   { name: 'ID_TOKEN_TTL', path: 'ttl.idTokenSeconds', expected: 'a positive whole number of seconds' },
@@ -182,6 +193,7 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'PURGE_BATCH_SIZE', path: 'purge.batchSize', expected: 'an integer between 1 and 100000' },
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
   { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
+  { name: 'BACKCHANNEL_LOGOUT_GIVE_UP_AFTER', path: 'backchannelLogout.giveUpAfterSeconds', expected: 'a positive whole number of seconds' },
   { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },
   { name: 'METRICS_PORT', path: 'metricsPort', expected: 'an integer between 0 and 65535' },
   { name: 'WEB_CONCURRENCY', path: 'webConcurrency', expected: 'an integer between 1 and 256 (worker processes)' },
@@ -221,7 +233,7 @@ function socialVariables(provider: SocialProviderName, brand: string, addresses:
   ];
 }
 
-const listSettings = new Set(['cookieSecrets', 'keyEncryptionSecretPrevious', 'dnsServers']);
+const listSettings = new Set(['cookieSecrets', 'keyEncryptionSecretPrevious', 'passwordPeppers', 'dnsServers']);
 
 function setPath(target: Record<string, unknown>, dottedPath: string, value: unknown): void {
   const keys = dottedPath.split('.');
@@ -247,18 +259,27 @@ function fromEnvironment(env: Env): Record<string, unknown> {
 interface DevelopmentSecrets {
   cookieSecrets: string[];
   keyEncryptionSecret: string;
+  passwordPeppers: string[];
 }
 
-/** Outside production, missing secrets are generated once into DATA_DIR so restarts keep sessions and keys. */
+const generatedSecret = () => randomBytes(32).toString('base64url');
+
+/**
+ * Outside production, missing secrets are generated once into DATA_DIR so restarts keep sessions,
+ * keys and password hashes. A file written before a secret existed gets that one added.
+ */
 function developmentSecrets(dataDir: string): DevelopmentSecrets {
   const file = path.join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevelopmentSecrets;
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevelopmentSecrets>) : {};
   const secrets: DevelopmentSecrets = {
-    cookieSecrets: [randomBytes(32).toString('base64url')],
-    keyEncryptionSecret: randomBytes(32).toString('base64url'),
+    cookieSecrets: stored.cookieSecrets ?? [generatedSecret()],
+    keyEncryptionSecret: stored.keyEncryptionSecret ?? generatedSecret(),
+    passwordPeppers: stored.passwordPeppers ?? [generatedSecret()],
   };
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (Object.keys(secrets).some((key) => !(key in stored))) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }
 
@@ -289,7 +310,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   }
   raw.dataDir = path.resolve(projectRoot, String(raw.dataDir ?? '.data'));
 
-  if (environment !== 'production' && (raw.cookieSecrets === undefined || raw.keyEncryptionSecret === undefined)) {
+  if (environment !== 'production' && (raw.cookieSecrets === undefined || raw.keyEncryptionSecret === undefined || raw.passwordPeppers === undefined)) {
     let generated: DevelopmentSecrets;
     try {
       generated = developmentSecrets(raw.dataDir as string);
@@ -300,6 +321,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     }
     raw.cookieSecrets ??= generated.cookieSecrets;
     raw.keyEncryptionSecret ??= generated.keyEncryptionSecret;
+    raw.passwordPeppers ??= generated.passwordPeppers;
   }
 
   const parsed = configSchema.safeParse(raw, { reportInput: true });

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMailDelivery } from './mail/mail-delivery.ts';
 import { MailSender } from './mail/mail-sender.ts';
 import { enableMetrics } from './metrics/metrics.module.ts';
+import { LogoutSender } from './oidc/logout/logout-sender.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
@@ -36,6 +37,7 @@ async function buildProvider(services: Services, logger: Logger) {
     requestTransactions: oidc.requestTransactions,
     clients: oidc.clients,
     resourceServers: oidc.resourceServers,
+    signOut: oidc.signOut,
     accounts: accounts.repository,
     consents,
     signingKeys: keys,
@@ -97,6 +99,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const mailSender = new MailSender(services.mail.outgoingMails, services.mail.outbox, createMailDelivery(config, logger), config.mail, logger);
   mailSender.start();
+  const logoutSender = new LogoutSender({
+    db,
+    deliveries: services.oidc.logoutDeliveries,
+    provider: () => host.provider,
+    settings: config.backchannelLogout,
+    logger,
+  });
+  logoutSender.start();
 
   const metricsServer =
     config.metricsPort === undefined
@@ -122,6 +132,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       host.stopPolling();
       clearInterval(purgeTimer);
       await mailSender.stop();
+      await logoutSender.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Connections finishing a request after close() would otherwise idle until their keep-alive timeout.
       const idleSweep = setInterval(() => server.closeIdleConnections(), 100);

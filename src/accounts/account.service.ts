@@ -4,7 +4,6 @@ import { ConflictError } from '../http/errors.ts';
 import type { AccountRepository } from './account.repository.ts';
 import { normalizeEmail } from './email.ts';
 import type { PasswordHasher } from './password-hasher.ts';
-import { findPasswordProblem, PasswordRejectedError } from './password-policy.ts';
 
 export interface NewAccount {
   email: string;
@@ -27,8 +26,6 @@ export class AccountService {
 
   async createAccount(account: NewAccount): Promise<AccountRow> {
     if (await this.#accounts.findByEmail(account.email)) throw new ConflictError('account.email_taken');
-    // bcrypt would ignore what follows the 72nd byte, and verify() refuses longer inputs: such an account could never sign in.
-    if (account.password && findPasswordProblem(account.password, account) === 'password.too_long') throw new PasswordRejectedError('password.too_long');
     const [givenName, ...rest] = account.name?.trim().split(/\s+/) ?? [];
     return this.#accounts.insert(this.#db, {
       email: normalizeEmail(account.email),

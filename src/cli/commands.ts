@@ -24,7 +24,9 @@ export const usage = `Usage: npm run cli -- <command> [options]
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
                  [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL]
-                 [--initiate-login-uri HTTPS_URL] [--resource API_URL ...] [--json]
+                 [--initiate-login-uri HTTPS_URL] [--resource API_URL ...] [--pkce-optional]
+                 [--backchannel-logout-uri URL [--backchannel-logout-session-required]] [--json]
+                 (--pkce-optional: a legacy confidential app may omit PKCE; S256 is required otherwise)
   clients list [--json]
   clients delete CLIENT_ID
   users create --email E --password P [--name N] [--verified] [--json]
@@ -73,6 +75,9 @@ const clientOptions = z
     'client-uri': webUrl.optional(),
     'initiate-login-uri': z.url({ protocol: /^https$/ }).optional(),
     resource: z.array(absoluteUrl).default([]),
+    'pkce-optional': z.boolean(),
+    'backchannel-logout-uri': webUrl.optional(),
+    'backchannel-logout-session-required': z.boolean(),
   })
   .refine((o) => !o['grant-types'].includes('authorization_code') || o['redirect-uri'].length > 0, {
     path: ['redirect-uri'],
@@ -81,6 +86,11 @@ const clientOptions = z
   .refine((o) => !(o.public && o['grant-types'].includes('client_credentials')), {
     path: ['public'],
     message: 'a public client cannot use client_credentials',
+  })
+  .refine((o) => !(o.public && o['pkce-optional']), { path: ['pkce-optional'], message: 'a public client always uses PKCE' })
+  .refine((o) => !o['backchannel-logout-session-required'] || o['backchannel-logout-uri'], {
+    path: ['backchannel-logout-session-required'],
+    message: 'needs --backchannel-logout-uri',
   });
 
 const organizationOption = z.string().trim().min(1);
@@ -124,6 +134,10 @@ export const commands: Record<string, Command> = {
       ...(o['client-uri'] ? { clientUri: o['client-uri'] } : {}),
       ...(o['initiate-login-uri'] ? { initiateLoginUri: o['initiate-login-uri'] } : {}),
       allowedResources: o.resource,
+      pkceOptional: o['pkce-optional'],
+      ...(o['backchannel-logout-uri']
+        ? { backchannelLogoutUri: o['backchannel-logout-uri'], backchannelLogoutSessionRequired: o['backchannel-logout-session-required'] }
+        : {}),
     });
     return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
   },

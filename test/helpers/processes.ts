@@ -11,6 +11,8 @@ export const nodeBinary = path.join(projectRoot, 'node_modules', '.bin', 'node')
 export const testSecretsEnv = {
   COOKIE_SECRETS: 'process-test-cookie-secret-0123456789abcdef',
   KEY_ENCRYPTION_SECRET: 'process-test-key-encryption-secret-0123456789',
+  // The same as testSecrets' (test-server.ts): the CLI and an in-process server check each other's password hashes.
+  PASSWORD_PEPPERS: 'process-test-password-pepper-0123456789abcdef',
 };
 
 /** Only what the child needs: nothing of the test runner's environment (NODE_ENV, DATABASE_URL...) leaks in. */

@@ -11,6 +11,7 @@ import type { FederatedIdentityRepository } from '../../federation/federated-ide
 import type { EnabledSocialProvider, SocialSignIn } from '../../federation/social/social-sign-in.ts';
 import { AppError } from '../../http/errors.ts';
 import type { AccountSessionsRepository } from '../../oidc/account-sessions.repository.ts';
+import type { SignOutService } from '../../oidc/logout/sign-out.service.ts';
 
 /** The password typed to confirm a change is not the account's: the form says so next to the field. */
 export class CurrentPasswordWrongError extends AppError {
@@ -55,6 +56,7 @@ export interface MyAccountDependencies {
   identities: FederatedIdentityRepository;
   connections: ConnectionRepository;
   sessions: AccountSessionsRepository;
+  signOut: Pick<SignOutService, 'signOutEverywhere'>;
   socialSignIn: SocialSignIn;
   loginLimiter: AttemptLimiter;
   consents: ConsentRepository;
@@ -117,11 +119,11 @@ export class MyAccountService {
 
   /**
    * Checks the current password (a counted attempt, like a sign-in), then sets the new one. As a
-   * password reset does, it signs the account out everywhere: whoever knew the old password loses
-   * their sessions and tokens; the person signs in again with the new one.
+   * password reset does, it signs the account out everywhere (its apps are told): whoever knew the
+   * old password loses their sessions and tokens; the person signs in again with the new one.
    */
   async changePassword(account: AccountRow, ip: string, current: string, next: string): Promise<void> {
-    const { db, accounts, accountService, hasher, sessions, loginLimiter } = this.#deps;
+    const { db, accounts, accountService, hasher, signOut, loginLimiter } = this.#deps;
     if (!account.password_hash) throw new AppError('account.no_password', 400);
     const checked = await loginLimiter.attempt(account.email, ip, () => accountService.authenticateWithPassword(account.email, current));
     if (checked?.id !== account.id) throw new CurrentPasswordWrongError();
@@ -129,7 +131,7 @@ export class MyAccountService {
     const passwordHash = await hasher.hash(next);
     await db.transaction().execute(async (trx) => {
       await accounts.update(trx, account.id, { password_hash: passwordHash, password_changed_at: new Date() });
-      await sessions.revokeAll(trx, account.id);
+      await signOut.signOutEverywhere(trx, account.id, 'password_change');
     });
   }
 }
