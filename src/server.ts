@@ -97,7 +97,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
 
-  const mailSender = new MailSender(services.mail.outgoingMails, services.mail.outbox, createMailDelivery(config, logger), config.mail, logger);
+  const mailSender = new MailSender(db, services.mail.outgoingMails, services.mail.outbox, createMailDelivery(config, logger), config.mail, logger);
   mailSender.start();
   const logoutSender = new LogoutSender({
     db,

@@ -43,7 +43,7 @@ function createAccounts(config: Config, db: Db, signOut: SignOutService) {
 
 function createMail(config: Config, db: Db, secretBox: SecretBox) {
   const outgoingMails = new OutgoingMailRepository(db, config.mail.leaseSeconds);
-  return { outgoingMails, outbox: new MailOutbox(outgoingMails, secretBox) };
+  return { outgoingMails, outbox: new MailOutbox(db, outgoingMails, secretBox) };
 }
 
 function createOidc(config: Config, db: Db, secretBox: SecretBox) {
