@@ -54,7 +54,7 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     loginLimiter: abuse.loginLimiter,
     signUpLimiter: abuse.signUpLimiter,
     ssoEnforcement: hrd.ssoEnforcement,
-    consents: services.consents,
+    consents: { record: (accountId, clientId, consent) => services.consents.record(services.db, accountId, clientId, consent) },
     federation: federation.service,
     socialSignIn: federation.socialSignIn,
     socialLinking: federation.socialLinking,

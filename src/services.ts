@@ -36,19 +36,19 @@ function createAccounts(config: Config, db: Db, signOut: SignOutService) {
     repository,
     hasher,
     linkTokens,
-    service: new AccountService(repository, hasher),
+    service: new AccountService(db, repository, hasher),
     passwords: new AccountPasswordService({ db, accounts: repository, tokens: linkTokens, signOut, hasher }),
   };
 }
 
 function createMail(config: Config, db: Db, secretBox: SecretBox) {
   const outgoingMails = new OutgoingMailRepository(db, config.mail.leaseSeconds);
-  return { outgoingMails, outbox: new MailOutbox(outgoingMails, secretBox) };
+  return { outgoingMails, outbox: new MailOutbox(db, outgoingMails, secretBox) };
 }
 
 function createOidc(config: Config, db: Db, secretBox: SecretBox) {
   const clients = new ClientRepository(db, secretBox);
-  const sessions = new AccountSessionsRepository(db);
+  const sessions = new AccountSessionsRepository();
   const logoutDeliveries = new LogoutDeliveryRepository();
   const signOut = new SignOutService({ sessions, clients, deliveries: logoutDeliveries, giveUpAfterSeconds: config.backchannelLogout.giveUpAfterSeconds });
   return {
@@ -81,7 +81,7 @@ export function createServices(config: Config, db: Db) {
   const consents = new ConsentRepository(db);
   const factors = createFactors({ config, db, secretBox, accounts: accounts.repository, linkTokens: accounts.linkTokens, outbox: mail.outbox });
 
-  const linkDependencies = { config, accounts: accounts.repository, tokens: accounts.linkTokens, outbox: mail.outbox };
+  const linkDependencies = { db, config, accounts: accounts.repository, tokens: accounts.linkTokens, outbox: mail.outbox };
   const selfService = {
     signUp: new SignUpService({ ...linkDependencies, accountService: accounts.service, hasher: accounts.hasher }),
     recovery: new RecoveryService({ ...linkDependencies, passwords: accounts.passwords }),

@@ -66,7 +66,7 @@ describe.skipIf(!nginxBinary)('two instances behind nginx (TLS terminated, TRUST
       ),
       db,
     );
-    const registered = await services.oidc.clients.create({
+    const registered = await services.oidc.clients.create(services.db, {
       name: 'Proxy App',
       redirectUris: [redirectUri],
       postLogoutRedirectUris: [],

@@ -36,7 +36,7 @@ describe('the sign-in journey: every way in ends in completeSignIn', () => {
     withMail = await startServerWithMail({ overrides: { social: socialSettings(standIns) }, factorPolicy: policy });
     server = withMail.server;
     await configureSocialStandIns(standIns, server.url);
-    const { clientId, clientSecret } = await server.services.oidc.clients.create({
+    const { clientId, clientSecret } = await server.services.oidc.clients.create(server.services.db, {
       name: 'Ledger',
       redirectUris: [redirectUri],
       firstParty: true,

@@ -50,7 +50,7 @@ describe('long passphrases (HMAC-SHA-256 under a pepper, then bcrypt)', () => {
   it('signs in with a former-scheme hash (bcrypt of the password) and upgrades it to the peppered scheme', async () => {
     const password = 'ancienne phrase de passe';
     const account = await server.services.accounts.service.createAccount({ email: 'emilie@example.com', emailVerified: true });
-    await server.services.accounts.repository.update(account.id, { password_hash: await bcrypt.hash(password, 4) });
+    await server.services.accounts.repository.update(server.services.db, account.id, { password_hash: await bcrypt.hash(password, 4) });
 
     expect(await signsIn('emilie@example.com', `${password}!`)).toBe(false);
     expect(await storedHash('emilie@example.com')).toMatch(/^\$2b\$/);
@@ -65,7 +65,7 @@ describe('long passphrases (HMAC-SHA-256 under a pepper, then bcrypt)', () => {
     const password = 'sous le pont Mirabeau coule la Seine';
     const account = await server.services.accounts.service.createAccount({ email: 'guillaume@example.com', emailVerified: true });
     const underOldPepper = await new PasswordHasher(4, [oldPepper]).hash(password);
-    await server.services.accounts.repository.update(account.id, { password_hash: underOldPepper });
+    await server.services.accounts.repository.update(server.services.db, account.id, { password_hash: underOldPepper });
 
     expect(await signsIn('guillaume@example.com', password)).toBe(true);
     const upgraded = await storedHash('guillaume@example.com');

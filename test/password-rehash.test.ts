@@ -20,7 +20,7 @@ describe('raising BCRYPT_COST', () => {
     server = await startTestServer({ overrides: { bcryptCost: 5 } });
     app = await registerRelyingParty(server);
     // The account was created while the configured cost was still 4.
-    const before = new AccountService(server.services.accounts.repository, new PasswordHasher(4, server.services.config.passwordPeppers));
+    const before = new AccountService(server.services.db, server.services.accounts.repository, new PasswordHasher(4, server.services.config.passwordPeppers));
     await before.createAccount({ email, password, emailVerified: true });
   });
   afterAll(() => server?.close());

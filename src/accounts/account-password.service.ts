@@ -46,9 +46,9 @@ export class AccountPasswordService {
     assertPasswordAllowed(password, account);
     const passwordHash = await hasher.hash(password);
     await db.transaction().execute(async (trx) => {
-      if (!(await tokens.consume(token, purpose, trx))) throw new LinkInvalidError();
-      await accounts.update(account.id, { password_hash: passwordHash, password_changed_at: new Date(), email_verified: true }, trx);
-      await tokens.voidAll(account.id, ['password_reset', 'invitation'], trx);
+      if (!(await tokens.consume(trx, token, purpose))) throw new LinkInvalidError();
+      await accounts.update(trx, account.id, { password_hash: passwordHash, password_changed_at: new Date(), email_verified: true });
+      await tokens.voidAll(trx, account.id, ['password_reset', 'invitation']);
       await signOut.signOutEverywhere(trx, account.id, purpose);
     });
     return account;

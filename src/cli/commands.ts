@@ -120,9 +120,9 @@ export const commands: Record<string, Command> = {
     return { reencrypted: counts };
   },
 
-  async 'clients create'({ oidc: { clients } }, options) {
+  async 'clients create'({ db, oidc: { clients } }, options) {
     const o = parse(clientOptions, options);
-    const created = await clients.create({
+    const created = await clients.create(db, {
       name: o.name,
       redirectUris: o['redirect-uri'],
       postLogoutRedirectUris: o['post-logout-redirect-uri'],
@@ -146,9 +146,9 @@ export const commands: Record<string, Command> = {
     return clients.list();
   },
 
-  async 'clients delete'({ oidc: { clients } }, _options, [clientId]) {
+  async 'clients delete'({ db, oidc: { clients } }, _options, [clientId]) {
     if (!clientId) throw new CliUsageError('clients delete needs a CLIENT_ID');
-    if (!(await clients.delete(clientId))) throw new CliUsageError(`No client ${clientId}`);
+    if (!(await clients.delete(db, clientId))) throw new CliUsageError(`No client ${clientId}`);
     return { deleted: clientId };
   },
 

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { AccountService } from '../accounts/account.service.ts';
-import type { ConsentRepository } from '../consents/consent.repository.ts';
+import type { Consent } from '../consents/consent.ts';
 import type { FederationService } from '../federation/federation.service.ts';
 import type { PendingLink } from '../federation/linking-policy.ts';
 import type { SocialEmailConfirmation } from '../federation/social/email-confirmation.ts';
@@ -33,7 +33,8 @@ export interface JourneyDeps {
   loginLimiter: Pick<AttemptLimiter, 'attempt'>;
   signUpLimiter: Pick<AttemptLimiter, 'consume'>;
   ssoEnforcement: Pick<SsoEnforcement, 'forEmailDomain' | 'forAccount'>;
-  consents: Pick<ConsentRepository, 'record'>;
+  /** Remembers what the account allowed the app (in its own transaction). */
+  consents: { record(accountId: string, clientId: string, consent: Consent): Promise<void> };
   federation: Pick<FederationService, 'start' | 'finish'>;
   socialSignIn: Pick<SocialSignIn, 'providers' | 'byConnectionId' | 'byName'>;
   socialLinking: Pick<SocialAccountLinking, 'link'>;

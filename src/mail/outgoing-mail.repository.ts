@@ -14,8 +14,8 @@ export class OutgoingMailRepository {
     this.#queue = new LeasedQueue(db, 'outgoing_mails', leaseSeconds);
   }
 
-  async insert(mail: NewOutgoingMailRow): Promise<void> {
-    await this.#db.insertInto('outgoing_mails').values(mail).execute();
+  async insert(db: Db, mail: NewOutgoingMailRow): Promise<void> {
+    await db.insertInto('outgoing_mails').values(mail).execute();
   }
 
   /**
@@ -35,20 +35,20 @@ export class OutgoingMailRepository {
   }
 
   /** The writes that finish a claimed mail apply only while the claim `token` still holds it. */
-  async markSent(id: string, token: string): Promise<void> {
-    await this.#finish(id, token, { status: 'sent', sent_at: sql`now()`, last_error: null });
+  async markSent(db: Db, id: string, token: string): Promise<void> {
+    await this.#finish(db, id, token, { status: 'sent', sent_at: sql`now()`, last_error: null });
   }
 
-  async scheduleRetry(id: string, token: string, delaySeconds: number, error: string): Promise<void> {
-    await this.#finish(id, token, { next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`, last_error: error });
+  async scheduleRetry(db: Db, id: string, token: string, delaySeconds: number, error: string): Promise<void> {
+    await this.#finish(db, id, token, { next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`, last_error: error });
   }
 
-  async markFailed(id: string, token: string, error: string): Promise<void> {
-    await this.#finish(id, token, { status: 'failed', last_error: error });
+  async markFailed(db: Db, id: string, token: string, error: string): Promise<void> {
+    await this.#finish(db, id, token, { status: 'failed', last_error: error });
   }
 
-  async #finish(id: string, token: string, changes: UpdateObject<Database, 'outgoing_mails'>): Promise<void> {
-    await this.#db.updateTable('outgoing_mails').set(changes).set({ lease_token: null }).where('id', '=', id).where('lease_token', '=', token).execute();
+  async #finish(db: Db, id: string, token: string, changes: UpdateObject<Database, 'outgoing_mails'>): Promise<void> {
+    await db.updateTable('outgoing_mails').set(changes).set({ lease_token: null }).where('id', '=', id).where('lease_token', '=', token).execute();
   }
 
   /** Mails not sent yet, and how long the oldest has waited (metrics). */
@@ -66,8 +66,8 @@ export class OutgoingMailRepository {
   }
 
   /** Sent mail is kept a day (for the dev outbox and support), undeliverable mail a week. */
-  async purgeOld(): Promise<void> {
-    await this.#db
+  async purgeOld(db: Db): Promise<void> {
+    await db
       .deleteFrom('outgoing_mails')
       .where((eb) =>
         eb.or([

@@ -70,7 +70,7 @@ export class ClientRepository {
     this.#secrets = secrets;
   }
 
-  async create(client: NewClient): Promise<RegisteredClient> {
+  async create(db: Db, client: NewClient): Promise<RegisteredClient> {
     const clientId = randomToken(16);
     const clientSecret = client.isPublic ? undefined : randomToken(32);
     const grantTypes = client.grantTypes ?? ['authorization_code', 'refresh_token'];
@@ -91,7 +91,7 @@ export class ClientRepository {
         ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: client.backchannelLogoutSessionRequired ?? false }
         : {}),
     };
-    await this.#db
+    await db
       .insertInto('clients')
       .values({
         id: clientId,
@@ -122,8 +122,8 @@ export class ClientRepository {
     });
   }
 
-  async delete(clientId: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
+  async delete(db: Db, clientId: string): Promise<boolean> {
+    const result = await db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
     this.#metadataCache.delete(clientId);
     return result.numDeletedRows > 0n;
   }

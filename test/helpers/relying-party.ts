@@ -23,7 +23,7 @@ export async function registerRelyingParty(
     backchannelLogoutSessionRequired?: boolean;
   } = {},
 ): Promise<TestClient> {
-  const { clientId, clientSecret } = await server.services.oidc.clients.create({
+  const { clientId, clientSecret } = await server.services.oidc.clients.create(server.services.db, {
     name: 'Test App',
     redirectUris: [redirectUri],
     postLogoutRedirectUris: [postLogoutRedirectUri],

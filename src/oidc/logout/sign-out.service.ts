@@ -38,7 +38,7 @@ export class SignOutService {
         return receiver && (app.sid !== null || !receiver.sessionRequired);
       })
       .map((app): LogoutNotice => ({ clientId: app.clientId, subject: accountId, sid: app.sid, reason }));
-    await sessions.revokeAll(accountId, trx);
+    await sessions.revokeAll(trx, accountId);
     await deliveries.enqueue(trx, notices, giveUpAfterSeconds);
   }
 

@@ -9,12 +9,12 @@ import type { FederationService } from '../../federation/federation.service.ts';
 import { FederationError } from '../../federation/federation-error.ts';
 import type { SocialAccountLinking } from '../../federation/social/social-linking.ts';
 import type { SocialSignIn } from '../../federation/social/social-sign-in.ts';
-import { AppError, BadRequestError, NotFoundError } from '../../http/errors.ts';
+import { BadRequestError, NotFoundError } from '../../http/errors.ts';
 import { formProtection, parseForm } from '../../http/forms.ts';
 import { accountClientId, accountSignedInPath } from '../../oidc/account-client.ts';
 import { hasMessage } from '../../ui/i18n.ts';
 import { renderPage } from '../../ui/views.ts';
-import type { AccountOverview, MyAccountService } from './my-account.service.ts';
+import { type AccountOverview, CurrentPasswordWrongError, LastSignInMethodError, type MyAccountService } from './my-account.service.ts';
 
 const linkCookie = 'account_link';
 const linkCookieOptions = { signed: true, httpOnly: true, sameSite: 'lax' as const, path: '/account', overwrite: true };
@@ -115,9 +115,7 @@ export function myAccountRouter({ issuer, myAccount, socialSignIn, socialLinking
       await myAccount.changePassword(overview.account, ctx.ip, form.current_password, form.new_password);
     } catch (error) {
       if (error instanceof PasswordRejectedError) return show(ctx, overview, { passwordErrors: { new_password: `error.${error.code}` }, status: 400 });
-      if (error instanceof AppError && error.code === 'account.current_password_wrong') {
-        return show(ctx, overview, { passwordErrors: { current_password: 'account.current_password_wrong' }, status: 400 });
-      }
+      if (error instanceof CurrentPasswordWrongError) return show(ctx, overview, { passwordErrors: { current_password: `error.${error.code}` }, status: 400 });
       throw error;
     }
     renderPage(ctx, 'account/password-changed', {});
@@ -130,7 +128,7 @@ export function myAccountRouter({ issuer, myAccount, socialSignIn, socialLinking
     try {
       await myAccount.unlink(overview.account.id, connection);
     } catch (error) {
-      if (error instanceof AppError && error.code === 'account.last_sign_in_method') return backToAccount(ctx, 'last_sign_in_method');
+      if (error instanceof LastSignInMethodError) return backToAccount(ctx, 'last_sign_in_method');
       throw error;
     }
     backToAccount(ctx, 'unlinked', socialSignIn.byConnectionId(connection)?.name);

@@ -13,6 +13,20 @@ import { AppError } from '../../http/errors.ts';
 import type { AccountSessionsRepository } from '../../oidc/account-sessions.repository.ts';
 import type { SignOutService } from '../../oidc/logout/sign-out.service.ts';
 
+/** The password typed to confirm a change is not the account's: the form says so next to the field. */
+export class CurrentPasswordWrongError extends AppError {
+  constructor() {
+    super('account.current_password_wrong', 400);
+  }
+}
+
+/** Unlinking would leave the account without a way to sign in. */
+export class LastSignInMethodError extends AppError {
+  constructor() {
+    super('account.last_sign_in_method', 409);
+  }
+}
+
 /** One way the account signs in besides its password: an identity at a social provider or a company IdP. */
 export interface LinkedSignIn {
   connectionId: string;
@@ -83,8 +97,8 @@ export class MyAccountService {
   async removeAppAccess(accountId: string, clientId: string): Promise<void> {
     const { db, consents, sessions } = this.#deps;
     await db.transaction().execute(async (trx) => {
-      await consents.delete(accountId, clientId, trx);
-      await sessions.revokeClient(accountId, clientId, trx);
+      await consents.delete(trx, accountId, clientId);
+      await sessions.revokeClient(trx, accountId, clientId);
     });
   }
 
@@ -94,12 +108,12 @@ export class MyAccountService {
     const [connection] = await connections.listLabels([connectionId]);
     if (connection?.kind !== 'social') throw new AppError('account.cannot_unlink', 400);
     await db.transaction().execute(async (trx) => {
-      const rows = await identities.lockAllOfAccount(accountId, trx);
+      const rows = await identities.lockAllOfAccount(trx, accountId);
       if (!rows.some((row) => row.connection_id === connectionId)) return;
       const account = await accounts.findById(accountId, trx);
       const ways = rows.length + (account?.password_hash ? 1 : 0);
-      if (ways <= 1) throw new AppError('account.last_sign_in_method', 409);
-      await identities.delete(connectionId, accountId, trx);
+      if (ways <= 1) throw new LastSignInMethodError();
+      await identities.delete(trx, connectionId, accountId);
     });
   }
 
@@ -112,11 +126,11 @@ export class MyAccountService {
     const { db, accounts, accountService, hasher, signOut, loginLimiter } = this.#deps;
     if (!account.password_hash) throw new AppError('account.no_password', 400);
     const checked = await loginLimiter.attempt(account.email, ip, () => accountService.authenticateWithPassword(account.email, current));
-    if (checked?.id !== account.id) throw new AppError('account.current_password_wrong', 400);
+    if (checked?.id !== account.id) throw new CurrentPasswordWrongError();
     assertPasswordAllowed(next, account);
     const passwordHash = await hasher.hash(next);
     await db.transaction().execute(async (trx) => {
-      await accounts.update(account.id, { password_hash: passwordHash, password_changed_at: new Date() }, trx);
+      await accounts.update(trx, account.id, { password_hash: passwordHash, password_changed_at: new Date() });
       await signOut.signOutEverywhere(trx, account.id, 'password_change');
     });
   }
