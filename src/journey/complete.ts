@@ -1,5 +1,5 @@
 import type { SignInAttempt, SignInMethod } from './factor-policy.ts';
-import { finishInteraction, type JourneyFlow, saveStep, seeOther } from './flow.ts';
+import { asksForSignUp, finishInteraction, type JourneyFlow, saveStep, seeOther } from './flow.ts';
 import { interactionUrls } from './urls.ts';
 
 /** Authentication context reached by these factors when the policy names none: one factor or several. */
@@ -30,5 +30,6 @@ export async function completeSignIn(flow: JourneyFlow, account: SignInAttempt['
     ...(method.remember === undefined ? {} : { remember: method.remember }),
   };
   // The journey's own state (steps, pending link) ends with the sign-in: only the login goes on.
-  await finishInteraction(flow, { login }, { mergeWithLastSubmission: false });
+  // A sign-in, the sign-up page's or any other, answers the app's prompt=create too.
+  await finishInteraction(flow, { login, ...(asksForSignUp(flow) ? { create: {} } : {}) }, { mergeWithLastSubmission: false });
 }

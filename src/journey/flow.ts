@@ -76,8 +76,23 @@ export async function loadFlow(ctx: Context, deps: JourneyDeps): Promise<Journey
   };
 }
 
+/**
+ * The prompt the interaction is at. `create` (prompt=create, with a session already) is a sign-in
+ * like `login`: the sign-up page, or any other way in, resolves it (completeSignIn).
+ */
+export function promptOf(flow: Pick<JourneyFlow, 'details'>): string {
+  const { name } = flow.details.prompt;
+  return name === 'create' ? 'login' : name;
+}
+
+/** prompt=create (OpenID Connect Prompt Create 1.0): the app asked for the sign-up page. */
+export function asksForSignUp(flow: Pick<JourneyFlow, 'details'>): boolean {
+  const { prompt } = flow.details.params;
+  return typeof prompt === 'string' && prompt.split(' ').includes('create');
+}
+
 export function expectPrompt(flow: JourneyFlow, prompt: 'login' | 'consent'): void {
-  if (flow.details.prompt.name !== prompt) throw new BadRequestError('interaction.wrong_step');
+  if (promptOf(flow) !== prompt) throw new BadRequestError('interaction.wrong_step');
 }
 
 /** Checks that the sign-in is at `step` and returns that step's saved data, typed. */

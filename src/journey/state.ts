@@ -8,6 +8,9 @@ import type { PendingLink } from '../federation/linking-policy.ts';
 const journeyStepSchema = z.discriminatedUnion('step', [
   z.object({ step: z.literal('password'), email: z.string() }),
   z.object({ step: z.literal('federated'), email: z.string(), connectionId: z.string() }),
+  // prompt=create: sent to the sign-up page, then back once the new account's email is confirmed.
+  z.object({ step: z.literal('sign_up') }),
+  z.object({ step: z.literal('signed_up'), accountId: z.string() }),
 ]);
 
 /** The upstream identity this sign-in was asked to link once the person has signed in (linking-policy.ts). */

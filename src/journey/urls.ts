@@ -41,3 +41,8 @@ export const interactionUrls = {
   /** The mailed link confirming a social identity's address (absolute: prefixed with the issuer). */
   socialConfirmEmail: (ref: InteractionRef, token?: string) => build(ref, ['social', 'confirm-email'], { token }),
 };
+
+/** The sign-up page of a sign-in (outside /interaction: the self-service pages find the sign-in by its uid). */
+export function signUpPageUrl(ref: InteractionRef): string {
+  return `/signup?${new URLSearchParams({ interaction: ref.uid })}`;
+}

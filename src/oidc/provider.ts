@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import type { Context } from 'koa';
-import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
 import type { ConsentRepository } from '../consents/consent.repository.ts';
@@ -54,7 +54,10 @@ export function createProvider({
   interactionUrl,
 }: ProviderDependencies): Provider {
   const { ttl } = config;
+  const interactionPrompts = [...interactionPolicy.base(), new interactionPolicy.Prompt({ name: 'create', requestable: true })];
   const configuration: Configuration = {
+    // oidc-provider does not publish the prompts it takes: RPs look for `create` here (Prompt Create 1.0).
+    discovery: { prompt_values_supported: ['none', ...interactionPrompts.filter((prompt) => prompt.requestable).map((prompt) => prompt.name)] },
     adapter: createAdapterFactory(requestTransactions, clients),
     jwks: { keys: signingKeys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: [...config.cookieSecrets] },
@@ -77,7 +80,12 @@ export function createProvider({
     extraClientMetadata: { properties: ['first_party', 'allowed_resources', 'pkce_optional'] },
     // oidc-provider accepts S256 only: `plain` is always refused.
     pkce: { required: (_ctx, client) => pkceRequired(client) },
-    interactions: { url: (_ctx, interaction) => interactionUrl(interaction) },
+    interactions: {
+      // prompt=create (OpenID Connect Prompt Create 1.0): listed in discovery; the journey opens the
+      // sign-up page and the completed sign-in resolves it.
+      policy: interactionPrompts,
+      url: (_ctx, interaction) => interactionUrl(interaction),
+    },
     features: {
       devInteractions: { enabled: false },
       // A client may introspect or revoke only the tokens issued to it.

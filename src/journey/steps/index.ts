@@ -4,9 +4,10 @@ import { consentStep } from './consent.step.ts';
 import { federatedStep } from './federated.step.ts';
 import { identifierStep } from './identifier.step.ts';
 import { passwordStep } from './password.step.ts';
+import { signUpStep, startSignUp } from './sign-up.step.ts';
 import { socialStep } from './social.step.ts';
 
 /** The steps of the journey, in the order their routes are matched. */
-export const journeySteps: JourneyStepDefinition[] = [identifierStep, passwordStep, companyIdStep, federatedStep, socialStep, consentStep];
+export const journeySteps: JourneyStepDefinition[] = [identifierStep, passwordStep, companyIdStep, federatedStep, socialStep, signUpStep, consentStep];
 
-export { consentStep, identifierStep };
+export { consentStep, identifierStep, startSignUp };

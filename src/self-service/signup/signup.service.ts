@@ -99,12 +99,14 @@ export class SignUpService {
     if (!(await this.#deps.tokens.findValid(token, 'email_verification'))) throw new LinkInvalidError();
   }
 
-  async verifyEmail(token: string): Promise<void> {
+  /** Uses the link up and marks the address verified; returns the account's id. */
+  async verifyEmail(token: string): Promise<string> {
     const { db, tokens, accounts } = this.#deps;
-    await db.transaction().execute(async (trx) => {
+    return db.transaction().execute(async (trx) => {
       const row = await tokens.consume(trx, token, 'email_verification');
       if (!row) throw new LinkInvalidError();
       await accounts.update(trx, row.account_id, { email_verified: true });
+      return row.account_id;
     });
   }
 }
