@@ -145,6 +145,39 @@ describe('OpenID Connect Back-Channel Logout 1.0', () => {
     expect(log.lines).toContainEqual(expect.objectContaining({ msg: 'back-channel logout delivered', clientId: wiki.clientId, reason: 'logout' }));
   });
 
+  it('"Sign out everywhere" on My account asks first, needs the form token, ends every session of the account and tells its apps', async () => {
+    await newAccount('katherine.j@example.com');
+    const listener = await newListener();
+    const app = await registerRelyingParty(server, { backchannelLogoutUri: listener.url });
+    const laptop = new UserAgent();
+    const phone = new UserAgent();
+    const appTokens = await signIn(laptop, app, 'katherine.j@example.com');
+    await signIn(phone, app, 'katherine.j@example.com');
+
+    const account = await laptop.follow(`${server.url}/account`);
+    const confirmation = await laptop.follow(new URL(account.$('a[href="/account/sign-out-everywhere"]').attr('href')!, server.url).toString());
+    expect(confirmation.$('h1').text()).toBe('Sign out everywhere?');
+    expect((await laptop.request(`${server.url}/account/sign-out-everywhere?lang=fr`)).$('h1').text()).toBe('Se déconnecter partout ?');
+    await laptop.request(`${server.url}/account/sign-out-everywhere?lang=en`);
+    // Without the form's token nothing happens.
+    const forged = await laptop.request(`${server.url}/account/sign-out-everywhere`, { method: 'POST', form: {} });
+    expect(forged.status).toBe(403);
+    expect((await phone.request(`${server.url}/account`)).status).toBe(200);
+
+    const done = await laptop.submit(confirmation, 'form[action="/account/sign-out-everywhere"]', {});
+    expect(done.$('h1').text()).toBe('Signed out everywhere');
+    for (const browser of [laptop, phone]) {
+      const again = await browser.request(`${server.url}/account`);
+      expect(again.status).toBe(302);
+      expect(new URL(again.headers.get('location')!, server.url).pathname).toBe('/auth');
+    }
+    // Both sessions' apps are told, and the app's tokens are gone.
+    await until(async () => (listener.tokens.length >= 2 ? true : undefined), 'a logout token per session');
+    for (const token of listener.tokens) expect((await verifyLogoutToken(token, app)).sub).toBe(appTokens.claims()!.sub);
+    const introspection = await client.tokenIntrospection(app.config, appTokens.access_token);
+    expect(introspection.active).toBe(false);
+  });
+
   it('retries an app that answers an error or is down, until it is back', async () => {
     await newAccount('mary@example.com');
     const listener = await newListener();

@@ -12,7 +12,7 @@ import { startTestServer } from './helpers/test-server.ts';
 import { UserAgent } from './helpers/user-agent.ts';
 
 /** 200 characters, 229 UTF-8 bytes: far beyond the 72 bytes bcrypt reads by itself. */
-const passphrase = 'Le cœur a ses raisons que la raison ne connaît point ; on le sait en mille choses. '.repeat(3).slice(0, 199) + 'é';
+const passphrase = `${'Le cœur a ses raisons que la raison ne connaît point ; on le sait en mille choses. '.repeat(3).slice(0, 199)}é`;
 const oldPepper = 'long-passphrases-older-pepper-0123456789abcdef';
 const newPepper = 'long-passphrases-newer-pepper-0123456789abcdef';
 

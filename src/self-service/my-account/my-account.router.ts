@@ -30,7 +30,7 @@ type PasswordErrors = Partial<Record<'current_password' | 'new_password', string
 /**
  * "My account" at /account, for the person signed in to this browser (oidc-provider's session):
  * profile, ways to sign in (link a social provider, unlink one unless it is the last way in),
- * third-party apps allowed (remove access) and password change. A signed-out visitor is sent through the ordinary sign-in (account-client.ts).
+ * third-party apps allowed (remove access), password change and sign out everywhere. A signed-out visitor is sent through the ordinary sign-in (account-client.ts).
  */
 export interface MyAccountRouterDependencies {
   issuer: string;
@@ -141,6 +141,18 @@ export function myAccountRouter({ issuer, myAccount, socialSignIn, socialLinking
     const { client } = parseForm(removeAppForm, ctx.request.body);
     await myAccount.removeAppAccess(overview.account.id, client);
     backToAccount(ctx, 'access_removed');
+  });
+
+  // Sign out everywhere asks first: it ends this browser's session too.
+  router.get('/sign-out-everywhere', async (ctx) => {
+    if (await signedIn(ctx)) renderPage(ctx, 'account/sign-out-everywhere', {});
+  });
+
+  router.post('/sign-out-everywhere', async (ctx) => {
+    const overview = await signedIn(ctx);
+    if (!overview) return;
+    await myAccount.signOutEverywhere(overview.account.id);
+    renderPage(ctx, 'account/signed-out-everywhere', {});
   });
 
   // Linking: the provider's answer comes back (through /federation/<connection>/callback) to /account/linked,

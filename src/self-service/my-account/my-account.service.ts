@@ -117,6 +117,12 @@ export class MyAccountService {
     });
   }
 
+  /** "Sign out everywhere": every session (this browser's too), grant and token of the account ends, and its apps are told. */
+  async signOutEverywhere(accountId: string): Promise<void> {
+    const { db, signOut } = this.#deps;
+    await db.transaction().execute((trx) => signOut.signOutEverywhere(trx, accountId, 'user_request'));
+  }
+
   /**
    * Checks the current password (a counted attempt, like a sign-in), then sets the new one. As a
    * password reset does, it signs the account out everywhere (its apps are told): whoever knew the
