@@ -17,6 +17,8 @@ export async function completeSignIn(flow: JourneyFlow, account: SignInAttempt['
   const decision = await flow.deps.factorPolicy.decide({ account, method, clientId: String(flow.details.params.client_id) });
   if (decision.kind === 'step') {
     await saveStep(flow, decision.step);
+    const { step } = decision.step;
+    await flow.deps.factorPolicy.steps?.find((candidate) => candidate.shows?.includes(step))?.enter?.(flow, decision.step);
     seeOther(flow.ctx, interactionUrls.signIn(flow.ref));
     return;
   }

@@ -40,7 +40,15 @@ export interface JourneyDeps {
   socialLinking: Pick<SocialAccountLinking, 'link'>;
   socialEmailConfirmation: Pick<SocialEmailConfirmation, 'send' | 'check' | 'confirm' | 'lifetimeHours'>;
   /** What a sign-in still needs once the person is known (a second factor...): complete.ts. */
-  factorPolicy: FactorPolicy;
+  factorPolicy: JourneyFactorPolicy;
+}
+
+/**
+ * The factor policy, with the steps it sends sign-ins to, built where the policy is, with the
+ * services they call: the journey mounts them beside its own, so a new step needs no member here.
+ */
+export interface JourneyFactorPolicy extends FactorPolicy {
+  steps?: JourneyStepDefinition[];
 }
 
 /** One request on one interaction: what every step works with. */
@@ -175,4 +183,6 @@ export interface JourneyStepDefinition {
   /** The saved steps (state.ts) whose page this step shows. */
   shows?: StepName[];
   show?: StepHandler;
+  /** What the step does when the factor policy sends a sign-in to it (mail a code, say), before the browser gets there. */
+  enter?: (flow: JourneyFlow, at: JourneyStep) => Promise<void>;
 }
