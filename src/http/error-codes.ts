@@ -51,6 +51,7 @@ export const errorCodes = [
   'interaction.expired',
   'interaction.wrong_step',
   'link.invalid',
+  'oidc.registration_invalid',
   'orgs.ambiguous_name',
   'orgs.dns_unreachable',
   'orgs.domain_not_claimed',
