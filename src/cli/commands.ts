@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
 import { findPasswordProblem } from '../accounts/password-policy.ts';
 import { everySealedColumn, reencryptSealedColumns } from '../crypto/secret-reencryption.ts';
+import { configurationSnapshotSchema, exportConfiguration, importConfiguration } from '../db/configuration-snapshot.ts';
 import { migrateToLatest } from '../db/migrator.ts';
+import { isDataError } from '../db/transaction.ts';
 import { ConflictError } from '../http/errors.ts';
 import { RegistrationInvalidError, registerClient, registerResourceServer } from '../oidc/client-registration.ts';
 import { keyRotationPolicy, listSigningKeys, rotateSigningKeys } from '../oidc/signing-keys.ts';
@@ -22,6 +24,8 @@ export const usage = `Usage: npm run cli -- <command> [options]
   keys rotate                               publish a new signing key generation; it signs after 2 key refreshes
   keys list                                 published signing keys
   secrets reencrypt [--json]                rewrite every encrypted value under KEY_ENCRYPTION_SECRET (after a rotation)
+  export --file F [--json]                  write clients, resource servers, organizations, domains and connections to F (JSON)
+  import --file F [--json]                  import such an export (idempotent, one transaction; secrets stay sealed)
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
                  [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL]
@@ -117,6 +121,34 @@ export const commands: Record<string, Command> = {
   async 'secrets reencrypt'({ db, secretBox, federation: { states } }) {
     const counts = await db.transaction().execute((trx) => reencryptSealedColumns(trx, everySealedColumn({ secretBox, federationStates: states })));
     return { reencrypted: counts };
+  },
+
+  async export({ db }, options) {
+    const { file } = parse(z.object({ file: z.string().min(1) }), options);
+    const snapshot = await exportConfiguration(db);
+    // Only the operator may read it: it names every app and connection (their secrets stay sealed).
+    writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
+    return { file, exported: Object.fromEntries(Object.entries(snapshot.tables).map(([table, rows]) => [table, rows.length])) };
+  },
+
+  async import({ db }, options) {
+    const { file } = parse(z.object({ file: z.string().min(1) }), options);
+    let content: unknown;
+    try {
+      content = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new CliUsageError(`--file: cannot read ${file} as JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const snapshot = configurationSnapshotSchema.safeParse(content);
+    if (!snapshot.success)
+      throw new CliUsageError(`--file: not an export of this service (${snapshot.error.issues[0]?.path.join('.')}: ${snapshot.error.issues[0]?.message})`);
+    try {
+      return { imported: await importConfiguration(db, snapshot.data) };
+    } catch (error) {
+      // A row PostgreSQL refuses (a missing column, a broken reference): nothing was imported.
+      if (isDataError(error)) throw new CliUsageError(`--file: refused, nothing imported (${error.message})`);
+      throw error;
+    }
   },
 
   async 'clients create'({ db, oidc: { clients } }, options) {
