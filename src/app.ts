@@ -59,6 +59,7 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     socialSignIn: federation.socialSignIn,
     socialLinking: federation.socialLinking,
     socialEmailConfirmation: selfService.socialEmailConfirmation,
+    signInMetrics: services.metrics,
     factorPolicy: options.factorPolicy ?? noFurtherFactors,
   };
 }

@@ -32,6 +32,7 @@ export async function completeSignIn(flow: JourneyFlow, account: SignInAttempt['
     ...(method.remember === undefined ? {} : { remember: method.remember }),
   };
   // The journey's own state (steps, pending link) ends with the sign-in: only the login goes on.
+  flow.deps.signInMetrics.record(method.kind, 'success');
   // A sign-in, the sign-up page's or any other, answers the app's prompt=create too.
   await finishInteraction(flow, { login, ...(asksForSignUp(flow) ? { create: {} } : {}) }, { mergeWithLastSubmission: false });
 }

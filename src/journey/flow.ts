@@ -14,6 +14,7 @@ import type { SocialSignIn } from '../federation/social/social-sign-in.ts';
 import type { HomeRealmDiscovery } from '../hrd/home-realm-discovery.ts';
 import type { SsoEnforcement } from '../hrd/sso-enforcement.ts';
 import { AppError, BadRequestError } from '../http/errors.ts';
+import type { SignInMetrics } from '../metrics/service-metrics.ts';
 import { type ClientView, findClientView } from '../ui/client-view.ts';
 import type { Locale } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
@@ -39,6 +40,8 @@ export interface JourneyDeps {
   socialSignIn: Pick<SocialSignIn, 'providers' | 'byConnectionId' | 'byName'>;
   socialLinking: Pick<SocialAccountLinking, 'link'>;
   socialEmailConfirmation: Pick<SocialEmailConfirmation, 'send' | 'check' | 'confirm' | 'lifetimeHours'>;
+  /** Counts sign-ins by method and outcome (the metrics endpoint). */
+  signInMetrics: SignInMetrics;
   /** What a sign-in still needs once the person is known (a second factor...): complete.ts. */
   factorPolicy: JourneyFactorPolicy;
 }
