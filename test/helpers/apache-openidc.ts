@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../src/db/embedded-postgres.ts';
+import { ForegroundProcess } from './foreground-process.ts';
 
 const modulesDir = '/usr/lib/apache2/modules';
 /** Debian's Apache with mod_auth_openidc (`apt-get install apache2 libapache2-mod-auth-openidc`). */
@@ -22,17 +23,9 @@ export interface OpenidcSettings {
  * `OIDCUnAuthAction auth true`: the module sends only requests it takes for a browser's to sign in,
  * and its guess does not know a test's fetch.
  */
-export class ApacheRelyingParty {
-  readonly url: string;
-  readonly #child: ChildProcess;
-  readonly #dir: string;
-  #log = '';
-
+export class ApacheRelyingParty extends ForegroundProcess {
   private constructor(child: ChildProcess, dir: string, port: number) {
-    this.#child = child;
-    this.#dir = dir;
-    this.url = `http://127.0.0.1:${port}`;
-    child.stderr?.on('data', (chunk: Buffer) => (this.#log += chunk.toString()));
+    super(child, dir, `http://127.0.0.1:${port}`);
   }
 
   /** Chosen before the app is registered: the redirect URI names it. */
@@ -98,16 +91,7 @@ OIDCUnAuthAction auth true
 
   /** What Apache wrote on stderr (start-up failures) and in its error log (mod_auth_openidc's decisions). */
   get errorLog(): string {
-    const file = path.join(this.#dir, 'error.log');
-    return this.#log + (existsSync(file) ? readFileSync(file, 'utf8') : '');
-  }
-
-  async stop(): Promise<void> {
-    if (this.#child.exitCode === null) {
-      const exited = new Promise((resolve) => this.#child.once('exit', resolve));
-      this.#child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(this.#dir, { recursive: true, force: true });
+    const file = path.join(this.dir, 'error.log');
+    return this.stderr + (existsSync(file) ? readFileSync(file, 'utf8') : '');
   }
 }
