@@ -9,7 +9,8 @@ import { healthRouter } from './http/health.router.ts';
 import { requestBodyLimit } from './http/http-limits.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { type FactorPolicy, noFurtherFactors } from './journey/factor-policy.ts';
+import { accountFactorPolicy } from './journey/account-factor-policy.ts';
+import type { FactorPolicy } from './journey/factor-policy.ts';
 import type { JourneyDeps } from './journey/flow.ts';
 import { journeyRouter } from './journey/journey.router.ts';
 import { interactionUrls } from './journey/urls.ts';
@@ -38,13 +39,13 @@ function isMachineEndpoint(requestPath: string): boolean {
 }
 
 export interface AppOptions {
-  /** What a sign-in needs beyond its first factor (default: nothing). */
+  /** What a sign-in needs beyond its first factor (default: the account's factors and policies, src/factors). */
   factorPolicy?: FactorPolicy;
 }
 
 /** The sign-in journey's dependencies, from the services. */
 function journeyDeps(services: Services, host: ProviderHost, options: AppOptions): JourneyDeps {
-  const { accounts, hrd, federation, abuse, selfService } = services;
+  const { accounts, hrd, federation, abuse, selfService, factors, db } = services;
   return {
     provider: () => host.provider,
     homeRealmDiscovery: hrd.homeRealmDiscovery,
@@ -58,7 +59,13 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     socialSignIn: federation.socialSignIn,
     socialLinking: federation.socialLinking,
     socialEmailConfirmation: selfService.socialEmailConfirmation,
-    factorPolicy: options.factorPolicy ?? noFurtherFactors,
+    factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck }),
+    factorConfirmation: factors.confirmation,
+    devices: {
+      remember: (accountId, deviceToken, userAgent, trust) => factors.devices.remember(db, accountId, deviceToken, userAgent, trust),
+      sendCode: async (accountId, deviceToken, locale) =>
+        factors.notices.deviceCode(accountId, await factors.devices.issueCode(accountId, deviceToken), locale),
+    },
   };
 }
 

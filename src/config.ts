@@ -94,6 +94,8 @@ const configSchema = z
       factor: z.object({ perAccount: rateLimitRule, perIp: rateLimitRule }),
     }),
     social: socialSchema,
+    // A sign-in from a browser the account never used, by an account without a second factor, confirms a mailed code.
+    newDeviceCheck: z.boolean(),
     /** The Prometheus endpoint's own port; unset: no metrics endpoint. */
     metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
     /** Worker processes sharing the port (src/cluster.ts); unset: every available core in production, 1 elsewhere. */

@@ -1,5 +1,6 @@
 import type { JourneyStepDefinition } from '../flow.ts';
 import { companyIdStep } from './company-id.step.ts';
+import { confirmStep } from './confirm.step.ts';
 import { consentStep } from './consent.step.ts';
 import { federatedStep } from './federated.step.ts';
 import { identifierStep } from './identifier.step.ts';
@@ -7,6 +8,6 @@ import { passwordStep } from './password.step.ts';
 import { socialStep } from './social.step.ts';
 
 /** The steps of the journey, in the order their routes are matched. */
-export const journeySteps: JourneyStepDefinition[] = [identifierStep, passwordStep, companyIdStep, federatedStep, socialStep, consentStep];
+export const journeySteps: JourneyStepDefinition[] = [identifierStep, passwordStep, companyIdStep, federatedStep, socialStep, confirmStep, consentStep];
 
 export { consentStep, identifierStep };
