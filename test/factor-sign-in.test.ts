@@ -3,7 +3,7 @@ import { acrValues } from '../src/factors/assurance.ts';
 import { totpCodeAt } from '../src/factors/totp.ts';
 import { startInteraction } from './helpers/federation-journey.ts';
 import { type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
-import { exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
+import { authorizationRequest, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { enterEmail } from './helpers/sign-in.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
@@ -150,5 +150,27 @@ describe('"Confirm it\'s you" in the sign-in journey', () => {
     // Asking for mfa: the factor is asked even so.
     const stepUp = await signIn(account.email, { prompt: 'login', acr_values: acrValues[1] }, first.agent);
     expect(stepUp.next.$('h1').text()).toBe("Confirm it's you");
+  });
+
+  it('steps up a session for an app asking acr_values above what it reached; prompt=none errors instead', async () => {
+    const { account, secret } = await withAuthenticator();
+    const first = await signIn(account.email);
+    await confirm(first.agent, first.next, totpCodeAt(secret, new Date()), { trust: 'on' });
+    const passwordOnly = await signIn(account.email, { prompt: 'login' }, first.agent);
+    expect(await claimsAt(passwordOnly.next, passwordOnly.started.request)).toMatchObject({ acr: acrValues[0] });
+
+    // The session holds the password level: asking for mfa opens the sign-in again instead of answering at once.
+    const stepUp = await startInteraction(first.agent, app, { acr_values: acrValues[1] });
+    expect(stepUp.page.url).toMatch(/\/interaction\//);
+    const silent = await first.agent.follow((await authorizationRequest(app.config, { acr_values: acrValues[1], prompt: 'none' })).url, {}, redirectUri);
+    expect(new URL(silent.url).searchParams.get('error')).toBe('login_required');
+    // A level the session holds is answered at once.
+    const same = await first.agent.follow((await authorizationRequest(app.config, { acr_values: acrValues[0], prompt: 'none' })).url, {}, redirectUri);
+    expect(new URL(same.url).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('lists the levels an app can ask for in discovery, weakest first', async () => {
+    const discovery = (await (await fetch(`${withMail.server.url}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[] };
+    expect(discovery.acr_values_supported).toEqual([...acrValues]);
   });
 });

@@ -7,6 +7,7 @@ import type { ConsentRepository } from '../consents/consent.repository.ts';
 import { addConsentToGrant } from '../consents/consent.ts';
 import { DatabaseUnavailableError } from '../db/database-unavailable.ts';
 import type { TransactionScope } from '../db/transaction-scope.ts';
+import { acrValues } from '../factors/assurance.ts';
 import type { Logger } from '../log.ts';
 import { clientView } from '../ui/client-view.ts';
 import { localeFor } from '../ui/locale.ts';
@@ -17,6 +18,7 @@ import type { ClientRepository } from './client.repository.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
 import { signingAlgorithms } from './signing-keys.ts';
+import { stepUpInteractionPolicy } from './step-up-policy.ts';
 
 export interface ProviderDependencies {
   config: Config;
@@ -69,7 +71,9 @@ export function createProvider({
     // domain_hint: the app knows the user's company, so home-realm discovery can skip the email page.
     extraParams: ['domain_hint'],
     extraClientMetadata: { properties: ['first_party', 'allowed_resources'] },
-    interactions: { url: (_ctx, interaction) => interactionUrl(interaction) },
+    interactions: { policy: stepUpInteractionPolicy(), url: (_ctx, interaction) => interactionUrl(interaction) },
+    // Weakest to strongest (src/factors/assurance.ts): acr_values_supported in discovery.
+    acrValues: [...acrValues],
     features: {
       devInteractions: { enabled: false },
       // A client may introspect or revoke only the tokens issued to it.
