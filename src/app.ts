@@ -19,6 +19,7 @@ import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 import { providerRequestTransaction } from './oidc/request-transaction.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
+import { accountFactorsRouter } from './self-service/my-account/account-factors.router.ts';
 import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
 import { recoveryRouter } from './self-service/recovery/recovery.router.ts';
 import { signUpRouter } from './self-service/signup/signup.router.ts';
@@ -127,6 +128,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
       provider,
     ),
     invitationRouter(selfService.invitations),
+    accountFactorsRouter({ accountFactors: selfService.accountFactors, accounts: services.accounts.repository }, provider),
     myAccountRouter(
       {
         issuer: services.config.issuer,
