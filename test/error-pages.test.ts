@@ -87,7 +87,7 @@ describe('error pages', () => {
     });
     expect(oversized.status).toBe(413);
     const oversizedPage = await oversized.text();
-    expect(oversizedPage).toContain('The request could not be understood.');
+    expect(oversizedPage).toContain('This request is too large.');
     expect(oversizedPage).not.toMatch(internals);
 
     // Every form route shares one parser: a body it cannot decode is the client's fault (400), never a 500.
