@@ -26,6 +26,7 @@ export function accountFactorPolicy(policy: Pick<AccountPolicy, 'decide'>, optio
         amr: method.amr,
         deviceToken,
         requestedLevel: requestedLevel(acrValues),
+        upstream: method.connectionId && method.upstream ? { connectionId: method.connectionId, ...method.upstream } : undefined,
         // No enrolment page yet: members go on during their organization's grace period, and after it get 'enrol'.
         enrolmentPostponed: true,
       });

@@ -10,6 +10,8 @@ export interface SignInMethod {
   remember: boolean | undefined;
   /** The upstream connection of a company or social sign-in. */
   connectionId?: string;
+  /** What that upstream says it did (amr/acr), a second factor only where the connection trusts those values. */
+  upstream?: { amr: string[]; acr?: string | undefined };
 }
 
 export interface SignInAttempt {

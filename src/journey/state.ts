@@ -11,6 +11,7 @@ const signInMethodSchema = z.object({
   amr: z.array(z.string()),
   remember: z.boolean().optional(),
   connectionId: z.string().optional(),
+  upstream: z.object({ amr: z.array(z.string()), acr: z.string().optional() }).optional(),
 });
 
 /** The account a further step confirms: known, but not signed in yet. */
