@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acrValues } from '../src/factors/assurance.ts';
 import { totpCodeAt } from '../src/factors/totp.ts';
 import { startInteraction } from './helpers/federation-journey.ts';
-import { type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
+import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
 import { authorizationRequest, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { enterEmail } from './helpers/sign-in.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
@@ -38,10 +38,10 @@ describe('"Confirm it\'s you" in the sign-in journey', () => {
   }
 
   /** Email and password on a new browser, up to the page that follows (or the app's callback). */
-  async function signIn(email: string, params: Record<string, string> = {}, agent = new UserAgent()) {
+  async function signIn(email: string, params: Record<string, string> = {}, agent = new UserAgent(), withPassword = password) {
     const started = await startInteraction(agent, app, params);
     const passwordPage = await enterEmail(agent, started.page, email);
-    const next = await agent.submit(passwordPage, 'form[action*="/password"]', { password }, redirectUri);
+    const next = await agent.submit(passwordPage, 'form[action*="/password"]', { password: withPassword }, redirectUri);
     return { agent, started, next };
   }
 
@@ -172,5 +172,20 @@ describe('"Confirm it\'s you" in the sign-in journey', () => {
   it('lists the levels an app can ask for in discovery, weakest first', async () => {
     const discovery = (await (await fetch(`${withMail.server.url}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[] };
     expect(discovery.acr_values_supported).toEqual([...acrValues]);
+  });
+
+  it('keeps the factor through a password reset, which ends device trust', async () => {
+    const { account, secret } = await withAuthenticator();
+    const first = await signIn(account.email);
+    await confirm(first.agent, first.next, totpCodeAt(secret, new Date()), { trust: 'on' });
+    const forgot = await first.agent.follow(`${withMail.server.url}/forgot-password`);
+    await first.agent.submit(forgot, 'form[action="/forgot-password"]', { email: account.email });
+    const resetPage = await first.agent.follow(linkTo(await withMail.sink.waitFor(account.email), '/reset-password'));
+    await first.agent.submit(resetPage, 'form[action="/reset-password"]', { password: 'a brand new passphrase 7' });
+
+    const after = await signIn(account.email, { prompt: 'login' }, first.agent, 'a brand new passphrase 7');
+    expect(after.next.$('h1').text()).toBe("Confirm it's you");
+    expect(after.next.$('input[name=method]').val()).toBe('totp');
+    expect((await services().factors.service.summary(account.id)).totp).toBeDefined();
   });
 });
