@@ -108,6 +108,8 @@ const configSchema = z
       factor: z.object({ perAccount: rateLimitRule, perIp: rateLimitRule }),
     }),
     social: socialSchema,
+    // A sign-in from a browser the account never used, by an account without a second factor, confirms a mailed code.
+    newDeviceCheck: z.union([z.boolean(), z.stringbool()]),
     /** The Prometheus endpoint's own port; unset: no metrics endpoint. */
     metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
     /** Worker processes sharing the port (src/cluster.ts); unset: every available core in production, 1 elsewhere. */
@@ -184,6 +186,7 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   },
   { name: 'PASSWORD_PEPPERS', path: 'passwordPeppers', expected: 'a comma-separated list of secrets of at least 32 characters each' },
   { name: 'TRUST_PROXY', path: 'trustProxy', expected: 'true or false' },
+  { name: 'NEW_DEVICE_CHECK', path: 'newDeviceCheck', expected: 'true or false' },
   { name: 'ACCESS_TOKEN_TTL', path: 'ttl.accessTokenSeconds', expected: 'a positive whole number of seconds' },
   { name: 'ID_TOKEN_TTL', path: 'ttl.idTokenSeconds', expected: 'a positive whole number of seconds' },
   { name: 'AUTHORIZATION_CODE_TTL', path: 'ttl.authorizationCodeSeconds', expected: 'a positive whole number of seconds' },

@@ -44,10 +44,14 @@ export const usage = `Usage: npm run cli -- <command> [options]
   orgs add-domain --org ORG --domain D [--json]
   orgs verify-domain --org ORG --domain D [--force] [--json]
                  (checks the TXT record _signin-verification.D; --force: an operator vouches for it)
+  orgs update --org ORG [--require-mfa [--phishing-resistant] [--grace-days N]] [--json]
+                 (members need a second factor, or passkeys only; without --require-mfa: no requirement)
   connections create-saml --org ORG (--metadata-url U | --metadata-file F) [--name N] [--enforce-sso]
                  [--login-hint subject|query|none] [--unsigned-requests] [--json]
   connections create-oidc --org ORG --issuer U --client-id C --client-secret S [--scope S ...]
                  [--name N] [--enforce-sso] [--json]
+  connections trust-upstream --connection ID [--amr V ...] [--acr V ...]
+                 (the upstream's amr/acr values that count as a second factor; none: ours is asked)
   (ORG is an organization id, or its name when unique)`;
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
@@ -269,6 +273,34 @@ export const commands: Record<string, Command> = {
     const o = parse(z.object({ org: organizationOption, domain: oneDomain, force: z.boolean() }), options);
     const organization = await organizationService.find(o.org);
     return organizationService.verifyDomain(organization.id, o.domain, { force: o.force });
+  },
+
+  async 'orgs update'({ db, orgs: { organizationService }, factors }, options) {
+    const o = parse(
+      z
+        .object({
+          org: organizationOption,
+          requireMfa: z.boolean(),
+          phishingResistant: z.boolean(),
+          graceDays: z.coerce.number().int().min(0).max(365).default(0),
+        })
+        .refine((value) => value.requireMfa || (!value.phishingResistant && value.graceDays === 0), {
+          message: '--phishing-resistant and --grace-days go with --require-mfa',
+          path: ['require-mfa'],
+        }),
+      { org: options.org, requireMfa: options['require-mfa'], phishingResistant: options['phishing-resistant'], graceDays: options['grace-days'] },
+    );
+    const organization = await organizationService.find(o.org);
+    await db.transaction().execute((trx) => factors.policies.set(trx, organization.id, o, factors.clock.now()));
+    return { organization: organization.id, mfaPolicy: (await factors.policies.findOfOrganization(organization.id)) ?? null };
+  },
+
+  async 'connections trust-upstream'({ db, federation: { connections }, factors }, options) {
+    const values = z.array(z.string().trim().min(1).max(200)).default([]);
+    const o = parse(z.object({ connection: z.string().trim().min(1), amr: values, acr: values }), options);
+    if (!(await connections.findById(o.connection))) throw new CliUsageError(`--connection: no connection ${o.connection}`);
+    await db.transaction().execute((trx) => factors.policies.setUpstreamTrust(trx, o.connection, { amr: o.amr, acr: o.acr }));
+    return { connection: o.connection, trustedAmr: o.amr, trustedAcr: o.acr };
   },
 
   async 'connections create-saml'({ orgs: { organizationService }, federation: { connectionSetup } }, options) {

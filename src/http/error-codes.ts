@@ -12,6 +12,8 @@ export const errorCodes = [
   'account.link_expired',
   'account.no_password',
   'factors.code_invalid',
+  'factors.last_factor_required',
+  'factors.no_second_factor',
   'federation.account_missing',
   'federation.cancelled',
   'federation.connection_not_found',

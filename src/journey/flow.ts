@@ -6,6 +6,7 @@ import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { Consent } from '../consents/consent.ts';
+import type { FactorConfirmation } from '../factors/factor-confirmation.ts';
 import type { FederationService } from '../federation/federation.service.ts';
 import type { PendingLink } from '../federation/linking-policy.ts';
 import type { SocialEmailConfirmation } from '../federation/social/email-confirmation.ts';
@@ -44,6 +45,13 @@ export interface JourneyDeps {
   signInMetrics: SignInMetrics;
   /** What a sign-in still needs once the person is known (a second factor...): complete.ts. */
   factorPolicy: JourneyFactorPolicy;
+  /** Checks a second factor or a mailed device code, wrong ones counted per account and per IP. */
+  factorConfirmation: Pick<FactorConfirmation, 'confirm'>;
+  /** The browsers an account signed in from ("trust this device"), and the codes mailed to a new one. */
+  devices: {
+    remember(accountId: string, deviceToken: string, userAgent: string, trust: boolean): Promise<void>;
+    sendCode(accountId: string, deviceToken: string, locale: Locale): Promise<void>;
+  };
 }
 
 /**

@@ -25,6 +25,8 @@ export const upstreamTtl = {
 export interface UpstreamAccount {
   sub: string;
   claims: Record<string, unknown>;
+  /** How the upstream says it signed the person in (its login's amr and acr, in the ID token). */
+  login?: { amr?: string[]; acr?: string };
 }
 
 export interface UpstreamOidcOptions {
@@ -126,7 +128,9 @@ export class UpstreamOidcProvider {
       const details = await provider.interactionDetails(ctx.req, ctx.res);
       this.lastAuthorizationParams = details.params;
       const result =
-        this.behaviour === 'deny' ? { error: 'access_denied', error_description: 'The user cancelled' } : { login: { accountId: this.account.sub } };
+        this.behaviour === 'deny'
+          ? { error: 'access_denied', error_description: 'The user cancelled' }
+          : { login: { accountId: this.account.sub, ...this.account.login } };
       await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
     });
     app.use(issuerPath ? mount(issuerPath, provider) : mount(provider));
