@@ -8,7 +8,7 @@ import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail
 import { discover, exchangeCode, redirectUri, type TestClient } from './helpers/relying-party.ts';
 import { enterEmail } from './helpers/sign-in.ts';
 import { closeSocialStandIns, configureSocialStandIns, listenSocialStandIns, type SocialStandIns, socialSettings } from './helpers/social-upstreams.ts';
-import { UpstreamOidcProvider } from './helpers/upstream-oidc-provider.ts';
+import { connectHooli, UpstreamOidcProvider } from './helpers/upstream-oidc-provider.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
 /** Records every sign-in it is asked about; holds them at `hold` (a step) while one is set. */
@@ -67,26 +67,7 @@ describe('the sign-in journey: every way in ends in completeSignIn', () => {
     app = { clientId, config: await discover(server.url, clientId, clientSecret) };
 
     companyIdp = await UpstreamOidcProvider.listen();
-    const organization = await server.services.orgs.organizationService.create({ name: 'Hooli', domains: ['hooli.test'], verifiedByOperator: true });
-    const connection = await server.services.federation.connectionSetup.createOidc({
-      organizationId: organization.id,
-      name: 'Hooli IdP',
-      issuer: companyIdp.issuer,
-      clientId: 'signin-service',
-      clientSecret: 'hooli-secret',
-      enforceSso: false,
-    });
-    companyConnectionId = connection.id;
-    await companyIdp.configure({
-      clients: [
-        {
-          client_id: 'signin-service',
-          client_secret: 'hooli-secret',
-          redirect_uris: [connection.redirectUri],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        },
-      ],
+    companyConnectionId = await connectHooli(server.services, companyIdp, {
       account: { sub: 'hooli-0001', claims: { email: 'gavin@hooli.test', email_verified: true, name: 'Gavin Belson' } },
     });
   });
