@@ -31,7 +31,7 @@ export function createFederation(config: Config, db: Db, { secretBox, accounts, 
   const federatedIdentities = new FederatedIdentityRepository(db);
   const samlMessages = new SamlMessageRepository(db);
   const states = new FederationStateBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
-  const allowInsecureRequests = config.env !== 'production';
+  const allowInsecureRequests = config.allowInsecureUpstreams ?? config.env !== 'production';
   const discovery = new OidcDiscoveryCache();
   const oidcDependencies = { issuer: config.issuer, states, discovery, allowInsecureRequests };
   const socialSignIn = new SocialSignIn(config.social, oidcDependencies);
@@ -48,7 +48,13 @@ export function createFederation(config: Config, db: Db, { secretBox, accounts, 
     connections,
     identities: federatedIdentities,
     states,
-    connectionSetup: new ConnectionSetupService({ db, connections, organizations: orgs.organizations, issuer: config.issuer, allowInsecureRequests }),
+    connectionSetup: new ConnectionSetupService({
+      db,
+      connections,
+      organizations: orgs.organizations,
+      issuer: config.issuer,
+      fetchPolicy: { allowInsecure: allowInsecureRequests, dnsServers: config.dnsServers },
+    }),
     service: new FederationService({
       db,
       registry,
