@@ -42,7 +42,9 @@ describe('admin roles from the command line, and a disabled account', () => {
     }).then((response) => response.json() as Promise<{ access_token: string }>);
     const me = await fetch(new URL('/admin/api/v1/me', server.url), { headers: { authorization: `Bearer ${token.access_token}` } });
     expect(await me.json()).toMatchObject({ kind: 'client', operator: false, organizations: [{ role: 'admin' }] });
+  });
 
+  it('refuses a role that does not exist, and --org with --platform, as usage errors', async () => {
     const wrong = await cli('orgs', 'add-admin', '--org', 'Initech', '--email', 'peter@initech.example.test', '--role', 'emperor');
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/^--role: /);
