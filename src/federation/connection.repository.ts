@@ -131,6 +131,18 @@ export class ConnectionRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Records the expiry notices of a certificate, once per threshold; returns the thresholds new this time. */
+  async recordCertificateNotices(db: Db, connectionId: string, certificateSha256: string, thresholds: readonly number[]): Promise<number[]> {
+    if (thresholds.length === 0) return [];
+    const inserted = await db
+      .insertInto('certificate_expiry_notices')
+      .values(thresholds.map((threshold) => ({ connection_id: connectionId, certificate_sha256: certificateSha256, threshold_days: threshold })))
+      .onConflict((oc) => oc.doNothing())
+      .returning('threshold_days')
+      .execute();
+    return inserted.map((row) => row.threshold_days);
+  }
+
   async #toRecord(row: FederationConnectionRow): Promise<ConnectionRecord> {
     return {
       id: row.id,

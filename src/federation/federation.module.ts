@@ -7,6 +7,7 @@ import { AccountLinking } from './account-linking.ts';
 import type { ConnectionRepository } from './connection.repository.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { ConnectionSetupService } from './connection-setup.service.ts';
+import { ConnectionTestTickets } from './connection-test-tickets.ts';
 import { FederatedIdentityRepository } from './federated-identity.repository.ts';
 import { FederationService } from './federation.service.ts';
 import { FederationCallbackRepository } from './federation-callback.repository.ts';
@@ -48,6 +49,7 @@ export function createFederation(config: Config, db: Db, { secretBox, accounts, 
     connections,
     identities: federatedIdentities,
     states,
+    testTickets: new ConnectionTestTickets(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious),
     connectionSetup: new ConnectionSetupService({
       db,
       connections,

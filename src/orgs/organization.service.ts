@@ -23,7 +23,7 @@ export interface OrganizationSummary {
   domains: DomainClaim[];
 }
 
-function describeClaim(row: OrganizationDomainRow): DomainClaim {
+export function describeClaim(row: OrganizationDomainRow): DomainClaim {
   return {
     domain: row.domain,
     verified: row.verified_at !== null,
