@@ -39,7 +39,8 @@ export function federationRouter(deps: {
   router.post('/saml/acs', (ctx) => forward(ctx, stringParams(ctx.request.body)));
 
   router.get('/saml/metadata', async (ctx) => {
-    const connection = await deps.federation.registry.load(String(ctx.params.connectionId));
+    // A draft's too: the IdP must know our SP before its test sign-in can run.
+    const connection = await deps.federation.registry.load(String(ctx.params.connectionId), { drafts: true });
     if (!(connection instanceof SamlConnection)) throw new NotFoundError();
     ctx.type = 'application/samlmetadata+xml';
     ctx.body = connection.metadataXml();
