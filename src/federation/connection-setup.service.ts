@@ -105,10 +105,14 @@ export class ConnectionSetupService {
     return { id, idpEntityId: idp.entityId, attributePreset: preset ?? null, draft: !input.enabledByOperator, ...serviceProviderUrls(this.#issuer, id) };
   }
 
-  /** An OIDC connection from its issuer alone: the issuer's discovery document must answer, for this very issuer. */
+  /**
+   * An OIDC connection from its issuer alone: the issuer's discovery document must answer, for this
+   * very issuer (fetched SSRF-safely). An operator vouching for it may set it up before the IdP
+   * answers (its client registered afterwards, with the redirect URI printed here).
+   */
   async createOidc(input: NewOidcConnection) {
     const issuer = input.issuer.replace(/\/$/, '');
-    await this.#discover(issuer);
+    if (!input.enabledByOperator) await this.#discover(issuer);
     const id = newConnectionId('oidc');
     const settings: OidcSettings = {
       issuer,
