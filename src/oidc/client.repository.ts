@@ -128,6 +128,25 @@ export class ClientRepository {
     return result.numDeletedRows > 0n;
   }
 
+  /**
+   * Creates or replaces a dynamically registered client (oidc-provider's validated metadata). Such a
+   * client is never first-party, whatever its metadata says; its secret is sealed like any other.
+   */
+  async saveRegistration(db: Db, clientId: string, payload: AdapterPayload): Promise<void> {
+    const { client_id: _id, client_secret: secret, first_party: _firstParty, ...metadata } = payload;
+    const row = {
+      name: typeof metadata.client_name === 'string' ? metadata.client_name : clientId,
+      metadata: JSON.stringify(metadata),
+      secret_encrypted: typeof secret === 'string' ? await this.#secrets.seal(secret) : null,
+    };
+    await db
+      .insertInto('clients')
+      .values({ id: clientId, ...row, first_party: false })
+      .onConflict((conflict) => conflict.column('id').doUpdateSet({ ...row, updated_at: sql`now()` }))
+      .execute();
+    this.#metadataCache.delete(clientId);
+  }
+
   /** The apps among `clientIds` that take back-channel logout tokens, and whether each needs the session id in them. */
   async backchannelLogoutReceivers(db: Db, clientIds: string[]): Promise<Map<string, { sessionRequired: boolean }>> {
     if (!clientIds.length) return new Map();

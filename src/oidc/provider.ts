@@ -14,6 +14,7 @@ import { renderPage } from '../ui/views.ts';
 import { accountClaims } from './account-claims.ts';
 import { accountClient } from './account-client.ts';
 import type { ClientRepository } from './client.repository.ts';
+import { checkRegistration, registrationPolicyName } from './dynamic-registration.ts';
 import type { SignOutService } from './logout/sign-out.service.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
@@ -93,6 +94,15 @@ export function createProvider({
       revocation: { enabled: true, allowedPolicy: (_ctx, caller, token) => token.clientId === caller.clientId },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      // RFC 7591 / 7592: only with an initial access token (`clients initial-access-token`), each
+      // carrying the registration rules; the registration access token then reads, updates, deletes.
+      registration: {
+        enabled: true,
+        initialAccessToken: true,
+        policies: { [registrationPolicyName]: (_ctx, properties) => checkRegistration(properties) },
+        issueRegistrationAccessToken: true,
+      },
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx, form) {
