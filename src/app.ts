@@ -9,7 +9,8 @@ import { healthRouter } from './http/health.router.ts';
 import { requestBodyLimit } from './http/http-limits.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
-import { type FactorPolicy, noFurtherFactors } from './journey/factor-policy.ts';
+import { accountFactorPolicy } from './journey/account-factor-policy.ts';
+import type { FactorPolicy } from './journey/factor-policy.ts';
 import type { JourneyDeps } from './journey/flow.ts';
 import { journeyRouter } from './journey/journey.router.ts';
 import { interactionUrls } from './journey/urls.ts';
@@ -18,6 +19,7 @@ import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 import { providerRequestTransaction } from './oidc/request-transaction.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
+import { accountFactorsRouter } from './self-service/my-account/account-factors.router.ts';
 import { homeRouter } from './self-service/my-account/home.router.ts';
 import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
 import { recoveryRouter } from './self-service/recovery/recovery.router.ts';
@@ -39,13 +41,13 @@ function isMachineEndpoint(requestPath: string): boolean {
 }
 
 export interface AppOptions {
-  /** What a sign-in needs beyond its first factor (default: nothing). */
+  /** What a sign-in needs beyond its first factor (default: the account's factors and policies, src/factors). */
   factorPolicy?: FactorPolicy;
 }
 
 /** The sign-in journey's dependencies, from the services. */
 function journeyDeps(services: Services, host: ProviderHost, options: AppOptions): JourneyDeps {
-  const { accounts, hrd, federation, abuse, selfService } = services;
+  const { accounts, hrd, federation, abuse, selfService, factors, db } = services;
   return {
     provider: () => host.provider,
     homeRealmDiscovery: hrd.homeRealmDiscovery,
@@ -59,7 +61,14 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     socialSignIn: federation.socialSignIn,
     socialLinking: federation.socialLinking,
     socialEmailConfirmation: selfService.socialEmailConfirmation,
-    factorPolicy: options.factorPolicy ?? noFurtherFactors,
+    signInMetrics: services.metrics,
+    factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck }),
+    factorConfirmation: factors.confirmation,
+    devices: {
+      remember: (accountId, deviceToken, userAgent, trust) => factors.devices.remember(db, accountId, deviceToken, userAgent, trust),
+      sendCode: async (accountId, deviceToken, locale) =>
+        factors.notices.deviceCode(accountId, await factors.devices.issueCode(accountId, deviceToken), locale),
+    },
   };
 }
 
@@ -122,6 +131,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
       provider,
     ),
     invitationRouter(selfService.invitations),
+    accountFactorsRouter({ accountFactors: selfService.accountFactors, accounts: services.accounts.repository }, provider),
     myAccountRouter(
       {
         issuer: services.config.issuer,

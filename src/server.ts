@@ -15,7 +15,7 @@ import { LogoutSender } from './oidc/logout/logout-sender.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
-import { ensureSigningKeys, loadPublishedKeys, signingKeysFingerprint } from './oidc/signing-keys.ts';
+import { ensureSigningKeys, keyRotationPolicy, loadPublishedKeys, rotateSigningKeysIfDue, signingKeysFingerprint } from './oidc/signing-keys.ts';
 import { createServices, type Services } from './services.ts';
 
 export interface RunningServer {
@@ -83,12 +83,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const built = await buildProvider(services, logger);
   const host = new ProviderHost(built.provider, built.fingerprint);
-  host.startPolling(config.keyRefreshSeconds * 1000, logger, () =>
-    host.refresh(
+  const rotationPolicy = keyRotationPolicy(config);
+  host.startPolling(config.keyRefreshSeconds * 1000, logger, async () => {
+    const rotated = await rotateSigningKeysIfDue(db, services.secretBox, rotationPolicy, config.keyRotationDays);
+    if (rotated) logger.info({ next: rotated }, 'signing keys rotated on schedule (KEY_ROTATION_DAYS)');
+    return host.refresh(
       () => signingKeysFingerprint(db),
       () => buildProvider(services, logger),
-    ),
-  );
+    );
+  });
 
   const purgeTimer = setInterval(() => {
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));

@@ -24,6 +24,7 @@ import { SignOutService } from './oidc/logout/sign-out.service.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
 import { createOrganizations } from './orgs/organizations.module.ts';
 import { InvitationService } from './self-service/invitations/invitation.service.ts';
+import { AccountFactorsService } from './self-service/my-account/account-factors.service.ts';
 import { MyAccountService } from './self-service/my-account/my-account.service.ts';
 import { RecoveryService } from './self-service/recovery/recovery.service.ts';
 import { SignUpService } from './self-service/signup/signup.service.ts';
@@ -99,6 +100,7 @@ export function createServices(config: Config, db: Db) {
       loginLimiter: abuse.loginLimiter,
       consents,
     }),
+    accountFactors: new AccountFactorsService({ db, factors, accountService: accounts.service, loginLimiter: abuse.loginLimiter }),
     socialEmailConfirmation: new SocialEmailConfirmation({ config, outbox: mail.outbox, linking: federation.socialLinking }),
   };
   // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).

@@ -108,7 +108,7 @@ describe('OpenID Connect Back-Channel Logout 1.0', () => {
 
     const withoutUri = await cli('clients', 'create', '--name', 'Bad', '--redirect-uri', 'https://bad.example.com/cb', '--backchannel-logout-session-required');
     expect(withoutUri.code).toBe(2);
-    expect(withoutUri.stderr).toMatch(/--backchannel-logout-session-required: needs --backchannel-logout-uri/);
+    expect(withoutUri.stderr).toMatch(/--backchannel-logout-session-required: needs a back-channel logout URI/);
   });
 
   it('on RP-initiated logout POSTs a signed logout token to each app of the session, without making the person wait', async () => {

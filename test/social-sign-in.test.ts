@@ -376,16 +376,11 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
           created = resolve;
         });
         const winner = db.transaction().execute(async (trx) => {
-          const account = await server.services.accounts.repository.insert(trx, {
-            email: 'katherine@example.com',
-            email_verified: true,
-            name: null,
-            given_name: null,
-            family_name: null,
-            locale: null,
-            password_hash: null,
-            password_changed_at: null,
-          });
+          const account = await trx
+            .insertInto('accounts')
+            .values({ email: 'katherine@example.com', email_verified: true })
+            .returningAll()
+            .executeTakeFirstOrThrow();
           created();
           await new Promise<void>((resolve) => {
             commit = resolve;

@@ -12,3 +12,9 @@ export function withinTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Pro
 export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
 }
+
+/** PostgreSQL refused the data itself (SQLSTATE classes 22, data exception, and 23, integrity constraint violation). */
+export function isDataError(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}

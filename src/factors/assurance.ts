@@ -10,8 +10,8 @@ export type AssuranceLevel = 1 | 2 | 3;
 export type Amr = 'pwd' | 'otp' | 'hwk' | 'swk' | 'user' | 'mfa' | 'fed';
 
 const keyAmr = ['hwk', 'swk'];
-/** Factors that are known (pwd), possessed (otp, key) or inherent to the person (user). */
-const factorAmr = ['pwd', 'otp', 'hwk', 'swk', 'user'];
+/** Factors that are known (pwd), possessed (otp, key) or inherent to the person (user); a sign-in upstream (fed) is one factor. */
+const factorAmr = ['pwd', 'fed', 'otp', 'hwk', 'swk', 'user'];
 
 export function acrOfLevel(level: AssuranceLevel): AcrValue {
   return acrValues[level - 1]!;

@@ -6,7 +6,7 @@ import { FederationError } from './federation-error.ts';
 import type { FederationState } from './federation-state.ts';
 import type { LinkingPolicies, LinkOutcome } from './linking-policy.ts';
 import type { SamlMessageRepository } from './saml/saml-message.repository.ts';
-import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamProfile } from './upstream-connection.ts';
+import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamAuthentication, UpstreamProfile } from './upstream-connection.ts';
 
 /** A validated upstream answer: who signed in, at which connection, and how the sign-in was started. */
 export interface UpstreamAnswer {
@@ -66,13 +66,17 @@ export class FederationService {
    * Validates the stored answer for this interaction and applies the linking policy of the
    * connection's kind. `remember` is the choice made before leaving (undefined: none was offered).
    */
-  async finish(uid: string, callbackId: string): Promise<{ outcome: LinkOutcome; connectionId: string; remember: boolean | undefined }> {
+  async finish(
+    uid: string,
+    callbackId: string,
+  ): Promise<{ outcome: LinkOutcome; connectionId: string; remember: boolean | undefined; authentication: UpstreamAuthentication | undefined }> {
     const answer = await this.takeAnswer(uid, callbackId);
     if (answer.state.returnTo) throw new FederationError('federation.state_invalid');
     return withConnection(answer.connection.id, async () => ({
       outcome: await this.#policies[answer.connection.kind].accountFor(answer.profile, answer.connection),
       connectionId: answer.connection.id,
       remember: answer.state.remember,
+      authentication: answer.profile.authentication,
     }));
   }
 

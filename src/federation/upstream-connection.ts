@@ -10,6 +10,13 @@ export interface UpstreamProfile {
   givenName: string | undefined;
   familyName: string | undefined;
   name: string | undefined;
+  /** What the upstream says it did to sign the person in (OIDC amr/acr claims), counted only where the connection trusts them. */
+  authentication?: UpstreamAuthentication | undefined;
+}
+
+export interface UpstreamAuthentication {
+  amr: string[];
+  acr: string | undefined;
 }
 
 /**

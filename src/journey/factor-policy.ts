@@ -10,6 +10,8 @@ export interface SignInMethod {
   remember: boolean | undefined;
   /** The upstream connection of a company or social sign-in. */
   connectionId?: string;
+  /** What that upstream says it did (amr/acr), a second factor only where the connection trusts those values. */
+  upstream?: { amr: string[]; acr?: string | undefined };
 }
 
 export interface SignInAttempt {
@@ -17,14 +19,19 @@ export interface SignInAttempt {
   method: SignInMethod;
   /** The app being signed in to. */
   clientId: string;
+  /** The app's acr_values, as requested. */
+  acrValues: string | undefined;
+  /** This browser's device cookie (device-cookie.ts), if it has one. */
+  deviceToken: string | undefined;
 }
 
 /**
- * What the policy answers: nothing more is needed (with the acr the sign-in reached, when the
- * policy knows better than one factor per amr), or the step the person must pass first, saved in
- * the interaction; passing it calls completeSignIn again, with that factor added to the method.
+ * What the policy answers: nothing more is needed (with the acr and amr the sign-in reached, when
+ * the policy knows better than one factor per amr), or the step the person must pass first, saved
+ * in the interaction; passing it calls completeSignIn again, with that factor added to the method.
+ * `unmet`: the app asked for a level this account cannot reach (unmet_authentication_requirements).
  */
-export type FactorDecision = { kind: 'complete'; acr?: string } | { kind: 'step'; step: JourneyStep };
+export type FactorDecision = { kind: 'complete'; acr?: string; amr?: string[] } | { kind: 'step'; step: JourneyStep } | { kind: 'unmet' };
 
 /** Asked at the end of every sign-in, whatever the way in, what it still needs. */
 export interface FactorPolicy {

@@ -6,6 +6,7 @@ import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { Consent } from '../consents/consent.ts';
+import type { FactorConfirmation } from '../factors/factor-confirmation.ts';
 import type { FederationService } from '../federation/federation.service.ts';
 import type { PendingLink } from '../federation/linking-policy.ts';
 import type { SocialEmailConfirmation } from '../federation/social/email-confirmation.ts';
@@ -14,6 +15,7 @@ import type { SocialSignIn } from '../federation/social/social-sign-in.ts';
 import type { HomeRealmDiscovery } from '../hrd/home-realm-discovery.ts';
 import type { SsoEnforcement } from '../hrd/sso-enforcement.ts';
 import { AppError, BadRequestError } from '../http/errors.ts';
+import type { SignInMetrics } from '../metrics/service-metrics.ts';
 import { type ClientView, findClientView } from '../ui/client-view.ts';
 import type { Locale } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
@@ -39,8 +41,25 @@ export interface JourneyDeps {
   socialSignIn: Pick<SocialSignIn, 'providers' | 'byConnectionId' | 'byName'>;
   socialLinking: Pick<SocialAccountLinking, 'link'>;
   socialEmailConfirmation: Pick<SocialEmailConfirmation, 'send' | 'check' | 'confirm' | 'lifetimeHours'>;
+  /** Counts sign-ins by method and outcome (the metrics endpoint). */
+  signInMetrics: SignInMetrics;
   /** What a sign-in still needs once the person is known (a second factor...): complete.ts. */
-  factorPolicy: FactorPolicy;
+  factorPolicy: JourneyFactorPolicy;
+  /** Checks a second factor or a mailed device code, wrong ones counted per account and per IP. */
+  factorConfirmation: Pick<FactorConfirmation, 'confirm'>;
+  /** The browsers an account signed in from ("trust this device"), and the codes mailed to a new one. */
+  devices: {
+    remember(accountId: string, deviceToken: string, userAgent: string, trust: boolean): Promise<void>;
+    sendCode(accountId: string, deviceToken: string, locale: Locale): Promise<void>;
+  };
+}
+
+/**
+ * The factor policy, with the steps it sends sign-ins to, built where the policy is, with the
+ * services they call: the journey mounts them beside its own, so a new step needs no member here.
+ */
+export interface JourneyFactorPolicy extends FactorPolicy {
+  steps?: JourneyStepDefinition[];
 }
 
 /** One request on one interaction: what every step works with. */
@@ -175,4 +194,6 @@ export interface JourneyStepDefinition {
   /** The saved steps (state.ts) whose page this step shows. */
   shows?: StepName[];
   show?: StepHandler;
+  /** What the step does when the factor policy sends a sign-in to it (mail a code, say), before the browser gets there. */
+  enter?: (flow: JourneyFlow, at: JourneyStep) => Promise<void>;
 }

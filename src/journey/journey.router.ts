@@ -62,7 +62,8 @@ function postOnlyPaths(routes: StepRoute[]): string[] {
  * Every page of a sign-in, `/interaction/:uid/...`: one middleware stack (no-store, error
  * recovery, CSRF) and one flow per request, read afresh from the interaction before any step acts.
  */
-export function journeyRouter(deps: JourneyDeps, steps: JourneyStepDefinition[] = journeySteps): Router {
+export function journeyRouter(deps: JourneyDeps, ownSteps: JourneyStepDefinition[] = journeySteps): Router {
+  const steps = [...ownSteps, ...(deps.factorPolicy.steps ?? [])];
   const router = new Router({ prefix: '/interaction/:uid' });
   router.use(noStore);
   router.use(recoveryOnError(deps.provider));

@@ -5,12 +5,28 @@ import type { PendingLink } from '../federation/linking-policy.ts';
  * The steps a sign-in can be saved at. Nothing saved yet means the identifier (email) step. A new
  * step (a second factor, say) adds its member here, with the data its page and its POST need.
  */
+/** The first factor passed, kept while a further step is asked (factor-policy.ts SignInMethod). */
+const signInMethodSchema = z.object({
+  kind: z.enum(['password', 'federated', 'social_email', 'sign_up']),
+  amr: z.array(z.string()),
+  remember: z.boolean().optional(),
+  connectionId: z.string().optional(),
+  upstream: z.object({ amr: z.array(z.string()), acr: z.string().optional() }).optional(),
+});
+
+/** The account a further step confirms: known, but not signed in yet. */
+const signingInSchema = { accountId: z.string(), email: z.string(), method: signInMethodSchema };
+
 const journeyStepSchema = z.discriminatedUnion('step', [
   z.object({ step: z.literal('password'), email: z.string() }),
   z.object({ step: z.literal('federated'), email: z.string(), connectionId: z.string() }),
   // prompt=create: sent to the sign-up page, then back once the new account's email is confirmed.
   z.object({ step: z.literal('sign_up') }),
   z.object({ step: z.literal('signed_up'), accountId: z.string() }),
+  /** "Confirm it's you": one of the account's factors (the policy's choice of methods). */
+  z.object({ step: z.literal('confirm'), ...signingInSchema, methods: z.array(z.enum(['totp', 'recovery_code', 'passkey'])).min(1) }),
+  /** A browser this account never used, without a factor: a code mailed to the address. */
+  z.object({ step: z.literal('device_code'), ...signingInSchema }),
 ]);
 
 /** The upstream identity this sign-in was asked to link once the person has signed in (linking-policy.ts). */

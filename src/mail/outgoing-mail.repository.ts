@@ -1,6 +1,7 @@
 import { sql, type UpdateObject } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { type Lease, LeasedQueue } from '../db/leased-queue.ts';
+import { pendingQueueStats } from '../db/queue-stats.ts';
 import type { Database, NewOutgoingMailRow, OutgoingMailRow } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 
@@ -52,13 +53,8 @@ export class OutgoingMailRepository {
   }
 
   /** Mails not sent yet, and how long the oldest has waited (metrics). */
-  async pendingStats(): Promise<{ depth: number; oldestAgeSeconds: number }> {
-    const row = await this.#db
-      .selectFrom('outgoing_mails')
-      .select([sql<string>`count(*)`.as('depth'), sql<string>`coalesce(extract(epoch from now() - min(created_at)), 0)`.as('oldest_age_seconds')])
-      .where('status', '=', 'pending')
-      .executeTakeFirstOrThrow();
-    return { depth: Number(row.depth), oldestAgeSeconds: Number(row.oldest_age_seconds) };
+  pendingStats(): Promise<{ depth: number; oldestAgeSeconds: number }> {
+    return pendingQueueStats(this.#db, 'outgoing_mails');
   }
 
   listRecent(limit: number): Promise<OutgoingMailRow[]> {

@@ -7,6 +7,7 @@ import type { ConsentRepository } from '../consents/consent.repository.ts';
 import { addConsentToGrant } from '../consents/consent.ts';
 import { DatabaseUnavailableError } from '../db/database-unavailable.ts';
 import type { TransactionScope } from '../db/transaction-scope.ts';
+import { acrValues } from '../factors/assurance.ts';
 import type { Logger } from '../log.ts';
 import { clientView } from '../ui/client-view.ts';
 import { localeFor } from '../ui/locale.ts';
@@ -19,6 +20,7 @@ import type { SignOutService } from './logout/sign-out.service.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
 import { signingAlgorithms } from './signing-keys.ts';
+import { stepUpInteractionPolicy } from './step-up-policy.ts';
 
 export interface ProviderDependencies {
   config: Config;
@@ -55,7 +57,8 @@ export function createProvider({
   interactionUrl,
 }: ProviderDependencies): Provider {
   const { ttl } = config;
-  const interactionPrompts = [...interactionPolicy.base(), new interactionPolicy.Prompt({ name: 'create', requestable: true })];
+  // Step-up (acr_values above the session's level asks for the login again), then prompt=create.
+  const interactionPrompts = [...stepUpInteractionPolicy(), new interactionPolicy.Prompt({ name: 'create', requestable: true })];
   const configuration: Configuration = {
     // oidc-provider does not publish the prompts it takes: RPs look for `create` here (Prompt Create 1.0).
     discovery: { prompt_values_supported: ['none', ...interactionPrompts.filter((prompt) => prompt.requestable).map((prompt) => prompt.name)] },
@@ -87,6 +90,8 @@ export function createProvider({
       policy: interactionPrompts,
       url: (_ctx, interaction) => interactionUrl(interaction),
     },
+    // Weakest to strongest (src/factors/assurance.ts): acr_values_supported in discovery.
+    acrValues: [...acrValues],
     features: {
       devInteractions: { enabled: false },
       // A client may introspect or revoke only the tokens issued to it.

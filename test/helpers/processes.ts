@@ -65,7 +65,8 @@ export class ServerProcess {
   static async start(port: number, env: Record<string, string>): Promise<ServerProcess> {
     const child = spawn(nodeBinary, ['src/main.ts'], {
       cwd: projectRoot,
-      env: childEnv({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, ...env }),
+      // Every request of a test is a browser never seen before: no mailed new-device code (as in config/test.json).
+      env: childEnv({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, NEW_DEVICE_CHECK: 'false', ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new ServerProcess(child, port);

@@ -4,6 +4,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+import type { RunningServer } from '../../src/server.ts';
 
 const cookieKey = 'upstream-test-cookie-key';
 
@@ -25,6 +26,8 @@ export const upstreamTtl = {
 export interface UpstreamAccount {
   sub: string;
   claims: Record<string, unknown>;
+  /** How the upstream says it signed the person in (its login's amr and acr, in the ID token). */
+  login?: { amr?: string[]; acr?: string };
 }
 
 export interface UpstreamOidcOptions {
@@ -126,7 +129,9 @@ export class UpstreamOidcProvider {
       const details = await provider.interactionDetails(ctx.req, ctx.res);
       this.lastAuthorizationParams = details.params;
       const result =
-        this.behaviour === 'deny' ? { error: 'access_denied', error_description: 'The user cancelled' } : { login: { accountId: this.account.sub } };
+        this.behaviour === 'deny'
+          ? { error: 'access_denied', error_description: 'The user cancelled' }
+          : { login: { accountId: this.account.sub, ...this.account.login } };
       await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
     });
     app.use(issuerPath ? mount(issuerPath, provider) : mount(provider));
@@ -138,4 +143,37 @@ export class UpstreamOidcProvider {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * The tests' company "Hooli" (domain hooli.test) signing in through `idp` over OpenID Connect:
+ * the organization, its connection here and the matching client at the IdP. Returns the connection id.
+ */
+export async function connectHooli(
+  services: RunningServer['services'],
+  idp: UpstreamOidcProvider,
+  options: Pick<UpstreamOidcOptions, 'account' | 'claims'>,
+): Promise<string> {
+  const organization = await services.orgs.organizationService.create({ name: 'Hooli', domains: ['hooli.test'], verifiedByOperator: true });
+  const connection = await services.federation.connectionSetup.createOidc({
+    organizationId: organization.id,
+    name: 'Hooli IdP',
+    issuer: idp.issuer,
+    clientId: 'signin-service',
+    clientSecret: 'hooli-secret',
+    enforceSso: false,
+  });
+  await idp.configure({
+    clients: [
+      {
+        client_id: 'signin-service',
+        client_secret: 'hooli-secret',
+        redirect_uris: [connection.redirectUri],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+      },
+    ],
+    ...options,
+  });
+  return connection.id;
 }

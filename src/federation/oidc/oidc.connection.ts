@@ -2,7 +2,15 @@ import * as client from 'openid-client';
 import { z } from 'zod';
 import { FederationError, failureStatus, SignInCancelledError } from '../federation-error.ts';
 import type { FederationState, FederationStateBox } from '../federation-state.ts';
-import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamConnection, UpstreamProfile } from '../upstream-connection.ts';
+import type {
+  BeginInput,
+  BeginResult,
+  CallbackParams,
+  ConnectionRecord,
+  UpstreamAuthentication,
+  UpstreamConnection,
+  UpstreamProfile,
+} from '../upstream-connection.ts';
 
 /**
  * Everything that distinguishes one OIDC upstream from another. A company IdP is configured from
@@ -208,7 +216,8 @@ export class OidcConnection implements UpstreamConnection {
     }
     if (typeof claims.sub !== 'string' || !claims.sub) throw new FederationError('federation.oidc_invalid_response', { message: 'no subject' });
     const mapped = this.#profile(claims);
-    return this.#hooks.profile ? this.#hooks.profile(claims, mapped) : mapped;
+    const profile = this.#hooks.profile ? await this.#hooks.profile(claims, mapped) : mapped;
+    return { ...profile, authentication: upstreamAuthentication(claims) };
   }
 
   async #idTokenClaims(config: client.Configuration, callbackUrl: URL, checks: CodeChecks): Promise<Record<string, unknown>> {
@@ -237,4 +246,10 @@ export class OidcConnection implements UpstreamConnection {
       name: stringClaim(claims, names.name),
     };
   }
+}
+
+/** The ID token's amr (RFC 8176) and acr, as the upstream stated them. */
+function upstreamAuthentication(claims: Record<string, unknown>): UpstreamAuthentication {
+  const amr = Array.isArray(claims.amr) ? claims.amr.filter((value): value is string => typeof value === 'string') : [];
+  return { amr, acr: typeof claims.acr === 'string' ? claims.acr : undefined };
 }

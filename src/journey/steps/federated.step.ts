@@ -54,14 +54,15 @@ async function resume(flow: JourneyFlow): Promise<void> {
   expectPrompt(flow, 'login');
   try {
     const callback = typeof flow.ctx.query.callback === 'string' ? flow.ctx.query.callback : '';
-    const { outcome, connectionId, remember } = await flow.deps.federation.finish(flow.ref.uid, callback);
+    const { outcome, connectionId, remember, authentication } = await flow.deps.federation.finish(flow.ref.uid, callback);
     if (outcome.kind === 'link_required') {
       // Never linked automatically: the sign-in page asks the person to sign in to an account first.
       await savePendingLink(flow, { ...outcome.link, remember });
       seeOther(flow.ctx, interactionUrls.signIn(flow.ref));
       return;
     }
-    await completeSignIn(flow, outcome.account, { kind: 'federated', amr: ['fed'], remember, connectionId });
+    const upstream = authentication && (authentication.amr.length || authentication.acr) ? { upstream: authentication } : {};
+    await completeSignIn(flow, outcome.account, { kind: 'federated', amr: ['fed'], remember, connectionId, ...upstream });
   } catch (error) {
     if (!(error instanceof FederationError)) throw error;
     redirectToFailure(flow, error);

@@ -1,0 +1,51 @@
+import { acrOfLevel, requestedLevel } from '../factors/assurance.ts';
+import type { FactorPolicy as AccountPolicy, SignInMethod as PolicyMethod } from '../factors/factor-policy.ts';
+import type { FactorDecision, FactorPolicy, SignInAttempt } from './factor-policy.ts';
+
+export interface AccountFactorPolicyOptions {
+  /** Mail a code to a browser the account never used (off in the test config, where every test is a new browser). */
+  newDeviceCheck: boolean;
+}
+
+const policyMethod: Record<SignInAttempt['method']['kind'], PolicyMethod> = {
+  password: 'password',
+  federated: 'federated',
+  social_email: 'federated',
+  // The password chosen on the sign-up page, its address just confirmed.
+  sign_up: 'password',
+};
+
+/**
+ * The journey's FactorPolicy, answered by the account's factors, its organization's requirement
+ * and the app's acr_values (src/factors/factor-policy.ts): each decision becomes the step to show.
+ */
+export function accountFactorPolicy(policy: Pick<AccountPolicy, 'decide'>, options: AccountFactorPolicyOptions): FactorPolicy {
+  return {
+    async decide({ account, method, acrValues, deviceToken }: SignInAttempt): Promise<FactorDecision> {
+      const decision = await policy.decide({
+        accountId: account.id,
+        method: policyMethod[method.kind],
+        amr: method.amr,
+        deviceToken,
+        requestedLevel: requestedLevel(acrValues),
+        upstream: method.connectionId && method.upstream ? { connectionId: method.connectionId, ...method.upstream } : undefined,
+        // No enrolment page yet: members go on during their organization's grace period, and after it get 'enrol'.
+        enrolmentPostponed: true,
+      });
+      const signingIn = { accountId: account.id, email: account.email, method };
+      switch (decision.next) {
+        case 'done':
+          return { kind: 'complete', acr: decision.acr, amr: decision.amr };
+        case 'factor':
+          return { kind: 'step', step: { step: 'confirm', ...signingIn, methods: decision.methods } };
+        case 'device_code':
+          if (!options.newDeviceCheck) return { kind: 'complete', acr: acrOfLevel(1), amr: method.amr };
+          return { kind: 'step', step: { step: 'device_code', ...signingIn } };
+        // Past the grace period, a member without the required factor cannot sign in to apps until it is set up.
+        case 'enrol':
+        case 'unmet':
+          return { kind: 'unmet' };
+      }
+    },
+  };
+}
