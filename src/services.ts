@@ -50,7 +50,7 @@ function createMail(config: Config, db: Db, secretBox: SecretBox) {
 function createOidc(config: Config, db: Db, secretBox: SecretBox) {
   const clients = new ClientRepository(db, secretBox);
   const sessions = new AccountSessionsRepository();
-  const logoutDeliveries = new LogoutDeliveryRepository();
+  const logoutDeliveries = new LogoutDeliveryRepository(db);
   const signOut = new SignOutService({ sessions, clients, deliveries: logoutDeliveries, giveUpAfterSeconds: config.backchannelLogout.giveUpAfterSeconds });
   return {
     clients,

@@ -185,6 +185,7 @@ export interface LogoutDeliveryTable {
   last_error: string | null;
   created_at: Generated<Date>;
   delivered_at: NullableTimestamp;
+  lease_token: string | null;
 }
 export type LogoutDeliveryRow = Selectable<LogoutDeliveryTable>;
 export type NewLogoutDeliveryRow = Insertable<LogoutDeliveryTable>;

@@ -38,7 +38,6 @@ export async function completeSignIn(
     await saveStep(flow, decision.step);
     const { step } = decision.step;
     await flow.deps.factorPolicy.steps?.find((candidate) => candidate.shows?.includes(step))?.enter?.(flow, decision.step);
-    if (decision.step.step === 'device_code') await flow.deps.devices.sendCode(account.id, ensureDeviceToken(flow.ctx), flow.locale);
     seeOther(flow.ctx, interactionUrls.signIn(flow.ref));
     return;
   }

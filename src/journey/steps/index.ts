@@ -1,6 +1,5 @@
 import type { JourneyStepDefinition } from '../flow.ts';
 import { companyIdStep } from './company-id.step.ts';
-import { confirmStep } from './confirm.step.ts';
 import { consentStep } from './consent.step.ts';
 import { federatedStep } from './federated.step.ts';
 import { identifierStep } from './identifier.step.ts';
@@ -9,15 +8,6 @@ import { signUpStep, startSignUp } from './sign-up.step.ts';
 import { socialStep } from './social.step.ts';
 
 /** The steps of the journey, in the order their routes are matched. */
-export const journeySteps: JourneyStepDefinition[] = [
-  identifierStep,
-  passwordStep,
-  companyIdStep,
-  federatedStep,
-  socialStep,
-  signUpStep,
-  confirmStep,
-  consentStep,
-];
+export const journeySteps: JourneyStepDefinition[] = [identifierStep, passwordStep, companyIdStep, federatedStep, socialStep, signUpStep, consentStep];
 
 export { consentStep, identifierStep, startSignUp };

@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
+import { type Lease, LeasedQueue } from '../../db/leased-queue.ts';
 import type { LogoutDeliveryRow } from '../../db/schema.ts';
+import type { Logger } from '../../log.ts';
+
+/** Longer than a request's timeout (requestTimeoutSeconds, at most 20 s), renewed while a delivery is sent; a dead instance's claims are taken over when it runs out. */
+const defaultLeaseSeconds = 30;
 
 /** One app to tell that a person signed out: who (subject), of which session (sid, when known), and why. */
 export interface LogoutNotice {
@@ -15,6 +20,12 @@ export interface LogoutNotice {
  * the database or the transaction it works in: enqueuing belongs to the sign-out that causes it.
  */
 export class LogoutDeliveryRepository {
+  readonly #queue: LeasedQueue<'logout_deliveries'>;
+
+  constructor(db: Db, leaseSeconds = defaultLeaseSeconds) {
+    this.#queue = new LeasedQueue(db, 'logout_deliveries', leaseSeconds);
+  }
+
   async enqueue(db: Db, notices: LogoutNotice[], giveUpAfterSeconds: number): Promise<void> {
     if (!notices.length) return;
     await db
@@ -32,40 +43,35 @@ export class LogoutDeliveryRepository {
       .execute();
   }
 
-  /**
-   * Takes up to `limit` due deliveries for this instance: SKIP LOCKED lets instances claim side by
-   * side, and the lease (next_attempt_at pushed forward) keeps the others off a row while it is
-   * being sent; an instance that dies mid-send loses it when the lease runs out.
-   */
-  claimDue(db: Db, limit: number, leaseSeconds: number): Promise<LogoutDeliveryRow[]> {
-    return db
+  /** Claims due deliveries for this instance (SKIP LOCKED, on a lease: see LeasedQueue). */
+  claimDue(limit: number): Promise<Lease<LogoutDeliveryRow>> {
+    return this.#queue.claim(limit);
+  }
+
+  holdClaim<T>(token: string, logger: Logger, work: () => Promise<T>): Promise<T> {
+    return this.#queue.hold(token, logger, work);
+  }
+
+  get leaseSeconds(): number {
+    return this.#queue.leaseSeconds;
+  }
+
+  /** The writes that finish a claimed delivery apply only while the claim `token` still holds it. */
+  async markDelivered(db: Db, id: string, token: string): Promise<void> {
+    await db
       .updateTable('logout_deliveries')
-      .set({ attempts: sql`attempts + 1`, next_attempt_at: sql`now() + make_interval(secs => ${leaseSeconds})` })
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('logout_deliveries')
-          .select('id')
-          .where('status', '=', 'pending')
-          .where('next_attempt_at', '<=', sql<Date>`now()`)
-          .orderBy('next_attempt_at')
-          .limit(limit)
-          .forUpdate()
-          .skipLocked(),
-      )
-      .returningAll()
+      .set({ status: 'delivered', delivered_at: sql`now()`, last_error: null })
+      .where('id', '=', id)
+      .where('lease_token', '=', token)
       .execute();
   }
 
-  async markDelivered(db: Db, id: string): Promise<void> {
-    await db.updateTable('logout_deliveries').set({ status: 'delivered', delivered_at: sql`now()`, last_error: null }).where('id', '=', id).execute();
-  }
-
-  async markFailed(db: Db, id: string, error: string): Promise<void> {
-    await db.updateTable('logout_deliveries').set({ status: 'failed', last_error: error }).where('id', '=', id).execute();
+  async markFailed(db: Db, id: string, token: string, error: string): Promise<void> {
+    await db.updateTable('logout_deliveries').set({ status: 'failed', last_error: error }).where('id', '=', id).where('lease_token', '=', token).execute();
   }
 
   /** Tries again after the delay, or gives up (false) when that would be past give_up_at. */
-  async retryOrGiveUp(db: Db, id: string, delaySeconds: number, error: string): Promise<boolean> {
+  async retryOrGiveUp(db: Db, id: string, token: string, delaySeconds: number, error: string): Promise<boolean> {
     const row = await db
       .updateTable('logout_deliveries')
       .set({
@@ -74,6 +80,7 @@ export class LogoutDeliveryRepository {
         last_error: error,
       })
       .where('id', '=', id)
+      .where('lease_token', '=', token)
       .returning('status')
       .executeTakeFirst();
     return row?.status === 'pending';

@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/database.ts';
+import { recordOutcome } from '../../db/leased-queue.ts';
 import type { LogoutDeliveryRow } from '../../db/schema.ts';
 import type { Logger } from '../../log.ts';
 import { retryDelaySeconds } from '../../mail/mail-sender.ts';
@@ -8,8 +9,6 @@ import type { LogoutDeliveryRepository } from './logout-delivery.repository.ts';
 import { signLogoutToken } from './logout-token.ts';
 
 const batchSize = 20;
-/** Longer than a request's timeout (requestTimeoutSeconds, at most 20 s): a row being sent is not taken by another instance, and one whose instance died is taken again within this. */
-const leaseSeconds = 30;
 const purgeEveryMs = 10 * 60_000;
 
 export interface LogoutSenderDependencies {
@@ -67,8 +66,9 @@ export class LogoutSender {
     try {
       let claimed: LogoutDeliveryRow[];
       do {
-        claimed = await deliveries.claimDue(db, batchSize, leaseSeconds);
-        await Promise.all(claimed.map((delivery) => this.#deliver(delivery)));
+        const { token, rows } = await deliveries.claimDue(batchSize);
+        claimed = rows;
+        await deliveries.holdClaim(token, logger, () => Promise.all(rows.map((delivery) => this.#deliver(delivery, token))));
       } while (claimed.length === batchSize && !this.#stopped);
       if (Date.now() - this.#lastPurge > purgeEveryMs) {
         this.#lastPurge = Date.now();
@@ -79,13 +79,15 @@ export class LogoutSender {
     }
   }
 
-  async #deliver(delivery: LogoutDeliveryRow): Promise<void> {
+  async #deliver(delivery: LogoutDeliveryRow, token: string): Promise<void> {
     const { db, deliveries, provider, settings, logger } = this.#deps;
     const about = { deliveryId: delivery.id, clientId: delivery.client_id, reason: delivery.reason, attempts: delivery.attempts };
+    // The POST is done by then: a short outage must not lose its outcome (and send it again).
+    const record = <T>(write: () => Promise<T>) => recordOutcome(write, deliveries.leaseSeconds);
     const signed = await signLogoutToken(provider(), delivery);
     if (!signed) {
       logger.warn(about, 'back-channel logout dropped: the app has no back-channel logout URI any more');
-      await deliveries.markFailed(db, delivery.id, 'no backchannel_logout_uri');
+      await record(() => deliveries.markFailed(db, delivery.id, token, 'no backchannel_logout_uri'));
       return;
     }
     try {
@@ -100,14 +102,14 @@ export class LogoutSender {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const delay = retryDelaySeconds(delivery.attempts, settings.retryBaseSeconds);
-      if (await deliveries.retryOrGiveUp(db, delivery.id, delay, reason)) {
+      if (await record(() => deliveries.retryOrGiveUp(db, delivery.id, token, delay, reason))) {
         logger.warn({ ...about, retryInSeconds: Math.round(delay), err: error }, 'back-channel logout not delivered: will retry');
       } else {
         logger.error({ ...about, err: error }, 'back-channel logout undeliverable: giving up');
       }
       return;
     }
-    await deliveries.markDelivered(db, delivery.id);
+    await record(() => deliveries.markDelivered(db, delivery.id, token));
     logger.info(about, 'back-channel logout delivered');
   }
 }
