@@ -8,6 +8,7 @@ import { migrateToLatest } from '../db/migrator.ts';
 import { isDataError } from '../db/transaction.ts';
 import { ConflictError } from '../http/errors.ts';
 import { RegistrationInvalidError, registerClient, registerResourceServer } from '../oidc/client-registration.ts';
+import { issueInitialAccessToken } from '../oidc/dynamic-registration.ts';
 import { keyRotationPolicy, listSigningKeys, rotateSigningKeys } from '../oidc/signing-keys.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
 import type { Services } from '../services.ts';
@@ -34,6 +35,8 @@ export const usage = `Usage: npm run cli -- <command> [options]
                  (--pkce-optional: a legacy confidential app may omit PKCE; S256 is required otherwise)
   clients list [--json]
   clients delete CLIENT_ID
+  clients initial-access-token [--expires-in SECONDS] [--json]
+                                            a token that lets one app register itself (RFC 7591) until it expires (default 1 day)
   users create --email E --password P [--name N] [--verified] [--json]
   users invite --email E [--name N] [--locale en|fr] [--json]
                                             mail a link to choose a password (sent by the running server)
@@ -99,6 +102,9 @@ async function registering<T>(optionNames: Record<string, string>, register: () 
 const textOption = z.string().optional();
 const listOption = z.array(z.string()).optional();
 const flagOption = z.boolean().optional();
+
+/** An initial access token lets anyone holding it register apps: 30 days at most. */
+const maxInitialAccessTokenSeconds = 30 * 86_400;
 
 const organizationOption = z.string().trim().min(1);
 const oneDomain = z
@@ -204,6 +210,12 @@ export const commands: Record<string, Command> = {
     if (!clientId) throw new CliUsageError('clients delete needs a CLIENT_ID');
     if (!(await clients.delete(db, clientId))) throw new CliUsageError(`No client ${clientId}`);
     return { deleted: clientId };
+  },
+
+  async 'clients initial-access-token'({ oidc: { requestTransactions } }, options) {
+    const o = parse(z.object({ 'expires-in': z.coerce.number().int().min(60).max(maxInitialAccessTokenSeconds).default(86_400) }), options);
+    const issued = await issueInitialAccessToken(requestTransactions, o['expires-in']);
+    return { initial_access_token: issued.token, expires_at: issued.expiresAt.toISOString() };
   },
 
   async 'users create'({ accounts: { service: accountService } }, options) {

@@ -57,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       'client-id': { type: 'string' },
       'client-secret': { type: 'string' },
       file: { type: 'string' },
+      'expires-in': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
