@@ -7,7 +7,14 @@ import { configurationSnapshotSchema, exportConfiguration, importConfiguration }
 import { migrateToLatest } from '../db/migrator.ts';
 import { isDataError } from '../db/transaction.ts';
 import { ConflictError } from '../http/errors.ts';
-import { RegistrationInvalidError, registerClient, registerResourceServer } from '../oidc/client-registration.ts';
+import {
+  ClientHasNoSecretError,
+  ClientNotFoundError,
+  RegistrationInvalidError,
+  registerClient,
+  registerResourceServer,
+  rotateClientSecret,
+} from '../oidc/client-registration.ts';
 import { issueInitialAccessToken } from '../oidc/dynamic-registration.ts';
 import { keyRotationPolicy, listSigningKeys, rotateSigningKeys } from '../oidc/signing-keys.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
@@ -35,6 +42,8 @@ export const usage = `Usage: npm run cli -- <command> [options]
                  (--pkce-optional: a legacy confidential app may omit PKCE; S256 is required otherwise)
   clients list [--json]
   clients delete CLIENT_ID
+  clients rotate-secret --client CLIENT_ID [--grace-days N] [--json]
+                                            a new secret; the previous one still works N days (CLIENT_SECRET_GRACE_DAYS, 7)
   clients initial-access-token [--expires-in SECONDS] [--json]
                                             a token that lets one app register itself (RFC 7591) until it expires (default 1 day)
   users create --email E --password P [--name N] [--verified] [--json]
@@ -210,6 +219,25 @@ export const commands: Record<string, Command> = {
     if (!clientId) throw new CliUsageError('clients delete needs a CLIENT_ID');
     if (!(await clients.delete(db, clientId))) throw new CliUsageError(`No client ${clientId}`);
     return { deleted: clientId };
+  },
+
+  async 'clients rotate-secret'({ db, oidc: { clients }, config }, options) {
+    const o = parse(
+      z.object({ client: z.string().trim().min(1), 'grace-days': z.coerce.number().int().min(0).max(365).default(config.clientSecretGraceDays) }),
+      options,
+    );
+    try {
+      const rotated = await db.transaction().execute((trx) => rotateClientSecret(trx, clients, o.client, { graceSeconds: o['grace-days'] * 86_400 }));
+      return {
+        client_id: rotated.clientId,
+        client_secret: rotated.clientSecret,
+        previous_secret_expires_at: rotated.previousSecretExpiresAt?.toISOString() ?? null,
+      };
+    } catch (error) {
+      if (error instanceof ClientNotFoundError) throw new CliUsageError(`--client: no client ${o.client}`);
+      if (error instanceof ClientHasNoSecretError) throw new CliUsageError(`--client: ${o.client} is a public client, it has no secret`);
+      throw error;
+    }
   },
 
   async 'clients initial-access-token'({ oidc: { requestTransactions } }, options) {

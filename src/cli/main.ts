@@ -58,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       'client-secret': { type: 'string' },
       file: { type: 'string' },
       'expires-in': { type: 'string' },
+      client: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

@@ -327,3 +327,14 @@ export interface Database {
   organization_mfa_policies: OrganizationMfaPolicyTable;
   connection_upstream_trust: ConnectionUpstreamTrustTable;
 }
+
+// Client secret rotation with a grace period (issue 11, apps): merged into Database below.
+export interface ClientPreviousSecretTable {
+  client_id: string;
+  secret_encrypted: string;
+  expires_at: Timestamp;
+}
+
+export interface Database {
+  client_previous_secrets: ClientPreviousSecretTable;
+}

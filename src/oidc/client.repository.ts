@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AdapterPayload } from 'oidc-provider';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -45,7 +45,17 @@ export interface ClientSummary {
   createdAt: Date;
 }
 
+/** What a change of an app's settings needs to know of it (its row locked until the transaction ends). */
+export interface ClientForUpdate {
+  clientId: string;
+  isPublic: boolean;
+  grantTypes: string[];
+}
+
 const randomToken = (bytes: number) => randomBytes(bytes).toString('base64url');
+const digest = (value: string) => createHash('sha256').update(value).digest();
+/** Constant time whatever the lengths: both sides are compared as digests. */
+const sameSecret = (expected: string, actual: string) => timingSafeEqual(digest(expected), digest(actual));
 
 /**
  * The token endpoint looks its client up on every request; a short cache spares a query and a
@@ -126,6 +136,76 @@ export class ClientRepository {
     const result = await db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
     this.#metadataCache.delete(clientId);
     return result.numDeletedRows > 0n;
+  }
+
+  async findForUpdate(trx: Db, clientId: string): Promise<ClientForUpdate | undefined> {
+    const row = await trx.selectFrom('clients').select(['id', 'metadata', 'secret_encrypted']).where('id', '=', clientId).forUpdate().executeTakeFirst();
+    if (!row) return undefined;
+    const grantTypes = (row.metadata as { grant_types?: string[] }).grant_types ?? ['authorization_code'];
+    return { clientId: row.id, isPublic: row.secret_encrypted === null, grantTypes };
+  }
+
+  /**
+   * Gives a confidential app a new secret. The one it replaces stays accepted until
+   * `previousAcceptedUntil` (replacing an earlier previous secret), or no longer at all when null.
+   */
+  async rotateSecret(trx: Db, clientId: string, previousAcceptedUntil: Date | null): Promise<string> {
+    const { secret_encrypted: replaced } = await trx
+      .selectFrom('clients')
+      .select('secret_encrypted')
+      .where('id', '=', clientId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const secret = randomToken(32);
+    await trx
+      .updateTable('clients')
+      .set({ secret_encrypted: await this.#secrets.seal(secret), updated_at: sql`now()` })
+      .where('id', '=', clientId)
+      .execute();
+    if (previousAcceptedUntil && replaced) {
+      const previous = { secret_encrypted: replaced, expires_at: previousAcceptedUntil };
+      await trx
+        .insertInto('client_previous_secrets')
+        .values({ client_id: clientId, ...previous })
+        .onConflict((conflict) => conflict.column('client_id').doUpdateSet(previous))
+        .execute();
+    } else {
+      await trx.deleteFrom('client_previous_secrets').where('client_id', '=', clientId).execute();
+    }
+    this.#metadataCache.delete(clientId);
+    return secret;
+  }
+
+  async updateRedirectUris(trx: Db, clientId: string, uris: { redirectUris: string[]; postLogoutRedirectUris?: string[] | undefined }): Promise<void> {
+    const changed = {
+      redirect_uris: uris.redirectUris,
+      ...(uris.postLogoutRedirectUris ? { post_logout_redirect_uris: uris.postLogoutRedirectUris } : {}),
+    };
+    await trx
+      .updateTable('clients')
+      .set({ metadata: sql`metadata || ${JSON.stringify(changed)}::jsonb`, updated_at: sql`now()` })
+      .where('id', '=', clientId)
+      .execute();
+    this.#metadataCache.delete(clientId);
+  }
+
+  /**
+   * Whether `secret` is the app's secret as stored now, or the one it replaced while still in its
+   * grace period. Read past the cache: a rotation by another process counts at once.
+   */
+  async acceptsStoredSecret(clientId: string, secret: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('clients')
+      .leftJoin('client_previous_secrets as previous', (join) =>
+        join.onRef('previous.client_id', '=', 'clients.id').on('previous.expires_at', '>', sql<Date>`now()`),
+      )
+      .select(['clients.secret_encrypted as current', 'previous.secret_encrypted as previous'])
+      .where('clients.id', '=', clientId)
+      .executeTakeFirst();
+    for (const sealed of [row?.current, row?.previous]) {
+      if (sealed && sameSecret(await this.#secrets.open(sealed), secret)) return true;
+    }
+    return false;
   }
 
   /**

@@ -212,6 +212,14 @@ export function createProvider({
   provider.Client.prototype.backchannelLogout = function queueBackchannelLogout(this: InstanceType<typeof provider.Client>, sub: string, sid: string) {
     return signOut.sessionEnded(requestTransactions.executor, { clientId: this.clientId, subject: sub, sid });
   };
+  // oidc-provider knows one client_secret per app. After a rotation the replaced one is still
+  // accepted during its grace period, and a secret rotated by another process is accepted before
+  // this one's client cache has caught up: the stored secrets are asked only when the cached one
+  // does not match (compareClientSecret is the override point its maintainer points to, issue #631).
+  const compareCachedSecret = provider.Client.prototype.compareClientSecret;
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: InstanceType<typeof provider.Client>, actual: string) {
+    return (await compareCachedSecret.call(this, actual)) || clients.acceptsStoredSecret(this.clientId, actual);
+  };
   // oidc-provider answers its own unexpected errors (a generic server_error, no details): log them here.
   provider.on('backchannel.error', (ctx: KoaContextWithOIDC, error: unknown, client: { clientId: string }) => {
     logger.error({ err: error, requestId: (ctx as unknown as Context).state?.requestId, clientId: client.clientId }, 'back-channel logout not queued');
