@@ -136,7 +136,7 @@ describe('managing an app: secret rotation with a grace period, redirect URIs, d
       expect(result.code, result.stderr).toBe(2);
       expect(result.stdout).toBe('');
       expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(result.stderr).toMatch(/--client|--grace-days/);
+      expect(result.stderr).toMatch(/No client no-such-app|--client|--grace-days/);
     }
   });
 

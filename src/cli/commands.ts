@@ -10,6 +10,7 @@ import { ConflictError } from '../http/errors.ts';
 import {
   ClientHasNoSecretError,
   ClientNotFoundError,
+  deleteClient,
   RegistrationInvalidError,
   registerClient,
   registerResourceServer,
@@ -105,6 +106,17 @@ async function registering<T>(optionNames: Record<string, string>, register: () 
       ({ path: [field, ...rest], message }) => `--${[optionNames[String(field)] ?? String(field), ...rest].join('.')}: ${message}`,
     );
     throw new CliUsageError(described.join('; '));
+  }
+}
+
+/** Runs an app-management service; an unknown app, or a public one asked for its secret, becomes one usage line. */
+async function managingClient<T>(clientId: string, manage: () => Promise<T>): Promise<T> {
+  try {
+    return await manage();
+  } catch (error) {
+    if (error instanceof ClientNotFoundError) throw new CliUsageError(`No client ${clientId}`);
+    if (error instanceof ClientHasNoSecretError) throw new CliUsageError(`${clientId} is a public client: it has no secret`);
+    throw error;
   }
 }
 
@@ -217,7 +229,7 @@ export const commands: Record<string, Command> = {
 
   async 'clients delete'({ db, oidc: { clients } }, _options, [clientId]) {
     if (!clientId) throw new CliUsageError('clients delete needs a CLIENT_ID');
-    if (!(await clients.delete(db, clientId))) throw new CliUsageError(`No client ${clientId}`);
+    await managingClient(clientId, () => db.transaction().execute((trx) => deleteClient(trx, clients, clientId)));
     return { deleted: clientId };
   },
 
@@ -226,18 +238,14 @@ export const commands: Record<string, Command> = {
       z.object({ client: z.string().trim().min(1), 'grace-days': z.coerce.number().int().min(0).max(365).default(config.clientSecretGraceDays) }),
       options,
     );
-    try {
-      const rotated = await db.transaction().execute((trx) => rotateClientSecret(trx, clients, o.client, { graceSeconds: o['grace-days'] * 86_400 }));
-      return {
-        client_id: rotated.clientId,
-        client_secret: rotated.clientSecret,
-        previous_secret_expires_at: rotated.previousSecretExpiresAt?.toISOString() ?? null,
-      };
-    } catch (error) {
-      if (error instanceof ClientNotFoundError) throw new CliUsageError(`--client: no client ${o.client}`);
-      if (error instanceof ClientHasNoSecretError) throw new CliUsageError(`--client: ${o.client} is a public client, it has no secret`);
-      throw error;
-    }
+    const rotated = await managingClient(o.client, () =>
+      db.transaction().execute((trx) => rotateClientSecret(trx, clients, o.client, { graceSeconds: o['grace-days'] * 86_400 })),
+    );
+    return {
+      client_id: rotated.clientId,
+      client_secret: rotated.clientSecret,
+      previous_secret_expires_at: rotated.previousSecretExpiresAt?.toISOString() ?? null,
+    };
   },
 
   async 'clients initial-access-token'({ oidc: { requestTransactions } }, options) {
