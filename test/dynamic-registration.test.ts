@@ -42,7 +42,7 @@ describe('dynamic client registration (RFC 7591, 7592)', () => {
       ...(init.body ? { body: JSON.stringify(init.body) } : {}),
     });
   /** An initial access token as `clients initial-access-token` issues it, without starting the CLI each time. */
-  const initialAccessToken = async () => (await issueInitialAccessToken(server.services.oidc.requestTransactions, 600)).token;
+  const initialAccessToken = async () => (await issueInitialAccessToken(server.services.db, 600)).token;
   async function registered(metadata: Record<string, unknown> = {}): Promise<Registration> {
     const response = await register({ client_name: 'Self-registered app', redirect_uris: [redirectUri], ...metadata }, await initialAccessToken());
     expect(response.status, await response.clone().text()).toBe(201);
@@ -101,6 +101,22 @@ describe('dynamic client registration (RFC 7591, 7592)', () => {
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
       expect(await response.json()).toMatchObject({ error: 'invalid_token' });
+    }
+  });
+
+  it('answers a malformed registration with a 400 in OAuth terms', async () => {
+    const token = await initialAccessToken();
+    const send = (body: string) => fetch(`${server.url}/reg`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(token) }, body });
+    for (const [body, error] of [
+      ['{"redirect_uris": [', 'invalid_request'],
+      ['["https://app.example.test/cb"]', 'invalid_request'],
+      ['{"redirect_uris": "https://app.example.test/cb"}', 'invalid_redirect_uri'],
+      ['{"redirect_uris": ["https://app.example.test/cb"], "client_name": 42}', 'invalid_client_metadata'],
+      ['{"redirect_uris": ["not a url"]}', 'invalid_redirect_uri'],
+    ]) {
+      const response = await send(body!);
+      expect(response.status, body).toBe(400);
+      expect(await response.json(), body).toMatchObject({ error });
     }
   });
 

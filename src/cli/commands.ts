@@ -288,9 +288,9 @@ export const commands: Record<string, Command> = {
     };
   },
 
-  async 'clients initial-access-token'({ oidc: { requestTransactions } }, options) {
+  async 'clients initial-access-token'({ db }, options) {
     const o = parse(z.object({ 'expires-in': z.coerce.number().int().min(60).max(maxInitialAccessTokenSeconds).default(86_400) }), options);
-    const issued = await issueInitialAccessToken(requestTransactions, o['expires-in']);
+    const issued = await issueInitialAccessToken(db, o['expires-in']);
     return { initial_access_token: issued.token, expires_at: issued.expiresAt.toISOString() };
   },
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errors } from 'oidc-provider';
-import type { TransactionScope } from '../db/transaction-scope.ts';
+import type { Db } from '../db/database.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
 
 /**
@@ -80,11 +80,11 @@ export interface InitialAccessToken {
  * An initial access token, stored as oidc-provider's InitialAccessToken model (opaque: the value is
  * the jti, 256 random bits) through the same adapter the provider reads it with.
  */
-export async function issueInitialAccessToken(scope: TransactionScope, expiresInSeconds: number): Promise<InitialAccessToken> {
+export async function issueInitialAccessToken(trx: Db, expiresInSeconds: number): Promise<InitialAccessToken> {
   const token = randomBytes(32).toString('base64url');
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + expiresInSeconds;
-  await new PostgresAdapter(scope, 'InitialAccessToken').upsert(
+  await new PostgresAdapter({ executor: trx }, 'InitialAccessToken').upsert(
     token,
     { iat, exp, jti: token, kind: 'InitialAccessToken', policies: [registrationPolicyName] },
     expiresInSeconds,

@@ -18,10 +18,11 @@ const alreadyConsumed = (model: string) =>
  * refresh either rotates completely or not at all.
  */
 export class PostgresAdapter implements Adapter {
-  readonly #scope: TransactionScope;
+  readonly #scope: Pick<TransactionScope, 'executor'>;
   readonly #model: string;
 
-  constructor(scope: TransactionScope, model: string) {
+  /** `scope`: a request's TransactionScope, or `{ executor: trx }` to write in a transaction of one's own. */
+  constructor(scope: Pick<TransactionScope, 'executor'>, model: string) {
     this.#scope = scope;
     this.#model = model;
   }
