@@ -187,6 +187,27 @@ describe('dynamic client registration (RFC 7591, 7592)', () => {
     expect((await manage(mine, afterUpdate.registration_access_token)).status).toBe(401);
   });
 
+  it('writes the client and its registration access token together, or neither', async () => {
+    const db = server.services.db;
+    // PostgreSQL itself refuses the registration access token, after the client was written.
+    await sql`create function refuse_registration_tokens() returns trigger language plpgsql as $$
+      begin raise exception 'registration access tokens refused by the test'; end $$`.execute(db);
+    await sql`create trigger refuse_registration_tokens before insert on oidc_models for each row
+      when (new.model = 'RegistrationAccessToken') execute function refuse_registration_tokens()`.execute(db);
+    try {
+      const countClients = async () => (await db.selectFrom('clients').select(db.fn.countAll<string>().as('count')).executeTakeFirstOrThrow()).count;
+      const before = await countClients();
+      const response = await register({ client_name: 'Half written', redirect_uris: [redirectUri] }, await initialAccessToken());
+      expect(response.status).toBe(500);
+      expect(await response.json()).toMatchObject({ error: 'server_error' });
+      expect(await countClients()).toBe(before);
+    } finally {
+      await sql`drop trigger refuse_registration_tokens on oidc_models`.execute(db);
+      await sql`drop function refuse_registration_tokens()`.execute(db);
+    }
+    expect((await register({ client_name: 'Whole', redirect_uris: [redirectUri] }, await initialAccessToken())).status).toBe(201);
+  });
+
   it('a registered app signs a person in with the authorization code and PKCE (openid-client)', async () => {
     const app = await registered({ client_name: 'Registered product app', scope: 'openid email profile' });
     const config = await discover(server.url, app.client_id, app.client_secret);
