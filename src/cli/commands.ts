@@ -14,6 +14,7 @@ import {
   ClientHasNoSecretError,
   ClientNotFoundError,
   deleteClient,
+  platformScope,
   RegistrationInvalidError,
   registerClient,
   registerResourceServer,
@@ -269,7 +270,7 @@ export const commands: Record<string, Command> = {
 
   async 'clients delete'({ db, oidc: { clients } }, _options, [clientId]) {
     if (!clientId) throw new CliUsageError('clients delete needs a CLIENT_ID');
-    await managingClient(clientId, () => db.transaction().execute((trx) => deleteClient(trx, clients, clientId)));
+    await managingClient(clientId, () => db.transaction().execute((trx) => deleteClient(trx, clients, platformScope, clientId)));
     return { deleted: clientId };
   },
 
@@ -279,7 +280,7 @@ export const commands: Record<string, Command> = {
       options,
     );
     const rotated = await managingClient(o.client, () =>
-      db.transaction().execute((trx) => rotateClientSecret(trx, clients, o.client, { graceSeconds: o['grace-days'] * 86_400 })),
+      db.transaction().execute((trx) => rotateClientSecret(trx, clients, platformScope, o.client, { graceSeconds: o['grace-days'] * 86_400 })),
     );
     return {
       client_id: rotated.clientId,

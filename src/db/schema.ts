@@ -22,6 +22,8 @@ export interface ClientTable {
   metadata: Json<Record<string, unknown>>;
   secret_encrypted: string | null;
   first_party: Generated<boolean>;
+  /** The organization whose admins manage the app; null: a platform app. */
+  organization_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

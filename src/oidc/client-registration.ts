@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/database.ts';
 import { AppError, NotFoundError } from '../http/errors.ts';
-import type { ClientForUpdate, ClientRepository, RegisteredClient } from './client.repository.ts';
+import type { ClientForUpdate, ClientRepository, ClientSummary, RegisteredClient } from './client.repository.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
 import { signingAlgorithms } from './signing-keys.ts';
 
@@ -70,10 +70,45 @@ function valid<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   return parsed.data;
 }
 
-/** Registers an app as received (CLI options, an API body: checked here); its secret (confidential apps) is in the answer only. */
-export async function registerClient(db: Db, clients: ClientRepository, registration: ClientRegistration | Record<string, unknown>): Promise<RegisteredClient> {
+/**
+ * Whose apps a call may register, see and change: every app (an operator: the CLI, the platform's
+ * admin pages), or one organization's own, where any other app answers "not found".
+ */
+export type ClientScope = { kind: 'platform' } | { kind: 'organization'; organizationId: string };
+export const platformScope: ClientScope = { kind: 'platform' };
+const organizationIdOf = (scope: ClientScope) => (scope.kind === 'organization' ? scope.organizationId : undefined);
+
+/**
+ * What only an operator decides: an organization's admins could otherwise skip every person's
+ * consent, reach the platform's APIs (the admin API among them) or drop PKCE.
+ */
+const operatorOnlyFields = [
+  { path: 'firstParty', granted: (client: z.infer<typeof clientRegistrationSchema>) => client.firstParty },
+  { path: 'allowedResources', granted: (client: z.infer<typeof clientRegistrationSchema>) => client.allowedResources.length > 0 },
+  { path: 'pkceOptional', granted: (client: z.infer<typeof clientRegistrationSchema>) => client.pkceOptional },
+] as const;
+
+/**
+ * Registers an app as received (CLI options, an API body: checked here); its secret (confidential
+ * apps) is in the answer only. In an organization's scope the app belongs to that organization.
+ */
+export async function registerClient(
+  db: Db,
+  clients: ClientRepository,
+  registration: ClientRegistration | Record<string, unknown>,
+  scope: ClientScope = platformScope,
+): Promise<RegisteredClient> {
   const client = valid(clientRegistrationSchema, registration);
-  return clients.create(db, client);
+  const organizationId = organizationIdOf(scope);
+  if (organizationId === undefined) return clients.create(db, client);
+  const refused = operatorOnlyFields.filter(({ granted }) => granted(client));
+  if (refused.length) throw new RegistrationInvalidError(refused.map(({ path }) => ({ path: [path], message: 'only a platform operator sets this' })));
+  return clients.create(db, { ...client, organizationId });
+}
+
+/** The apps a scope sees. */
+export function listClients(clients: ClientRepository, scope: ClientScope): Promise<ClientSummary[]> {
+  return clients.list(organizationIdOf(scope));
 }
 
 /** No app with this id (or not one this caller may see). */
@@ -90,8 +125,8 @@ export class ClientHasNoSecretError extends AppError {
   }
 }
 
-async function lockedClient(trx: Db, clients: ClientRepository, clientId: string): Promise<ClientForUpdate> {
-  const client = await clients.findForUpdate(trx, clientId);
+async function lockedClient(trx: Db, clients: ClientRepository, scope: ClientScope, clientId: string): Promise<ClientForUpdate> {
+  const client = await clients.findForUpdate(trx, clientId, organizationIdOf(scope));
   if (!client) throw new ClientNotFoundError();
   return client;
 }
@@ -112,10 +147,11 @@ export interface RotatedSecret {
 export async function rotateClientSecret(
   trx: Db,
   clients: ClientRepository,
+  scope: ClientScope,
   clientId: string,
   { graceSeconds, now = new Date() }: { graceSeconds: number; now?: Date },
 ): Promise<RotatedSecret> {
-  const client = await lockedClient(trx, clients, clientId);
+  const client = await lockedClient(trx, clients, scope, clientId);
   if (client.isPublic) throw new ClientHasNoSecretError();
   const previousSecretExpiresAt = graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null;
   const clientSecret = await clients.rotateSecret(trx, clientId, previousSecretExpiresAt);
@@ -129,18 +165,20 @@ export type RedirectUris = z.input<typeof redirectUrisSchema>;
 export async function updateClientRedirectUris(
   trx: Db,
   clients: ClientRepository,
+  scope: ClientScope,
   clientId: string,
   input: RedirectUris | Record<string, unknown>,
 ): Promise<void> {
   const uris = valid(redirectUrisSchema, input);
-  const client = await lockedClient(trx, clients, clientId);
+  const client = await lockedClient(trx, clients, scope, clientId);
   if (!hasRedirectUriIfNeeded(client.grantTypes, uris.redirectUris)) throw new RegistrationInvalidError([redirectUriRequired]);
   await clients.updateRedirectUris(trx, clientId, uris);
 }
 
 /** Removes an app: it can no longer authenticate nor use the tokens it holds (userinfo, refresh). */
-export async function deleteClient(trx: Db, clients: ClientRepository, clientId: string): Promise<void> {
-  if (!(await clients.delete(trx, clientId))) throw new ClientNotFoundError();
+export async function deleteClient(trx: Db, clients: ClientRepository, scope: ClientScope, clientId: string): Promise<void> {
+  await lockedClient(trx, clients, scope, clientId);
+  await clients.delete(trx, clientId);
 }
 
 export const resourceServerRegistrationSchema = z.object({

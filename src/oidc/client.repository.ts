@@ -26,6 +26,8 @@ export interface NewClient {
   backchannelLogoutUri?: string;
   /** The app needs the session id (`sid`) in its logout tokens. */
   backchannelLogoutSessionRequired?: boolean;
+  /** The organization whose admins manage it; none: a platform app. */
+  organizationId?: string;
 }
 
 export interface RegisteredClient {
@@ -42,6 +44,7 @@ export interface ClientSummary {
   grantTypes: string[];
   pkceOptional: boolean;
   backchannelLogoutUri: string | null;
+  organizationId: string | null;
   createdAt: Date;
 }
 
@@ -109,13 +112,17 @@ export class ClientRepository {
         metadata: JSON.stringify(metadata),
         secret_encrypted: clientSecret ? await this.#secrets.seal(clientSecret) : null,
         first_party: client.firstParty ?? false,
+        organization_id: client.organizationId ?? null,
       })
       .execute();
     return clientSecret ? { clientId, clientSecret } : { clientId };
   }
 
-  async list(): Promise<ClientSummary[]> {
-    const rows = await this.#db.selectFrom('clients').selectAll().orderBy('created_at').execute();
+  /** Every app, or one organization's. */
+  async list(organizationId?: string): Promise<ClientSummary[]> {
+    let query = this.#db.selectFrom('clients').selectAll().orderBy('created_at');
+    if (organizationId !== undefined) query = query.where('organization_id', '=', organizationId);
+    const rows = await query.execute();
     return rows.map((row) => {
       const metadata = row.metadata as { redirect_uris?: string[]; grant_types?: string[]; pkce_optional?: boolean; backchannel_logout_uri?: string };
       return {
@@ -127,6 +134,7 @@ export class ClientRepository {
         grantTypes: metadata.grant_types ?? [],
         pkceOptional: metadata.pkce_optional === true,
         backchannelLogoutUri: metadata.backchannel_logout_uri ?? null,
+        organizationId: row.organization_id,
         createdAt: row.created_at,
       };
     });
@@ -138,8 +146,11 @@ export class ClientRepository {
     return result.numDeletedRows > 0n;
   }
 
-  async findForUpdate(trx: Db, clientId: string): Promise<ClientForUpdate | undefined> {
-    const row = await trx.selectFrom('clients').select(['id', 'metadata', 'secret_encrypted']).where('id', '=', clientId).forUpdate().executeTakeFirst();
+  /** The app, locked; with `organizationId`, only if it belongs to that organization. */
+  async findForUpdate(trx: Db, clientId: string, organizationId?: string): Promise<ClientForUpdate | undefined> {
+    let query = trx.selectFrom('clients').select(['id', 'metadata', 'secret_encrypted']).where('id', '=', clientId);
+    if (organizationId !== undefined) query = query.where('organization_id', '=', organizationId);
+    const row = await query.forUpdate().executeTakeFirst();
     if (!row) return undefined;
     const grantTypes = (row.metadata as { grant_types?: string[] }).grant_types ?? ['authorization_code'];
     return { clientId: row.id, isPublic: row.secret_encrypted === null, grantTypes };

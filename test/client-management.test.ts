@@ -1,10 +1,13 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../src/db/database.ts';
 import type { ClientRepository } from '../src/oidc/client.repository.ts';
 import {
   ClientHasNoSecretError,
   ClientNotFoundError,
   deleteClient,
+  listClients,
+  platformScope,
   RegistrationInvalidError,
   registerClient,
   rotateClientSecret,
@@ -61,7 +64,7 @@ describe('managing an app: secret rotation with a grace period, redirect URIs, d
     expect(await tokenStatus(clientId, oldSecret)).toBe(200);
 
     const now = new Date();
-    const rotated = await inTransaction((trx) => rotateClientSecret(trx, clients, clientId, { graceSeconds: 7 * day, now }));
+    const rotated = await inTransaction((trx) => rotateClientSecret(trx, clients, platformScope, clientId, { graceSeconds: 7 * day, now }));
     expect(rotated.clientSecret).not.toBe(oldSecret);
     expect(rotated.previousSecretExpiresAt).toEqual(new Date(now.getTime() + 7 * day * 1000));
     expect(await tokenStatus(clientId, rotated.clientSecret)).toBe(200);
@@ -79,22 +82,26 @@ describe('managing an app: secret rotation with a grace period, redirect URIs, d
 
   it('without a grace period refuses the replaced secret at once; only the latest replaced secret has one', async () => {
     const { clientId, clientSecret: first } = await machineClient();
-    const second = await inTransaction((trx) => rotateClientSecret(trx, clients, clientId, { graceSeconds: 0 }));
+    const second = await inTransaction((trx) => rotateClientSecret(trx, clients, platformScope, clientId, { graceSeconds: 0 }));
     expect(second.previousSecretExpiresAt).toBeNull();
     expect(await tokenStatus(clientId, first)).toBe(401);
     expect(await tokenStatus(clientId, second.clientSecret)).toBe(200);
 
-    const third = await inTransaction((trx) => rotateClientSecret(trx, clients, clientId, { graceSeconds: day }));
-    const fourth = await inTransaction((trx) => rotateClientSecret(trx, clients, clientId, { graceSeconds: day }));
+    const third = await inTransaction((trx) => rotateClientSecret(trx, clients, platformScope, clientId, { graceSeconds: day }));
+    const fourth = await inTransaction((trx) => rotateClientSecret(trx, clients, platformScope, clientId, { graceSeconds: day }));
     expect(await tokenStatus(clientId, second.clientSecret)).toBe(401);
     expect(await tokenStatus(clientId, third.clientSecret)).toBe(200);
     expect(await tokenStatus(clientId, fourth.clientSecret)).toBe(200);
   });
 
   it('refuses to rotate the secret of an unknown or public app', async () => {
-    await expect(inTransaction((trx) => rotateClientSecret(trx, clients, 'no-such-app', { graceSeconds: day }))).rejects.toBeInstanceOf(ClientNotFoundError);
+    await expect(inTransaction((trx) => rotateClientSecret(trx, clients, platformScope, 'no-such-app', { graceSeconds: day }))).rejects.toBeInstanceOf(
+      ClientNotFoundError,
+    );
     const publicApp = await registerClient(server.services.db, clients, { name: 'SPA', redirectUris: ['https://spa.example.test/cb'], isPublic: true });
-    const refused = await inTransaction((trx) => rotateClientSecret(trx, clients, publicApp.clientId, { graceSeconds: day })).catch((error: unknown) => error);
+    const refused = await inTransaction((trx) => rotateClientSecret(trx, clients, platformScope, publicApp.clientId, { graceSeconds: day })).catch(
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(ClientHasNoSecretError);
     expect(refused).toMatchObject({ code: 'oidc.client_has_no_secret', status: 409 });
   });
@@ -149,7 +156,7 @@ describe('managing an app: secret rotation with a grace period, redirect URIs, d
     expect(await authorize(oldUri)).toBe(303);
 
     await inTransaction((trx) =>
-      updateClientRedirectUris(trx, clients, app.clientId, { redirectUris: [newUri], postLogoutRedirectUris: ['https://new.example.test/bye'] }),
+      updateClientRedirectUris(trx, clients, platformScope, app.clientId, { redirectUris: [newUri], postLogoutRedirectUris: ['https://new.example.test/bye'] }),
     );
     expect(await authorize(newUri)).toBe(303);
     expect(await authorize(oldUri)).toBe(400);
@@ -158,21 +165,73 @@ describe('managing an app: secret rotation with a grace period, redirect URIs, d
 
     // The registration's rules: an app signing people in keeps a redirect URI; URIs are absolute.
     for (const redirectUris of [[], ['not a url']]) {
-      await expect(inTransaction((trx) => updateClientRedirectUris(trx, clients, app.clientId, { redirectUris }))).rejects.toBeInstanceOf(
+      await expect(inTransaction((trx) => updateClientRedirectUris(trx, clients, platformScope, app.clientId, { redirectUris }))).rejects.toBeInstanceOf(
         RegistrationInvalidError,
       );
     }
-    await expect(inTransaction((trx) => updateClientRedirectUris(trx, clients, 'no-such-app', { redirectUris: [newUri] }))).rejects.toBeInstanceOf(
-      ClientNotFoundError,
-    );
+    await expect(
+      inTransaction((trx) => updateClientRedirectUris(trx, clients, platformScope, 'no-such-app', { redirectUris: [newUri] })),
+    ).rejects.toBeInstanceOf(ClientNotFoundError);
+  });
+
+  it("an organization's scope registers, sees and changes its own apps only; another organization's answer not found", async () => {
+    const { organizationService } = server.services.orgs;
+    const acme = {
+      kind: 'organization',
+      organizationId: (await organizationService.create({ name: 'Acme apps', domains: [], verifiedByOperator: false })).id,
+    } as const;
+    const globex = {
+      kind: 'organization',
+      organizationId: (await organizationService.create({ name: 'Globex apps', domains: [], verifiedByOperator: false })).id,
+    } as const;
+    const acmeApp = await registerClient(server.services.db, clients, { name: 'Acme portal', redirectUris: ['https://portal.acme.test/cb'] }, acme);
+    expect((await listClients(clients, acme)).map((app) => app.clientId)).toEqual([acmeApp.clientId]);
+    expect(await listClients(clients, globex)).toEqual([]);
+    expect((await listClients(clients, platformScope)).map((app) => app.clientId)).toContain(acmeApp.clientId);
+
+    const asGlobex: ((trx: Db) => Promise<unknown>)[] = [
+      (trx: Db) => rotateClientSecret(trx, clients, globex, acmeApp.clientId, { graceSeconds: day }),
+      (trx: Db) => updateClientRedirectUris(trx, clients, globex, acmeApp.clientId, { redirectUris: ['https://evil.example.test/cb'] }),
+      (trx: Db) => deleteClient(trx, clients, globex, acmeApp.clientId),
+    ];
+    for (const attempt of asGlobex) await expect(inTransaction(attempt)).rejects.toBeInstanceOf(ClientNotFoundError);
+    const row = await server.services.db.selectFrom('clients').selectAll().where('id', '=', acmeApp.clientId).executeTakeFirstOrThrow();
+    expect(row.metadata).toMatchObject({ redirect_uris: ['https://portal.acme.test/cb'] });
+    expect(row.organization_id).toBe(acme.organizationId);
+
+    // Its own organization (and an operator) manage it.
+    const rotated = await inTransaction((trx) => rotateClientSecret(trx, clients, acme, acmeApp.clientId, { graceSeconds: 0 }));
+    expect(rotated.clientSecret).not.toBe(acmeApp.clientSecret);
+    await inTransaction((trx) => updateClientRedirectUris(trx, clients, acme, acmeApp.clientId, { redirectUris: ['https://new.acme.test/cb'] }));
+    // A platform app is no organization's.
+    const platformApp = await machineClient();
+    await expect(inTransaction((trx) => deleteClient(trx, clients, acme, platformApp.clientId))).rejects.toBeInstanceOf(ClientNotFoundError);
+    await inTransaction((trx) => deleteClient(trx, clients, acme, acmeApp.clientId));
+    expect(await listClients(clients, acme)).toEqual([]);
+  });
+
+  it("refuses an organization what only an operator decides: first-party, the platform's APIs, no PKCE", async () => {
+    const organizationId = (await server.services.orgs.organizationService.create({ name: 'Initech apps', domains: [], verifiedByOperator: false })).id;
+    const scope = { kind: 'organization', organizationId } as const;
+    const app = { name: 'Initech tool', redirectUris: ['https://tool.initech.test/cb'] };
+    for (const [extra, field] of [
+      [{ firstParty: true }, 'firstParty'],
+      [{ allowedResources: [`${server.services.config.issuer}/admin/api`] }, 'allowedResources'],
+      [{ pkceOptional: true }, 'pkceOptional'],
+    ] as const) {
+      const refused = await registerClient(server.services.db, clients, { ...app, ...extra }, scope).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(RegistrationInvalidError);
+      expect((refused as RegistrationInvalidError).issues).toEqual([{ path: [field], message: 'only a platform operator sets this' }]);
+    }
+    expect(await listClients(clients, scope)).toEqual([]);
   });
 
   it('deletes an app: refused at once; an unknown one is not found', async () => {
     const { clientId, clientSecret } = await machineClient();
-    await inTransaction((trx) => rotateClientSecret(trx, clients, clientId, { graceSeconds: day }));
-    await inTransaction((trx) => deleteClient(trx, clients, clientId));
+    await inTransaction((trx) => rotateClientSecret(trx, clients, platformScope, clientId, { graceSeconds: day }));
+    await inTransaction((trx) => deleteClient(trx, clients, platformScope, clientId));
     expect(await tokenStatus(clientId, clientSecret)).toBe(401);
     expect(await server.services.db.selectFrom('client_previous_secrets').select('client_id').where('client_id', '=', clientId).execute()).toEqual([]);
-    await expect(inTransaction((trx) => deleteClient(trx, clients, clientId))).rejects.toBeInstanceOf(ClientNotFoundError);
+    await expect(inTransaction((trx) => deleteClient(trx, clients, platformScope, clientId))).rejects.toBeInstanceOf(ClientNotFoundError);
   });
 });
