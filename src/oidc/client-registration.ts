@@ -47,6 +47,7 @@ export const clientRegistrationSchema = z
   });
 
 export type ClientRegistration = z.input<typeof clientRegistrationSchema>;
+type ValidRegistration = z.infer<typeof clientRegistrationSchema>;
 
 /** One refused field of a registration: its path in ClientRegistration and why. */
 export interface RegistrationIssue {
@@ -82,11 +83,11 @@ const organizationIdOf = (scope: ClientScope) => (scope.kind === 'organization' 
  * What only an operator decides: an organization's admins could otherwise skip every person's
  * consent, reach the platform's APIs (the admin API among them) or drop PKCE.
  */
-const operatorOnlyFields = [
-  { path: 'firstParty', granted: (client: z.infer<typeof clientRegistrationSchema>) => client.firstParty },
-  { path: 'allowedResources', granted: (client: z.infer<typeof clientRegistrationSchema>) => client.allowedResources.length > 0 },
-  { path: 'pkceOptional', granted: (client: z.infer<typeof clientRegistrationSchema>) => client.pkceOptional },
-] as const;
+const operatorOnlyFields: { path: keyof ValidRegistration; granted: (client: ValidRegistration) => boolean }[] = [
+  { path: 'firstParty', granted: (client) => client.firstParty },
+  { path: 'allowedResources', granted: (client) => client.allowedResources.length > 0 },
+  { path: 'pkceOptional', granted: (client) => client.pkceOptional },
+];
 
 /**
  * Registers an app as received (CLI options, an API body: checked here); its secret (confidential
