@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db/database.ts';
 import type { ClientRepository } from '../src/oidc/client.repository.ts';
 import {
@@ -14,26 +14,20 @@ import {
   updateClientRedirectUris,
 } from '../src/oidc/client-registration.ts';
 import type { RunningServer } from '../src/server.ts';
-import { cliRunner, testSecretsEnv } from './helpers/processes.ts';
+import { serverWithCli } from './helpers/cli-server.ts';
 import { authorizationRequest, client, discover } from './helpers/relying-party.ts';
-import { startTestServer } from './helpers/test-server.ts';
 
 const day = 86_400;
 
-describe('managing an app: secret rotation with a grace period, redirect URIs, deletion', () => {
-  let server: RunningServer & { databaseUrl: string };
-  let env: Record<string, string>;
+describe('managing an app: secret rotation with a grace period, redirect URIs, deletion, organization scope', () => {
+  const { server: startedServer, cli, cliJson } = serverWithCli();
+  let server: RunningServer;
   let clients: ClientRepository;
-  const { cli, cliJson } = cliRunner(() => env);
 
-  beforeAll(async () => {
-    server = await startTestServer({
-      overrides: { cookieSecrets: [testSecretsEnv.COOKIE_SECRETS], keyEncryptionSecret: testSecretsEnv.KEY_ENCRYPTION_SECRET },
-    });
-    env = { NODE_ENV: 'test', DATABASE_URL: server.databaseUrl, ...testSecretsEnv };
+  beforeAll(() => {
+    server = startedServer();
     clients = server.services.oidc.clients;
   });
-  afterAll(() => server?.close());
 
   const inTransaction = <T>(work: (trx: typeof server.services.db) => Promise<T>) => server.services.db.transaction().execute(work);
 

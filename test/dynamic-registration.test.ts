@@ -1,11 +1,10 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { issueInitialAccessToken } from '../src/oidc/dynamic-registration.ts';
 import type { RunningServer } from '../src/server.ts';
-import { cliRunner, testSecretsEnv } from './helpers/processes.ts';
+import { serverWithCli } from './helpers/cli-server.ts';
 import { authorizationRequest, client, discover, exchangeCode, redirectUri } from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
-import { startTestServer } from './helpers/test-server.ts';
 import { UserAgent } from './helpers/user-agent.ts';
 
 interface Registration {
@@ -17,20 +16,15 @@ interface Registration {
 }
 
 describe('dynamic client registration (RFC 7591, 7592)', () => {
-  let server: RunningServer & { databaseUrl: string };
-  let env: Record<string, string>;
-  const { cli, cliJson } = cliRunner(() => env);
+  const { server: startedServer, cli, cliJson } = serverWithCli();
+  let server: RunningServer;
   const email = 'grace@example.com';
   const password = 'compiler pioneer 1952';
 
   beforeAll(async () => {
-    server = await startTestServer({
-      overrides: { cookieSecrets: [testSecretsEnv.COOKIE_SECRETS], keyEncryptionSecret: testSecretsEnv.KEY_ENCRYPTION_SECRET },
-    });
-    env = { NODE_ENV: 'test', DATABASE_URL: server.databaseUrl, ...testSecretsEnv };
+    server = startedServer();
     await server.services.accounts.service.createAccount({ email, password, name: 'Grace Hopper', emailVerified: true });
   });
-  afterAll(() => server?.close());
 
   const bearer = (token?: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
   const register = (metadata: Record<string, unknown>, token?: string) =>
