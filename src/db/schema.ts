@@ -22,6 +22,8 @@ export interface ClientTable {
   metadata: Json<Record<string, unknown>>;
   secret_encrypted: string | null;
   first_party: Generated<boolean>;
+  /** The organization whose admins manage the app; null: a platform app. */
+  organization_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -328,6 +330,17 @@ export interface Database {
   session_confirmations: SessionConfirmationTable;
   organization_mfa_policies: OrganizationMfaPolicyTable;
   connection_upstream_trust: ConnectionUpstreamTrustTable;
+}
+
+// Client secret rotation with a grace period (issue 11, apps): merged into Database below.
+export interface ClientPreviousSecretTable {
+  client_id: string;
+  secret_encrypted: string;
+  expires_at: Timestamp;
+}
+
+export interface Database {
+  client_previous_secrets: ClientPreviousSecretTable;
 }
 
 // The admin center (issue 11): merged into Database below.

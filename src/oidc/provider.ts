@@ -16,6 +16,7 @@ import { accountClaims } from './account-claims.ts';
 import { accountClient } from './account-client.ts';
 import { adminCenterClient } from './admin-center-client.ts';
 import type { ClientRepository } from './client.repository.ts';
+import { checkRegistration, registrationPolicyName } from './dynamic-registration.ts';
 import type { SignOutService } from './logout/sign-out.service.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
@@ -100,6 +101,15 @@ export function createProvider({
       revocation: { enabled: true, allowedPolicy: (_ctx, caller, token) => token.clientId === caller.clientId },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      // RFC 7591 / 7592: only with an initial access token (`clients initial-access-token`), each
+      // carrying the registration rules; the registration access token then reads, updates, deletes.
+      registration: {
+        enabled: true,
+        initialAccessToken: true,
+        policies: { [registrationPolicyName]: (_ctx, properties) => checkRegistration(properties) },
+        issueRegistrationAccessToken: true,
+      },
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx, form) {
@@ -203,6 +213,14 @@ export function createProvider({
   // the sign-out goes on at once and an app that is down gets its token when it is back.
   provider.Client.prototype.backchannelLogout = function queueBackchannelLogout(this: InstanceType<typeof provider.Client>, sub: string, sid: string) {
     return signOut.sessionEnded(requestTransactions.executor, { clientId: this.clientId, subject: sub, sid });
+  };
+  // oidc-provider knows one client_secret per app. After a rotation the replaced one is still
+  // accepted during its grace period, and a secret rotated by another process is accepted before
+  // this one's client cache has caught up: the stored secrets are asked only when the cached one
+  // does not match (compareClientSecret is the override point its maintainer points to, issue #631).
+  const compareCachedSecret = provider.Client.prototype.compareClientSecret;
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: InstanceType<typeof provider.Client>, actual: string) {
+    return (await compareCachedSecret.call(this, actual)) || clients.acceptsStoredSecret(this.clientId, actual);
   };
   // oidc-provider answers its own unexpected errors (a generic server_error, no details): log them here.
   provider.on('backchannel.error', (ctx: KoaContextWithOIDC, error: unknown, client: { clientId: string }) => {
