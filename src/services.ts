@@ -9,6 +9,7 @@ import { ConsentRepository } from './consents/consent.repository.ts';
 import { SecretBox } from './crypto/secret-box.ts';
 import type { Db } from './db/database.ts';
 import { TransactionScope } from './db/transaction-scope.ts';
+import type { DeviceCheckService } from './factors/device-check.service.ts';
 import { createFactors } from './factors/factors.module.ts';
 import { ConnectionRepository } from './federation/connection.repository.ts';
 import { createFederation } from './federation/federation.module.ts';
@@ -29,10 +30,9 @@ import { MyAccountService } from './self-service/my-account/my-account.service.t
 import { RecoveryService } from './self-service/recovery/recovery.service.ts';
 import { SignUpService } from './self-service/signup/signup.service.ts';
 
-function createAccounts(config: Config, db: Db, signOut: SignOutService) {
-  const repository = new AccountRepository(db);
+/** Accounts and their link tokens come first: factors mail through them, and signing out (which factors end) is what password changes call. */
+function createAccounts(config: Config, db: Db, repository: AccountRepository, linkTokens: LinkTokenRepository, signOut: SignOutService) {
   const hasher = new PasswordHasher(config.bcryptCost, config.passwordPeppers);
-  const linkTokens = new LinkTokenRepository(db);
   return {
     repository,
     hasher,
@@ -47,11 +47,17 @@ function createMail(config: Config, db: Db, secretBox: SecretBox) {
   return { outgoingMails, outbox: new MailOutbox(db, outgoingMails, secretBox) };
 }
 
-function createOidc(config: Config, db: Db, secretBox: SecretBox) {
+function createOidc(config: Config, db: Db, secretBox: SecretBox, deviceTrust: DeviceCheckService) {
   const clients = new ClientRepository(db, secretBox);
   const sessions = new AccountSessionsRepository();
   const logoutDeliveries = new LogoutDeliveryRepository(db);
-  const signOut = new SignOutService({ sessions, clients, deliveries: logoutDeliveries, giveUpAfterSeconds: config.backchannelLogout.giveUpAfterSeconds });
+  const signOut = new SignOutService({
+    sessions,
+    clients,
+    deliveries: logoutDeliveries,
+    deviceTrust,
+    giveUpAfterSeconds: config.backchannelLogout.giveUpAfterSeconds,
+  });
   return {
     clients,
     resourceServers: new ResourceServerRegistry(db),
@@ -70,17 +76,19 @@ function createOidc(config: Config, db: Db, secretBox: SecretBox) {
  */
 export function createServices(config: Config, db: Db) {
   const secretBox = new SecretBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
-  const oidc = createOidc(config, db, secretBox);
-  const { sessions } = oidc;
-  const accounts = createAccounts(config, db, oidc.signOut);
   const mail = createMail(config, db, secretBox);
+  const accountRepository = new AccountRepository(db);
+  const linkTokens = new LinkTokenRepository(db);
+  const factors = createFactors({ config, db, secretBox, accounts: accountRepository, linkTokens, outbox: mail.outbox });
+  const oidc = createOidc(config, db, secretBox, factors.devices);
+  const { sessions } = oidc;
+  const accounts = createAccounts(config, db, accountRepository, linkTokens, oidc.signOut);
   const orgs = createOrganizations(config, db);
   const connections = new ConnectionRepository(db, secretBox);
   const hrd = createSignInRouting(orgs.organizations, connections);
   const federation = createFederation(config, db, { secretBox, accounts: accounts.repository, orgs, connections, ssoEnforcement: hrd.ssoEnforcement });
   const abuse = createAttemptLimiters(db, config.rateLimits);
   const consents = new ConsentRepository(db);
-  const factors = createFactors({ config, db, secretBox, accounts: accounts.repository, linkTokens: accounts.linkTokens, outbox: mail.outbox });
 
   const linkDependencies = { db, config, accounts: accounts.repository, tokens: accounts.linkTokens, outbox: mail.outbox };
   const selfService = {

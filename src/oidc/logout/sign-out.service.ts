@@ -1,4 +1,5 @@
 import type { Db } from '../../db/database.ts';
+import type { DeviceCheckService } from '../../factors/device-check.service.ts';
 import type { AccountSessionsRepository } from '../account-sessions.repository.ts';
 import type { ClientRepository } from '../client.repository.ts';
 import type { LogoutDeliveryRepository, LogoutNotice } from './logout-delivery.repository.ts';
@@ -7,6 +8,8 @@ export interface SignOutDependencies {
   sessions: AccountSessionsRepository;
   clients: ClientRepository;
   deliveries: LogoutDeliveryRepository;
+  /** Trusted browsers ask for the factor (or the mailed code) again once every session has ended. */
+  deviceTrust: Pick<DeviceCheckService, 'revokeAll'>;
   /** How long an app that does not answer is tried (backchannelLogout.giveUpAfterSeconds). */
   giveUpAfterSeconds: number;
 }
@@ -25,11 +28,11 @@ export class SignOutService {
   /**
    * Ends every session of the account, revokes its grants with their codes, access and refresh
    * tokens, and queues a logout token for each app of the account that takes them (per session,
-   * with its sid; apps known from a grant only get one without sid, unless they require it).
-   * `reason` (password_change, password_reset, user_request, ...) is logged with each delivery.
+   * with its sid; apps known from a grant only get one without sid, unless they require it), and
+   * ends the trust of every device of the account. `reason` (password_change, password_reset, user_request, ...) is logged with each delivery.
    */
   async signOutEverywhere(trx: Db, accountId: string, reason: string): Promise<void> {
-    const { sessions, clients, deliveries, giveUpAfterSeconds } = this.#deps;
+    const { sessions, clients, deliveries, deviceTrust, giveUpAfterSeconds } = this.#deps;
     const apps = await sessions.appsOfAccount(trx, accountId);
     const receivers = await clients.backchannelLogoutReceivers(trx, [...new Set(apps.map((app) => app.clientId))]);
     const notices = apps
@@ -39,6 +42,7 @@ export class SignOutService {
       })
       .map((app): LogoutNotice => ({ clientId: app.clientId, subject: accountId, sid: app.sid, reason }));
     await sessions.revokeAll(trx, accountId);
+    await deviceTrust.revokeAll(trx, accountId);
     await deliveries.enqueue(trx, notices, giveUpAfterSeconds);
   }
 
