@@ -18,6 +18,7 @@ import type { ClientRepository } from './client.repository.ts';
 import type { SignOutService } from './logout/sign-out.service.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
+import { signInAssuranceClaims } from './sign-in-assurance-claims.ts';
 import { signingAlgorithms } from './signing-keys.ts';
 import { stepUpInteractionPolicy } from './step-up-policy.ts';
 
@@ -75,6 +76,10 @@ export function createProvider({
       if (!account) return undefined;
       return { accountId: account.id, claims: () => accountClaims(account) };
     },
+    // When the person signed in, in every ID token (merged into oidc-provider's client defaults),
+    // and with acr in JWT access tokens and introspection (RFC 9470).
+    clientDefaults: { require_auth_time: true },
+    extraTokenClaims: signInAssuranceClaims,
     // 'none' only for the account page's own client (account-client.ts), which needs a session, not tokens.
     responseTypes: ['code', 'none'],
     clients: [accountClient(config.issuer)],
