@@ -27,6 +27,7 @@ import { createOrganizations } from './orgs/organizations.module.ts';
 import { InvitationService } from './self-service/invitations/invitation.service.ts';
 import { AccountFactorsService } from './self-service/my-account/account-factors.service.ts';
 import { MyAccountService } from './self-service/my-account/my-account.service.ts';
+import { NotMeService } from './self-service/not-me/not-me.service.ts';
 import { RecoveryService } from './self-service/recovery/recovery.service.ts';
 import { SignUpService } from './self-service/signup/signup.service.ts';
 
@@ -110,6 +111,7 @@ export function createServices(config: Config, db: Db) {
     }),
     accountFactors: new AccountFactorsService({ db, factors, accountService: accounts.service, loginLimiter: abuse.loginLimiter }),
     socialEmailConfirmation: new SocialEmailConfirmation({ config, outbox: mail.outbox, linking: federation.socialLinking }),
+    notMe: new NotMeService({ db, config, accounts: accounts.repository, tokens: accounts.linkTokens, signOut: oidc.signOut }),
   };
   // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).
   const metrics = new ServiceMetrics();

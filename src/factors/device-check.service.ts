@@ -82,10 +82,15 @@ export class DeviceCheckService {
     return devices.tryCode(db, accountId, deviceHash(deviceToken), codeDigest(accountId, code), clock.now());
   }
 
-  /** Records a completed sign-in from this browser, trusted for 30 days when asked. */
-  async remember(trx: Db, accountId: string, deviceToken: string, userAgent: string, trust: boolean): Promise<void> {
-    const now = this.#deps.clock.now();
-    await this.#deps.devices.remember(
+  /**
+   * Records a completed sign-in from this browser, trusted for 30 days when asked. Returns whether
+   * it is news to the account: a browser it never used, though it used others (an account's first
+   * browser, the one it was created or first signed in with, is no news).
+   */
+  async remember(trx: Db, accountId: string, deviceToken: string, userAgent: string, trust: boolean): Promise<boolean> {
+    const { clock, devices } = this.#deps;
+    const now = clock.now();
+    const inserted = await devices.remember(
       trx,
       accountId,
       deviceHash(deviceToken),
@@ -93,6 +98,7 @@ export class DeviceCheckService {
       now,
       trust ? new Date(now.getTime() + deviceTrustMs) : undefined,
     );
+    return inserted && (await devices.countOfAccount(accountId, trx)) > 1;
   }
 
   list(accountId: string): Promise<AccountDeviceRow[]> {
