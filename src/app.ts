@@ -22,6 +22,7 @@ import type { ProviderHost } from './oidc/provider-host.ts';
 import { providerRequestTransaction } from './oidc/request-transaction.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
 import { accountFactorsRouter } from './self-service/my-account/account-factors.router.ts';
+import { accountSessionsRouter } from './self-service/my-account/account-sessions.router.ts';
 import { homeRouter } from './self-service/my-account/home.router.ts';
 import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
 import { notMeRouter } from './self-service/not-me/not-me.router.ts';
@@ -139,6 +140,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
     invitationRouter(selfService.invitations),
     notMeRouter(selfService.notMe),
     accountFactorsRouter({ accountFactors: selfService.accountFactors, accounts: services.accounts.repository }, provider),
+    accountSessionsRouter(selfService.accountSessions, provider),
     myAccountRouter(
       {
         issuer: services.config.issuer,

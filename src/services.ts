@@ -24,9 +24,11 @@ import { ClientRepository } from './oidc/client.repository.ts';
 import { LogoutDeliveryRepository } from './oidc/logout/logout-delivery.repository.ts';
 import { SignOutService } from './oidc/logout/sign-out.service.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
+import { SessionDeviceRepository } from './oidc/session-devices.repository.ts';
 import { createOrganizations } from './orgs/organizations.module.ts';
 import { InvitationService } from './self-service/invitations/invitation.service.ts';
 import { AccountFactorsService } from './self-service/my-account/account-factors.service.ts';
+import { AccountSessionsService } from './self-service/my-account/account-sessions.service.ts';
 import { MyAccountService } from './self-service/my-account/my-account.service.ts';
 import { NotMeService } from './self-service/not-me/not-me.service.ts';
 import { RecoveryService } from './self-service/recovery/recovery.service.ts';
@@ -64,6 +66,7 @@ function createOidc(config: Config, db: Db, secretBox: SecretBox, deviceTrust: D
     clients,
     resourceServers: new ResourceServerRegistry(db),
     sessions,
+    sessionDevices: new SessionDeviceRepository(),
     logoutDeliveries,
     signOut,
     // The adapter works in the transaction of the provider request it serves (see providerRequestTransaction).
@@ -112,6 +115,14 @@ export function createServices(config: Config, db: Db) {
     }),
     accountFactors: new AccountFactorsService({ db, factors, accountService: accounts.service, loginLimiter: abuse.loginLimiter }),
     socialEmailConfirmation: new SocialEmailConfirmation({ config, outbox: mail.outbox, linking: federation.socialLinking }),
+    accountSessions: new AccountSessionsService({
+      db,
+      sessions,
+      sessionDevices: oidc.sessionDevices,
+      clients: oidc.clients,
+      devices: factors.devices,
+      signOut: oidc.signOut,
+    }),
     notMe: new NotMeService({ db, config, accounts: accounts.repository, tokens: accounts.linkTokens, signOut: oidc.signOut }),
   };
   const admin = createAdmin({

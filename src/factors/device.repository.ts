@@ -48,6 +48,13 @@ export class DeviceRepository {
     return result.numDeletedRows > 0n;
   }
 
+  /** "Sign out other sessions": only this browser (if any) stays trusted. */
+  async endTrustExcept(trx: Db, accountId: string, keepDeviceHash: string | undefined): Promise<void> {
+    let update = trx.updateTable('account_devices').set({ trusted_at: null, trusted_until: null }).where('account_id', '=', accountId);
+    if (keepDeviceHash) update = update.where('device_hash', '<>', keepDeviceHash);
+    await update.execute();
+  }
+
   /** A new code voids the account's earlier ones. */
   async issueCode(trx: Db, accountId: string, deviceHash: string, codeHash: string, at: Date, expiresAt: Date): Promise<void> {
     await trx.updateTable('device_codes').set({ consumed_at: at }).where('account_id', '=', accountId).where('consumed_at', 'is', null).execute();

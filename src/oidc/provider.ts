@@ -34,6 +34,8 @@ export interface ProviderDependencies {
   signOut: SignOutService;
   signingKeys: JWK[];
   logger: Logger;
+  /** A sign-in has just resumed into this session, in the request's transaction (My account lists sessions with their browser). */
+  sessionSignedIn: (ctx: Context, session: { uid: string; accountId: string }) => Promise<void>;
   /** The first page of an interaction (the sign-in journey builds every interaction URL). */
   interactionUrl: (interaction: { uid: string; params: { client_id?: unknown } }) => string;
 }
@@ -55,6 +57,7 @@ export function createProvider({
   signOut,
   signingKeys,
   logger,
+  sessionSignedIn,
   interactionUrl,
 }: ProviderDependencies): Provider {
   const { ttl } = config;
@@ -209,6 +212,14 @@ export function createProvider({
   provider.Client.prototype.backchannelLogout = function queueBackchannelLogout(this: InstanceType<typeof provider.Client>, sub: string, sid: string) {
     return signOut.sessionEnded(requestTransactions.executor, { clientId: this.clientId, subject: sub, sid });
   };
+  // After the resume of a sign-in (its session saved, the request's transaction still open).
+  provider.use(async (ctx, next) => {
+    await next();
+    const { route, result, session } = ctx.oidc ?? {};
+    if (route === 'resume' && result?.login && session?.accountId && ctx.status < 500) {
+      await sessionSignedIn(ctx as unknown as Context, { uid: session.uid, accountId: session.accountId });
+    }
+  });
   // oidc-provider answers its own unexpected errors (a generic server_error, no details): log them here.
   provider.on('backchannel.error', (ctx: KoaContextWithOIDC, error: unknown, client: { clientId: string }) => {
     logger.error({ err: error, requestId: (ctx as unknown as Context).state?.requestId, clientId: client.clientId }, 'back-channel logout not queued');
