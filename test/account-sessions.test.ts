@@ -218,4 +218,33 @@ describe('My account: trusted devices and sessions', () => {
     expect((await signIn(desktop, account.email, { prompt: 'login' })).$('h1').text()).toBe("Confirm it's you");
     expect((await signIn(laptop, account.email, { prompt: 'login' })).url.startsWith(redirectUri)).toBe(true);
   });
+
+  it("cannot end another account's session or forget its device; ended sessions' browser records are purged", async () => {
+    const { account: victim, secret } = await withAuthenticator();
+    const victimBrowser = new UserAgent({ 'user-agent': safariOnIphone });
+    const asked = await signIn(victimBrowser, victim.email);
+    await confirm(victimBrowser, asked, totpCodeAt(secret, new Date()), { trust: 'on' });
+    const victimPage = await sessionsPage(victimBrowser);
+    const victimSession = (await services().oidc.sessions.sessionsOfAccount(services().db, victim.id))[0]!.uid;
+    const victimDevice = String(victimPage.$('ul.trusted-devices input[name=device]').val());
+
+    const other = await newAccount();
+    const attacker = new UserAgent({ 'user-agent': firefoxOnLinux });
+    await signInToApp(attacker, other.email);
+    const page = await sessionsPage(attacker);
+    const csrf = String(page.$('input[name=_csrf]').first().val());
+    await attacker.request(url('/account/sessions/remove'), { form: { _csrf: csrf, session: victimSession } });
+    await attacker.request(url('/account/devices/remove'), { form: { _csrf: csrf, device: victimDevice } });
+    expect(await signedIn(victimBrowser)).toBe(true);
+    expect(entries(await sessionsPage(victimBrowser), 'ul.trusted-devices')).toHaveLength(1);
+
+    // The attacker's own session ended by "sign out everywhere": its browser record goes with the next purge, the victim's stays.
+    const confirmation = await attacker.follow(url('/account/sign-out-everywhere'));
+    await attacker.submit(confirmation, 'form[action="/account/sign-out-everywhere"]', {});
+    await services().oidc.sessionDevices.purgeEnded(services().db);
+    expect(await services().oidc.sessionDevices.listOfAccount(services().db, other.id)).toEqual([]);
+    expect(await services().oidc.sessionDevices.listOfAccount(services().db, victim.id)).toEqual([
+      expect.objectContaining({ sessionUid: victimSession, userAgent: safariOnIphone }),
+    ]);
+  });
 });
