@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acrValues } from '../src/factors/assurance.ts';
 import { totpCodeAt } from '../src/factors/totp.ts';
 import type { RunningServer } from '../src/server.ts';
+import { enrolAuthenticatorApp } from './helpers/authenticator.ts';
 import { startInteraction } from './helpers/federation-journey.ts';
 import { client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { enterEmail } from './helpers/sign-in.ts';
@@ -41,10 +42,9 @@ describe('RFC 9470: acr and auth_time in JWT access tokens and introspection', (
   it('carries the sign-in of the ID token in the JWT for an API, through refreshes, and in the introspection of an opaque token', async () => {
     const email = 'analyst@assurance.test';
     const account = await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
-    const enrolment = (await server.services.factors.service.beginTotp(account.id, email))!;
-    await server.services.factors.service.confirmTotp(account.id, totpCodeAt(enrolment.secret, new Date(Date.now() - 30_000)));
+    const { secret } = await enrolAuthenticatorApp(server, { id: account.id, email });
 
-    const tokens = await signInWithFactor(email, totpCodeAt(enrolment.secret, new Date()), { scope: 'openid reports:read', resource: api });
+    const tokens = await signInWithFactor(email, totpCodeAt(secret, new Date()), { scope: 'openid reports:read', resource: api });
     const idToken = tokens.claims()!;
     expect(idToken.acr).toBe(acrValues[1]);
     expect(typeof idToken.auth_time).toBe('number');
@@ -56,7 +56,7 @@ describe('RFC 9470: acr and auth_time in JWT access tokens and introspection', (
     expect(await verifyForApi(refreshed.access_token)).toMatchObject({ acr: acrValues[1], auth_time: idToken.auth_time });
 
     // The app's own (opaque) token: the introspection answer says it too (the next step's code: each code works once).
-    const own = await signInWithFactor(email, totpCodeAt(enrolment.secret, new Date(Date.now() + 30_000)), { scope: 'openid' });
+    const own = await signInWithFactor(email, totpCodeAt(secret, new Date(Date.now() + 30_000)), { scope: 'openid' });
     const introspection = await client.tokenIntrospection(app.config, own.access_token);
     expect(introspection).toMatchObject({ active: true, sub: account.id, acr: acrValues[1], auth_time: own.claims()!.auth_time });
   });

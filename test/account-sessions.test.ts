@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCodeAt } from '../src/factors/totp.ts';
+import { enrolAuthenticatorApp } from './helpers/authenticator.ts';
 import { startInteraction } from './helpers/federation-journey.ts';
 import { LogoutListener } from './helpers/logout-listener.ts';
 import { type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
@@ -40,13 +41,9 @@ describe('My account: trusted devices and sessions', () => {
     return { ...account, email };
   }
 
-  /** An account with an authenticator app, enrolled with the previous step's code (the current one stays unused). */
   async function withAuthenticator() {
     const account = await newAccount();
-    const enrolment = (await services().factors.service.beginTotp(account.id, account.email))!;
-    const enrolled = await services().factors.service.confirmTotp(account.id, totpCodeAt(enrolment.secret, new Date(Date.now() - 30_000)));
-    expect(enrolled.confirmed).toBe(true);
-    return { account, secret: enrolment.secret, recoveryCodes: enrolled.recoveryCodes! };
+    return { account, ...(await enrolAuthenticatorApp(withMail.server, account)) };
   }
 
   /** Email and password through the app's sign-in, up to the page that follows (or the app's callback). */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCodeAt } from '../src/factors/totp.ts';
+import { enrolAuthenticatorApp } from './helpers/authenticator.ts';
 import { startInteraction } from './helpers/federation-journey.ts';
 import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
 import { client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
@@ -71,13 +72,12 @@ describe('"This wasn\'t me"', () => {
 
   it('ends every session, refresh token and device trust after a confirmation (a GET changes nothing), then asks for a new password', async () => {
     const account = await newAccount();
-    const enrolment = (await services().factors.service.beginTotp(account.id, account.email))!;
-    await services().factors.service.confirmTotp(account.id, totpCodeAt(enrolment.secret, new Date(Date.now() - 30_000)));
+    const { secret } = await enrolAuthenticatorApp(withMail.server, account);
     const owner = new UserAgent();
-    const ownerTokens = await signIn(owner, account.email, totpCodeAt(enrolment.secret, new Date()));
+    const ownerTokens = await signIn(owner, account.email, totpCodeAt(secret, new Date()));
     // Someone else, with the password and a code: a sign-in from a browser the account never used.
     const intruder = new UserAgent({ 'user-agent': firefoxOnLinux });
-    const intruderTokens = await signIn(intruder, account.email, totpCodeAt(enrolment.secret, new Date(Date.now() + 30_000)));
+    const intruderTokens = await signIn(intruder, account.email, totpCodeAt(secret, new Date(Date.now() + 30_000)));
     const notice = await withMail.sink.waitFor(account.email);
     expect(notice.subject).toBe('New sign-in to your account');
 
