@@ -9,7 +9,7 @@ import { configurationSnapshotSchema, exportConfiguration, importConfiguration }
 import { migrateToLatest } from '../db/migrator.ts';
 import { isDataError } from '../db/transaction.ts';
 import { ConflictError } from '../http/errors.ts';
-import { adminApiScope } from '../oidc/admin-api-resource.ts';
+import { adminApiResource, adminApiScope } from '../oidc/admin-api-resource.ts';
 import { RegistrationInvalidError, registerClient, registerResourceServer } from '../oidc/client-registration.ts';
 import { keyRotationPolicy, listSigningKeys, rotateSigningKeys } from '../oidc/signing-keys.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
@@ -167,9 +167,9 @@ export const commands: Record<string, Command> = {
     return { reencrypted: counts };
   },
 
-  async export({ db }, options) {
+  async export({ db, config }, options) {
     const { file } = parse(z.object({ file: z.string().min(1) }), options);
-    const snapshot = await exportConfiguration(db);
+    const snapshot = await exportConfiguration(db, { builtInResourceServers: [adminApiResource(config.issuer)] });
     // Only the operator may read it: it names every app and connection (their secrets stay sealed).
     writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
     return { file, exported: Object.fromEntries(Object.entries(snapshot.tables).map(([table, rows]) => [table, rows.length])) };
