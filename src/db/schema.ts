@@ -392,3 +392,16 @@ export interface Database {
   admin_api_clients: AdminApiClientTable;
   audit_events: AuditEventTable;
 }
+
+// Sessions and the browsers they were signed in from (My account): merged into Database below.
+export interface SessionDeviceTable {
+  session_uid: string;
+  account_id: string;
+  device_hash: string | null;
+  user_agent: Generated<string>;
+  signed_in_at: Generated<Date>;
+}
+
+export interface Database {
+  session_devices: SessionDeviceTable;
+}

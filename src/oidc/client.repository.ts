@@ -238,6 +238,13 @@ export class ClientRepository {
     this.#metadataCache.delete(clientId);
   }
 
+  /** The names of the registered apps among `clientIds`. */
+  async names(clientIds: string[]): Promise<Map<string, string>> {
+    if (!clientIds.length) return new Map();
+    const rows = await this.#db.selectFrom('clients').select(['id', 'name']).where('id', 'in', clientIds).execute();
+    return new Map(rows.map((row) => [row.id, row.name]));
+  }
+
   /** The apps among `clientIds` that take back-channel logout tokens, and whether each needs the session id in them. */
   async backchannelLogoutReceivers(db: Db, clientIds: string[]): Promise<Map<string, { sessionRequired: boolean }>> {
     if (!clientIds.length) return new Map();

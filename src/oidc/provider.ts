@@ -20,6 +20,7 @@ import { checkRegistration, registrationPolicyName } from './dynamic-registratio
 import type { SignOutService } from './logout/sign-out.service.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
+import { signInAssuranceClaims } from './sign-in-assurance-claims.ts';
 import { signingAlgorithms } from './signing-keys.ts';
 import { stepUpInteractionPolicy } from './step-up-policy.ts';
 
@@ -34,6 +35,8 @@ export interface ProviderDependencies {
   signOut: SignOutService;
   signingKeys: JWK[];
   logger: Logger;
+  /** A sign-in has just resumed into this session, in the request's transaction (My account lists sessions with their browser). */
+  sessionSignedIn: (ctx: Context, session: { uid: string; accountId: string }) => Promise<void>;
   /** The first page of an interaction (the sign-in journey builds every interaction URL). */
   interactionUrl: (interaction: { uid: string; params: { client_id?: unknown } }) => string;
 }
@@ -55,6 +58,7 @@ export function createProvider({
   signOut,
   signingKeys,
   logger,
+  sessionSignedIn,
   interactionUrl,
 }: ProviderDependencies): Provider {
   const { ttl } = config;
@@ -78,6 +82,10 @@ export function createProvider({
       if (!account || account.disabled_at) return undefined;
       return { accountId: account.id, claims: () => accountClaims(account) };
     },
+    // When the person signed in, in every ID token (merged into oidc-provider's client defaults),
+    // and with acr in JWT access tokens and introspection (RFC 9470).
+    clientDefaults: { require_auth_time: true },
+    extraTokenClaims: signInAssuranceClaims,
     // 'none' only for the account page's own client (account-client.ts), which needs a session, not tokens.
     responseTypes: ['code', 'none'],
     clients: [accountClient(config.issuer), adminCenterClient(config)],
@@ -222,6 +230,14 @@ export function createProvider({
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: InstanceType<typeof provider.Client>, actual: string) {
     return (await compareCachedSecret.call(this, actual)) || clients.acceptsStoredSecret(this.clientId, actual);
   };
+  // After the resume of a sign-in (its session saved, the request's transaction still open).
+  provider.use(async (ctx, next) => {
+    await next();
+    const { route, result, session } = ctx.oidc ?? {};
+    if (route === 'resume' && result?.login && session?.accountId && ctx.status < 500) {
+      await sessionSignedIn(ctx as unknown as Context, { uid: session.uid, accountId: session.accountId });
+    }
+  });
   // oidc-provider answers its own unexpected errors (a generic server_error, no details): log them here.
   provider.on('backchannel.error', (ctx: KoaContextWithOIDC, error: unknown, client: { clientId: string }) => {
     logger.error({ err: error, requestId: (ctx as unknown as Context).state?.requestId, clientId: client.clientId }, 'back-channel logout not queued');
