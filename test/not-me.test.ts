@@ -133,4 +133,18 @@ describe('"This wasn\'t me"', () => {
     // Used: the other notice's link has nothing left to do.
     expect((await reader.follow(linkTo(factorNotice, '/not-me'))).status).toBe(400);
   });
+
+  it('secures an account that signs in without a password without asking for one, and says so', async () => {
+    const email = `social${++accountSeq}@not-me.test`;
+    const account = await services().accounts.service.createAccount({ email, emailVerified: true });
+    await services().factors.notices.factorChanged(account.id, 'removed', 'totp', 'en');
+    const notice = await withMail.sink.waitFor(email);
+    const reader = new UserAgent();
+    const secured = await reader.submit(await reader.follow(linkTo(notice, '/not-me')), 'form[action="/not-me"]', {});
+    expect(secured.$('h1').text()).toBe('Your account is secured');
+    expect(secured.$('a[href^="/reset-password"]').length).toBe(0);
+    expect(secured.body).toContain('signs in without a password');
+    expect(await mailsQueuedFor(email)).toEqual(['factor-removed']);
+    expect((await services().accounts.repository.findById(account.id))?.password_hash).toBeNull();
+  });
 });
