@@ -23,8 +23,10 @@ import type { ProviderHost } from './oidc/provider-host.ts';
 import { providerRequestTransaction } from './oidc/request-transaction.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
 import { accountFactorsRouter } from './self-service/my-account/account-factors.router.ts';
+import { accountSessionsRouter } from './self-service/my-account/account-sessions.router.ts';
 import { homeRouter } from './self-service/my-account/home.router.ts';
 import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
+import { notMeRouter } from './self-service/not-me/not-me.router.ts';
 import { recoveryRouter } from './self-service/recovery/recovery.router.ts';
 import { signUpRouter } from './self-service/signup/signup.router.ts';
 import type { Services } from './services.ts';
@@ -69,7 +71,7 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck }),
     factorConfirmation: factors.confirmation,
     devices: {
-      remember: (accountId, deviceToken, userAgent, trust) => factors.devices.remember(db, accountId, deviceToken, userAgent, trust),
+      remember: (accountId, deviceToken, userAgent, trust, locale = 'en') => factors.signIns.record(db, accountId, deviceToken, userAgent, trust, locale),
       sendCode: async (accountId, deviceToken, locale) =>
         factors.notices.deviceCode(accountId, await factors.devices.issueCode(accountId, deviceToken), locale),
     },
@@ -140,7 +142,9 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
       provider,
     ),
     invitationRouter(selfService.invitations),
+    notMeRouter(selfService.notMe),
     accountFactorsRouter({ accountFactors: selfService.accountFactors, accounts: services.accounts.repository }, provider),
+    accountSessionsRouter(selfService.accountSessions, provider),
     myAccountRouter(
       {
         issuer: services.config.issuer,

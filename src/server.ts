@@ -8,6 +8,7 @@ import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { SamlMaintenanceJob } from './federation/saml/saml-maintenance.job.ts';
 import { applyHttpLimits, httpServerOptions } from './http/http-limits.ts';
+import { deviceTokenOf } from './journey/device-cookie.ts';
 import { interactionUrls, refOf } from './journey/urls.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailDelivery } from './mail/mail-delivery.ts';
@@ -46,6 +47,8 @@ async function buildProvider(services: Services, logger: Logger) {
     consents,
     signingKeys: keys,
     logger,
+    sessionSignedIn: (ctx, session) =>
+      oidc.sessionDevices.record(oidc.requestTransactions.executor, session.uid, session.accountId, deviceTokenOf(ctx), ctx.get('user-agent')),
     interactionUrl: (interaction) => interactionUrls.signIn(refOf(interaction)),
   });
   services.metrics.observeProvider(provider);
@@ -102,6 +105,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
     services.federation.service.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'federation purge failed'));
     services.accounts.linkTokens.purgeExpired(db).catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
+    services.oidc.sessionDevices.purgeEnded(db).catch((error: unknown) => logger.error({ err: error }, 'session device purge failed'));
     services.admin.auditLog.purgeOlderThan(db, config.auditRetentionDays).catch((error: unknown) => logger.error({ err: error }, 'audit purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();

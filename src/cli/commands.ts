@@ -13,7 +13,17 @@ import { connectionTestUrl } from '../federation/connection-test-urls.ts';
 import { attributePresetNames } from '../federation/saml/saml-attributes.ts';
 import { ConflictError } from '../http/errors.ts';
 import { adminApiResource, adminApiScope } from '../oidc/admin-api-resource.ts';
-import { RegistrationInvalidError, registerClient, registerResourceServer } from '../oidc/client-registration.ts';
+import {
+  ClientHasNoSecretError,
+  ClientNotFoundError,
+  deleteClient,
+  platformScope,
+  RegistrationInvalidError,
+  registerClient,
+  registerResourceServer,
+  rotateClientSecret,
+} from '../oidc/client-registration.ts';
+import { issueInitialAccessToken } from '../oidc/dynamic-registration.ts';
 import { keyRotationPolicy, listSigningKeys, rotateSigningKeys } from '../oidc/signing-keys.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
 import type { Services } from '../services.ts';
@@ -40,6 +50,10 @@ export const usage = `Usage: npm run cli -- <command> [options]
                  (--pkce-optional: a legacy confidential app may omit PKCE; S256 is required otherwise)
   clients list [--json]
   clients delete CLIENT_ID
+  clients rotate-secret --client CLIENT_ID [--grace-days N] [--json]
+                                            a new secret; the previous one still works N days (CLIENT_SECRET_GRACE_DAYS, 7)
+  clients initial-access-token [--expires-in SECONDS] [--json]
+                                            a token that lets one app register itself (RFC 7591) until it expires (default 1 day)
   users create --email E --password P [--name N] [--verified] [--json]
   users invite --email E [--name N] [--locale en|fr] [--json]
                                             mail a link to choose a password (sent by the running server)
@@ -120,9 +134,23 @@ async function registering<T>(optionNames: Record<string, string>, register: () 
   }
 }
 
+/** Runs an app-management service; an unknown app, or a public one asked for its secret, becomes one usage line. */
+async function managingClient<T>(clientId: string, manage: () => Promise<T>): Promise<T> {
+  try {
+    return await manage();
+  } catch (error) {
+    if (error instanceof ClientNotFoundError) throw new CliUsageError(`No client ${clientId}`);
+    if (error instanceof ClientHasNoSecretError) throw new CliUsageError(`${clientId} is a public client: it has no secret`);
+    throw error;
+  }
+}
+
 const textOption = z.string().optional();
 const listOption = z.array(z.string()).optional();
 const flagOption = z.boolean().optional();
+
+/** An initial access token lets anyone holding it register apps: 30 days at most. */
+const maxInitialAccessTokenSeconds = 30 * 86_400;
 
 const organizationOption = z.string().trim().min(1);
 const connectionOption = z.string().trim().min(1);
@@ -259,8 +287,29 @@ export const commands: Record<string, Command> = {
 
   async 'clients delete'({ db, oidc: { clients } }, _options, [clientId]) {
     if (!clientId) throw new CliUsageError('clients delete needs a CLIENT_ID');
-    if (!(await clients.delete(db, clientId))) throw new CliUsageError(`No client ${clientId}`);
+    await managingClient(clientId, () => db.transaction().execute((trx) => deleteClient(trx, clients, platformScope, clientId)));
     return { deleted: clientId };
+  },
+
+  async 'clients rotate-secret'({ db, oidc: { clients }, config }, options) {
+    const o = parse(
+      z.object({ client: z.string().trim().min(1), 'grace-days': z.coerce.number().int().min(0).max(365).default(config.clientSecretGraceDays) }),
+      options,
+    );
+    const rotated = await managingClient(o.client, () =>
+      db.transaction().execute((trx) => rotateClientSecret(trx, clients, platformScope, o.client, { graceSeconds: o['grace-days'] * 86_400 })),
+    );
+    return {
+      client_id: rotated.clientId,
+      client_secret: rotated.clientSecret,
+      previous_secret_expires_at: rotated.previousSecretExpiresAt?.toISOString() ?? null,
+    };
+  },
+
+  async 'clients initial-access-token'({ db }, options) {
+    const o = parse(z.object({ 'expires-in': z.coerce.number().int().min(60).max(maxInitialAccessTokenSeconds).default(86_400) }), options);
+    const issued = await issueInitialAccessToken(db, o['expires-in']);
+    return { initial_access_token: issued.token, expires_at: issued.expiresAt.toISOString() };
   },
 
   async 'users create'({ accounts: { service: accountService } }, options) {

@@ -65,6 +65,8 @@ export const errorCodes = [
   'interaction.expired',
   'interaction.wrong_step',
   'link.invalid',
+  'oidc.client_has_no_secret',
+  'oidc.client_not_found',
   'oidc.registration_invalid',
   'orgs.ambiguous_name',
   'orgs.break_glass_invalid',

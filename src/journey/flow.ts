@@ -52,7 +52,8 @@ export interface JourneyDeps {
   factorConfirmation: Pick<FactorConfirmation, 'confirm'>;
   /** The browsers an account signed in from ("trust this device"), and the codes mailed to a new one. */
   devices: {
-    remember(accountId: string, deviceToken: string, userAgent: string, trust: boolean): Promise<void>;
+    /** Also mails a "new sign-in" notice (in `locale` unless the account has its own) from a browser the account never used. */
+    remember(accountId: string, deviceToken: string, userAgent: string, trust: boolean, locale?: Locale): Promise<void>;
     sendCode(accountId: string, deviceToken: string, locale: Locale): Promise<void>;
   };
 }
