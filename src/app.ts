@@ -27,6 +27,7 @@ import type { Services } from './services.ts';
 import { localeMiddleware } from './ui/locale.ts';
 
 const assetsDir = path.resolve(import.meta.dirname, '..', 'views', 'assets');
+const simpleWebAuthnBundleDir = path.resolve(import.meta.dirname, '..', 'node_modules', '@simplewebauthn', 'browser', 'dist', 'bundle');
 
 /**
  * oidc-provider's endpoints for apps and APIs (token, introspection, revocation, keys, userinfo,
@@ -61,6 +62,7 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     socialLinking: federation.socialLinking,
     socialEmailConfirmation: selfService.socialEmailConfirmation,
     factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck }),
+    passkeys: factors.passkeys,
     factorConfirmation: factors.confirmation,
     devices: {
       remember: (accountId, deviceToken, userAgent, trust) => factors.devices.remember(db, accountId, deviceToken, userAgent, trust),
@@ -96,6 +98,8 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(securityHeaders());
   app.use(localeMiddleware);
   app.use(mount('/assets', serve(assetsDir, { maxage: 3600_000 })));
+  // The passkey pages' WebAuthn calls (views/assets/passkey.js): the library's own browser bundle.
+  app.use(mount('/assets/simplewebauthn', serve(simpleWebAuthnBundleDir, { maxage: 3600_000 })));
 
   const health = healthRouter(services.db);
   app.use(health.routes());

@@ -9,6 +9,7 @@ export interface AccountFactorPolicyOptions {
 
 const policyMethod: Record<SignInAttempt['method']['kind'], PolicyMethod> = {
   password: 'password',
+  passkey: 'passkey',
   federated: 'federated',
   social_email: 'federated',
 };
@@ -35,7 +36,9 @@ export function accountFactorPolicy(policy: Pick<AccountPolicy, 'decide'>, optio
         case 'done':
           return { kind: 'complete', acr: decision.acr, amr: decision.amr };
         case 'factor':
-          return { kind: 'step', step: { step: 'confirm', ...signingIn, methods: decision.methods } };
+          if (decision.methods.length) return { kind: 'step', step: { step: 'confirm', ...signingIn, methods: decision.methods } };
+          // A passkey without user verification, on an account with no other factor: its password is the second.
+          return { kind: 'step', step: { step: 'password', email: account.email } };
         case 'device_code':
           if (!options.newDeviceCheck) return { kind: 'complete', acr: acrOfLevel(1), amr: method.amr };
           return { kind: 'step', step: { step: 'device_code', ...signingIn } };

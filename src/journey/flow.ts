@@ -7,6 +7,7 @@ import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { AccountService } from '../accounts/account.service.ts';
 import type { ConsentRepository } from '../consents/consent.repository.ts';
 import type { FactorConfirmation } from '../factors/factor-confirmation.ts';
+import type { PasskeyService } from '../factors/passkey.service.ts';
 import type { FederationService } from '../federation/federation.service.ts';
 import type { PendingLink } from '../federation/linking-policy.ts';
 import type { SocialEmailConfirmation } from '../federation/social/email-confirmation.ts';
@@ -41,6 +42,8 @@ export interface JourneyDeps {
   socialEmailConfirmation: Pick<SocialEmailConfirmation, 'send' | 'check' | 'confirm' | 'lifetimeHours'>;
   /** What a sign-in still needs once the person is known (a second factor...): complete.ts. */
   factorPolicy: FactorPolicy;
+  /** Passkey ceremonies: sign-in without an account named (no allowCredentials), confirmation of a known one. */
+  passkeys: Pick<PasskeyService, 'authenticationOptions' | 'authenticate'>;
   /** Checks a second factor or a mailed device code, wrong ones counted per account and per IP. */
   factorConfirmation: Pick<FactorConfirmation, 'confirm'>;
   /** The browsers an account signed in from ("trust this device"), and the codes mailed to a new one. */

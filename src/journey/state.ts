@@ -7,7 +7,7 @@ import type { PendingLink } from '../federation/linking-policy.ts';
  */
 /** The first factor passed, kept while a further step is asked (factor-policy.ts SignInMethod). */
 const signInMethodSchema = z.object({
-  kind: z.enum(['password', 'federated', 'social_email']),
+  kind: z.enum(['password', 'passkey', 'federated', 'social_email']),
   amr: z.array(z.string()),
   remember: z.boolean().optional(),
   connectionId: z.string().optional(),
