@@ -58,6 +58,7 @@ export async function prepareFixtures(env: NodeJS.ProcessEnv, logLevel: string):
       LOG_LEVEL: logLevel,
       COOKIE_SECRETS: secret(),
       KEY_ENCRYPTION_SECRET: secret(),
+      PASSWORD_PEPPERS: secret(),
       // Production requires a mail server; the measured journeys send no mail, so nothing listens there.
       SMTP_URL: 'smtp://127.0.0.1:2',
     };
@@ -78,13 +79,13 @@ export async function prepareFixtures(env: NodeJS.ProcessEnv, logLevel: string):
           signingAlg: server.alg,
         });
       }
-      const machine = await services.oidc.clients.create({
+      const machine = await services.oidc.clients.create(services.db, {
         name: 'Bench machine client',
         redirectUris: [],
         grantTypes: ['client_credentials'],
         allowedResources: Object.values(resourceServers).map((server) => server.identifier),
       });
-      const app = await services.oidc.clients.create({
+      const app = await services.oidc.clients.create(services.db, {
         name: 'Bench app',
         redirectUris: [callbackUrl],
         grantTypes: ['authorization_code', 'refresh_token'],

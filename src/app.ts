@@ -20,6 +20,7 @@ import type { ProviderHost } from './oidc/provider-host.ts';
 import { providerRequestTransaction } from './oidc/request-transaction.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
 import { accountFactorsRouter } from './self-service/my-account/account-factors.router.ts';
+import { homeRouter } from './self-service/my-account/home.router.ts';
 import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
 import { recoveryRouter } from './self-service/recovery/recovery.router.ts';
 import { signUpRouter } from './self-service/signup/signup.router.ts';
@@ -56,11 +57,12 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     loginLimiter: abuse.loginLimiter,
     signUpLimiter: abuse.signUpLimiter,
     ssoEnforcement: hrd.ssoEnforcement,
-    consents: services.consents,
+    consents: { record: (accountId, clientId, consent) => services.consents.record(services.db, accountId, clientId, consent) },
     federation: federation.service,
     socialSignIn: federation.socialSignIn,
     socialLinking: federation.socialLinking,
     socialEmailConfirmation: selfService.socialEmailConfirmation,
+    signInMetrics: services.metrics,
     factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck }),
     passkeys: factors.passkeys,
     factorConfirmation: factors.confirmation,
@@ -121,6 +123,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
   const accountPages = [
+    homeRouter(),
     signUpRouter({ signUp: selfService.signUp, signUpLimiter: abuse.signUpLimiter }, provider),
     recoveryRouter(
       {

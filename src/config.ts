@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { type SocialAddress, type SocialProviderSettings, socialEnvName } from './social-providers/social-provider-settings.ts';
+import { type SocialClient, type SocialProviderName, socialProviders, socialVariables } from './social-providers/social-providers.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
 
@@ -12,39 +14,39 @@ const seconds = z.coerce.number().int().positive();
 const fractionalSeconds = z.coerce.number().positive();
 const rateLimitRule = z.object({ points: z.coerce.number().int().min(1), durationSeconds: seconds });
 
-/** Social providers: a client id and secret enable one; every upstream address can be overridden (tests use loopback stand-ins). */
-export const socialProviderNames = ['google', 'microsoft', 'linkedin', 'facebook'] as const;
-export type SocialProviderName = (typeof socialProviderNames)[number];
-
-const socialEnvName = (provider: SocialProviderName, setting: string) => `SOCIAL_${provider.toUpperCase()}_${setting}`;
-
 /**
  * A social provider's client: enabled only with both a client id and a secret (one without the
- * other is a mistake worth stopping for), and the upstream addresses it overrides (the issuer for
- * the OpenID Connect providers, the three endpoints for Facebook).
+ * other is a mistake worth stopping for), with each of its upstream addresses (its default unless
+ * overridden).
  */
-function socialClient(provider: SocialProviderName) {
+function socialClient(provider: SocialProviderSettings) {
+  const addresses = Object.fromEntries(Object.keys(provider.addresses).map((key) => [key, z.url().optional()]));
   return z
-    .object({
-      clientId: z.string().min(1).optional(),
-      clientSecret: z.string().min(1).optional(),
-      issuer: z.url().optional(),
-      authorizationUrl: z.url().optional(),
-      tokenUrl: z.url().optional(),
-      graphUrl: z.url().optional(),
-    })
+    .object({ clientId: z.string().min(1).optional(), clientSecret: z.string().min(1).optional(), ...addresses })
     .superRefine((client, ctx) => {
       if (Boolean(client.clientId) === Boolean(client.clientSecret)) return;
-      const [missing, present] = client.clientId ? ['clientSecret', 'CLIENT_ID'] : ['clientId', 'CLIENT_SECRET'];
-      ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${socialEnvName(provider, present)} is set` });
+      const [missing, present] = client.clientId ? ['clientSecret', 'clientId'] : ['clientId', 'clientSecret'];
+      ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${socialEnvName(provider.name, present)} is set` });
     })
-    .transform(({ clientId, clientSecret, ...addresses }) => (clientId && clientSecret ? { clientId, clientSecret, ...addresses } : undefined))
+    .transform(({ clientId, clientSecret, ...overrides }) => {
+      if (!clientId || !clientSecret) return undefined;
+      const defaults = Object.fromEntries(Object.entries<SocialAddress>(provider.addresses).map(([key, address]) => [key, address.default]));
+      return {
+        ...defaults,
+        ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)),
+        clientId,
+        clientSecret,
+      } as SocialClient;
+    })
     .optional();
 }
 
+/** The enabled social providers' clients, by provider name (social-providers/). */
+export type SocialClients = Partial<Record<SocialProviderName, SocialClient>>;
+
 const socialSchema = z
-  .object(Object.fromEntries(socialProviderNames.map((name) => [name, socialClient(name)])) as Record<SocialProviderName, ReturnType<typeof socialClient>>)
-  .default({});
+  .object(Object.fromEntries(socialProviders.map((provider) => [provider.name, socialClient(provider as SocialProviderSettings)])))
+  .default({}) as unknown as z.ZodType<SocialClients, Record<string, unknown> | undefined>;
 
 const configSchema = z
   .object({
@@ -59,6 +61,8 @@ const configSchema = z
     keyEncryptionSecret: secret,
     /** Former key-encryption secrets: they still decrypt (never encrypt) until `secrets reencrypt` has run. */
     keyEncryptionSecretPrevious: z.array(secret).default([]),
+    /** HMAC keys pre-hashing passwords before bcrypt: the first peppers new hashes, the others still verify (rotation). */
+    passwordPeppers: z.array(secret).min(1),
     // Behind a TLS-terminating load balancer: trust X-Forwarded-Proto/-For/-Host.
     trustProxy: z.union([z.boolean(), z.stringbool()]),
     ttl: z.object({
@@ -72,6 +76,8 @@ const configSchema = z
       grantSeconds: seconds,
     }),
     keyRefreshSeconds: seconds,
+    /** Automatic signing-key rotation once the newest keys are this many days old (0: only `keys rotate`). */
+    keyRotationDays: z.coerce.number().min(0).max(3650),
     purge: z.object({ intervalSeconds: seconds, batchSize: z.coerce.number().int().min(1).max(100_000) }),
     /** DNS servers (host or host:port) for domain verification; empty: the system's resolvers. */
     dnsServers: z.array(z.string().min(1)).default([]),
@@ -85,6 +91,14 @@ const configSchema = z
       /** How long a claim on a mail lasts without renewal: the longest a dead instance delays it. */
       leaseSeconds: fractionalSeconds,
     }),
+    /** Back-channel logout deliveries: queue poll, retry backoff, one request's timeout, and when to give up. */
+    backchannelLogout: z.object({
+      pollIntervalSeconds: fractionalSeconds,
+      retryBaseSeconds: fractionalSeconds,
+      // Below the sender's 30-second lease on a delivery being sent.
+      requestTimeoutSeconds: fractionalSeconds.max(20),
+      giveUpAfterSeconds: seconds,
+    }),
     links: z.object({ emailVerificationSeconds: seconds, invitationSeconds: seconds, passwordResetSeconds: seconds }),
     rateLimits: z.object({
       login: z.object({ perAccountAndIp: rateLimitRule, perIp: rateLimitRule }),
@@ -95,7 +109,7 @@ const configSchema = z
     }),
     social: socialSchema,
     // A sign-in from a browser the account never used, by an account without a second factor, confirms a mailed code.
-    newDeviceCheck: z.boolean(),
+    newDeviceCheck: z.union([z.boolean(), z.stringbool()]),
     /** The Prometheus endpoint's own port; unset: no metrics endpoint. */
     metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
     /** Worker processes sharing the port (src/cluster.ts); unset: every available core in production, 1 elsewhere. */
@@ -170,7 +184,9 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
     path: 'keyEncryptionSecretPrevious',
     expected: 'a comma-separated list of former key-encryption secrets of at least 32 characters each',
   },
+  { name: 'PASSWORD_PEPPERS', path: 'passwordPeppers', expected: 'a comma-separated list of secrets of at least 32 characters each' },
   { name: 'TRUST_PROXY', path: 'trustProxy', expected: 'true or false' },
+  { name: 'NEW_DEVICE_CHECK', path: 'newDeviceCheck', expected: 'true or false' },
   { name: 'ACCESS_TOKEN_TTL', path: 'ttl.accessTokenSeconds', expected: 'a positive whole number of seconds' },
   { name: 'ID_TOKEN_TTL', path: 'ttl.idTokenSeconds', expected: 'a positive whole number of seconds' },
   { name: 'AUTHORIZATION_CODE_TTL', path: 'ttl.authorizationCodeSeconds', expected: 'a positive whole number of seconds' },
@@ -180,10 +196,12 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'SESSION_TTL', path: 'ttl.sessionSeconds', expected: 'a positive whole number of seconds' },
   { name: 'GRANT_TTL', path: 'ttl.grantSeconds', expected: 'a positive whole number of seconds' },
   { name: 'KEY_REFRESH_INTERVAL', path: 'keyRefreshSeconds', expected: 'a positive whole number of seconds' },
+  { name: 'KEY_ROTATION_DAYS', path: 'keyRotationDays', expected: 'a number of days between 0 (off) and 3650' },
   { name: 'PURGE_INTERVAL', path: 'purge.intervalSeconds', expected: 'a positive whole number of seconds' },
   { name: 'PURGE_BATCH_SIZE', path: 'purge.batchSize', expected: 'an integer between 1 and 100000' },
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
   { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
+  { name: 'BACKCHANNEL_LOGOUT_GIVE_UP_AFTER', path: 'backchannelLogout.giveUpAfterSeconds', expected: 'a positive whole number of seconds' },
   { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },
   { name: 'METRICS_PORT', path: 'metricsPort', expected: 'an integer between 0 and 65535' },
   { name: 'WEB_CONCURRENCY', path: 'webConcurrency', expected: 'an integer between 1 and 256 (worker processes)' },
@@ -192,38 +210,10 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'HTTP_KEEP_ALIVE_TIMEOUT', path: 'http.keepAliveTimeoutSeconds', expected: 'a positive number of seconds' },
   { name: 'HTTP_MAX_HEADER_BYTES', path: 'http.maxHeaderBytes', expected: 'an integer between 4096 and 1048576' },
   { name: 'HTTP_MAX_BODY_BYTES', path: 'http.maxBodyBytes', expected: 'an integer between 1024 and 10485760' },
-  ...socialVariables('google', 'Google', [['ISSUER', 'issuer', 'https://accounts.google.com']]),
-  ...socialVariables('microsoft', 'Microsoft', [['ISSUER', 'issuer', 'https://login.microsoftonline.com/common/v2.0']]),
-  ...socialVariables('linkedin', 'LinkedIn', [['ISSUER', 'issuer', 'https://www.linkedin.com/oauth']]),
-  ...socialVariables('facebook', 'Facebook', [
-    ['AUTHORIZATION_URL', 'authorizationUrl', 'https://www.facebook.com/v23.0/dialog/oauth'],
-    ['TOKEN_URL', 'tokenUrl', 'https://graph.facebook.com/v23.0/oauth/access_token'],
-    ['GRAPH_URL', 'graphUrl', 'https://graph.facebook.com/v23.0'],
-  ]),
+  ...socialVariables.map(({ name, provider, setting, expected }) => ({ name, path: `social.${provider}.${setting}`, expected })),
 ];
 
-/** SOCIAL_<NAME>_CLIENT_ID and _CLIENT_SECRET (together they enable the provider's button), and its address overrides. */
-function socialVariables(provider: SocialProviderName, brand: string, addresses: Array<[setting: string, key: string, defaultUrl: string]>) {
-  return [
-    {
-      name: socialEnvName(provider, 'CLIENT_ID'),
-      path: `social.${provider}.clientId`,
-      expected: `the client id ${brand} issued to this service (with the secret, enables sign-in with ${brand})`,
-    },
-    {
-      name: socialEnvName(provider, 'CLIENT_SECRET'),
-      path: `social.${provider}.clientSecret`,
-      expected: `the client secret ${brand} issued with that client id`,
-    },
-    ...addresses.map(([setting, key, defaultUrl]) => ({
-      name: socialEnvName(provider, setting),
-      path: `social.${provider}.${key}`,
-      expected: `an absolute URL (default ${defaultUrl})`,
-    })),
-  ];
-}
-
-const listSettings = new Set(['cookieSecrets', 'keyEncryptionSecretPrevious', 'dnsServers']);
+const listSettings = new Set(['cookieSecrets', 'keyEncryptionSecretPrevious', 'passwordPeppers', 'dnsServers']);
 
 function setPath(target: Record<string, unknown>, dottedPath: string, value: unknown): void {
   const keys = dottedPath.split('.');
@@ -249,18 +239,27 @@ function fromEnvironment(env: Env): Record<string, unknown> {
 interface DevelopmentSecrets {
   cookieSecrets: string[];
   keyEncryptionSecret: string;
+  passwordPeppers: string[];
 }
 
-/** Outside production, missing secrets are generated once into DATA_DIR so restarts keep sessions and keys. */
+const generatedSecret = () => randomBytes(32).toString('base64url');
+
+/**
+ * Outside production, missing secrets are generated once into DATA_DIR so restarts keep sessions,
+ * keys and password hashes. A file written before a secret existed gets that one added.
+ */
 function developmentSecrets(dataDir: string): DevelopmentSecrets {
   const file = path.join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevelopmentSecrets;
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevelopmentSecrets>) : {};
   const secrets: DevelopmentSecrets = {
-    cookieSecrets: [randomBytes(32).toString('base64url')],
-    keyEncryptionSecret: randomBytes(32).toString('base64url'),
+    cookieSecrets: stored.cookieSecrets ?? [generatedSecret()],
+    keyEncryptionSecret: stored.keyEncryptionSecret ?? generatedSecret(),
+    passwordPeppers: stored.passwordPeppers ?? [generatedSecret()],
   };
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (Object.keys(secrets).some((key) => !(key in stored))) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
   return secrets;
 }
 
@@ -291,7 +290,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   }
   raw.dataDir = path.resolve(projectRoot, String(raw.dataDir ?? '.data'));
 
-  if (environment !== 'production' && (raw.cookieSecrets === undefined || raw.keyEncryptionSecret === undefined)) {
+  if (environment !== 'production' && (raw.cookieSecrets === undefined || raw.keyEncryptionSecret === undefined || raw.passwordPeppers === undefined)) {
     let generated: DevelopmentSecrets;
     try {
       generated = developmentSecrets(raw.dataDir as string);
@@ -302,6 +301,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     }
     raw.cookieSecrets ??= generated.cookieSecrets;
     raw.keyEncryptionSecret ??= generated.keyEncryptionSecret;
+    raw.passwordPeppers ??= generated.passwordPeppers;
   }
 
   const parsed = configSchema.safeParse(raw, { reportInput: true });

@@ -11,10 +11,11 @@ import { createLogger, type Logger } from './log.ts';
 import { createMailDelivery } from './mail/mail-delivery.ts';
 import { MailSender } from './mail/mail-sender.ts';
 import { enableMetrics } from './metrics/metrics.module.ts';
+import { LogoutSender } from './oidc/logout/logout-sender.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
-import { ensureSigningKeys, loadPublishedKeys, signingKeysFingerprint } from './oidc/signing-keys.ts';
+import { ensureSigningKeys, keyRotationPolicy, loadPublishedKeys, rotateSigningKeysIfDue, signingKeysFingerprint } from './oidc/signing-keys.ts';
 import { createServices, type Services } from './services.ts';
 
 export interface RunningServer {
@@ -36,6 +37,7 @@ async function buildProvider(services: Services, logger: Logger) {
     requestTransactions: oidc.requestTransactions,
     clients: oidc.clients,
     resourceServers: oidc.resourceServers,
+    signOut: oidc.signOut,
     accounts: accounts.repository,
     consents,
     signingKeys: keys,
@@ -81,22 +83,33 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const built = await buildProvider(services, logger);
   const host = new ProviderHost(built.provider, built.fingerprint);
-  host.startPolling(config.keyRefreshSeconds * 1000, logger, () =>
-    host.refresh(
+  const rotationPolicy = keyRotationPolicy(config);
+  host.startPolling(config.keyRefreshSeconds * 1000, logger, async () => {
+    const rotated = await rotateSigningKeysIfDue(db, services.secretBox, rotationPolicy, config.keyRotationDays);
+    if (rotated) logger.info({ next: rotated }, 'signing keys rotated on schedule (KEY_ROTATION_DAYS)');
+    return host.refresh(
       () => signingKeysFingerprint(db),
       () => buildProvider(services, logger),
-    ),
-  );
+    );
+  });
 
   const purgeTimer = setInterval(() => {
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
     services.federation.service.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'federation purge failed'));
-    services.accounts.linkTokens.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
+    services.accounts.linkTokens.purgeExpired(db).catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
 
-  const mailSender = new MailSender(services.mail.outgoingMails, services.mail.outbox, createMailDelivery(config, logger), config.mail, logger);
+  const mailSender = new MailSender(db, services.mail.outgoingMails, services.mail.outbox, createMailDelivery(config, logger), config.mail, logger);
   mailSender.start();
+  const logoutSender = new LogoutSender({
+    db,
+    deliveries: services.oidc.logoutDeliveries,
+    provider: () => host.provider,
+    settings: config.backchannelLogout,
+    logger,
+  });
+  logoutSender.start();
 
   const metricsServer =
     config.metricsPort === undefined
@@ -122,6 +135,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       host.stopPolling();
       clearInterval(purgeTimer);
       await mailSender.stop();
+      await logoutSender.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Connections finishing a request after close() would otherwise idle until their keep-alive timeout.
       const idleSweep = setInterval(() => server.closeIdleConnections(), 100);

@@ -19,6 +19,8 @@ import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
 import { ServiceMetrics } from './metrics/service-metrics.ts';
 import { AccountSessionsRepository } from './oidc/account-sessions.repository.ts';
 import { ClientRepository } from './oidc/client.repository.ts';
+import { LogoutDeliveryRepository } from './oidc/logout/logout-delivery.repository.ts';
+import { SignOutService } from './oidc/logout/sign-out.service.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
 import { createOrganizations } from './orgs/organizations.module.ts';
 import { InvitationService } from './self-service/invitations/invitation.service.ts';
@@ -27,22 +29,38 @@ import { MyAccountService } from './self-service/my-account/my-account.service.t
 import { RecoveryService } from './self-service/recovery/recovery.service.ts';
 import { SignUpService } from './self-service/signup/signup.service.ts';
 
-function createAccounts(config: Config, db: Db, sessions: AccountSessionsRepository) {
+function createAccounts(config: Config, db: Db, signOut: SignOutService) {
   const repository = new AccountRepository(db);
-  const hasher = new PasswordHasher(config.bcryptCost);
+  const hasher = new PasswordHasher(config.bcryptCost, config.passwordPeppers);
   const linkTokens = new LinkTokenRepository(db);
   return {
     repository,
     hasher,
     linkTokens,
-    service: new AccountService(repository, hasher),
-    passwords: new AccountPasswordService({ db, accounts: repository, tokens: linkTokens, sessions, hasher }),
+    service: new AccountService(db, repository, hasher),
+    passwords: new AccountPasswordService({ db, accounts: repository, tokens: linkTokens, signOut, hasher }),
   };
 }
 
 function createMail(config: Config, db: Db, secretBox: SecretBox) {
   const outgoingMails = new OutgoingMailRepository(db, config.mail.leaseSeconds);
-  return { outgoingMails, outbox: new MailOutbox(outgoingMails, secretBox) };
+  return { outgoingMails, outbox: new MailOutbox(db, outgoingMails, secretBox) };
+}
+
+function createOidc(config: Config, db: Db, secretBox: SecretBox) {
+  const clients = new ClientRepository(db, secretBox);
+  const sessions = new AccountSessionsRepository();
+  const logoutDeliveries = new LogoutDeliveryRepository(db);
+  const signOut = new SignOutService({ sessions, clients, deliveries: logoutDeliveries, giveUpAfterSeconds: config.backchannelLogout.giveUpAfterSeconds });
+  return {
+    clients,
+    resourceServers: new ResourceServerRegistry(db),
+    sessions,
+    logoutDeliveries,
+    signOut,
+    // The adapter works in the transaction of the provider request it serves (see providerRequestTransaction).
+    requestTransactions: new TransactionScope(db),
+  };
 }
 
 /**
@@ -52,8 +70,9 @@ function createMail(config: Config, db: Db, secretBox: SecretBox) {
  */
 export function createServices(config: Config, db: Db) {
   const secretBox = new SecretBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
-  const sessions = new AccountSessionsRepository(db);
-  const accounts = createAccounts(config, db, sessions);
+  const oidc = createOidc(config, db, secretBox);
+  const { sessions } = oidc;
+  const accounts = createAccounts(config, db, oidc.signOut);
   const mail = createMail(config, db, secretBox);
   const orgs = createOrganizations(config, db);
   const connections = new ConnectionRepository(db, secretBox);
@@ -62,14 +81,8 @@ export function createServices(config: Config, db: Db) {
   const abuse = createAttemptLimiters(db, config.rateLimits);
   const consents = new ConsentRepository(db);
   const factors = createFactors({ config, db, secretBox, accounts: accounts.repository, linkTokens: accounts.linkTokens, outbox: mail.outbox });
-  const oidc = {
-    clients: new ClientRepository(db, secretBox),
-    resourceServers: new ResourceServerRegistry(db),
-    sessions,
-    // The adapter works in the transaction of the provider request it serves (see providerRequestTransaction).
-    requestTransactions: new TransactionScope(db),
-  };
-  const linkDependencies = { config, accounts: accounts.repository, tokens: accounts.linkTokens, outbox: mail.outbox };
+
+  const linkDependencies = { db, config, accounts: accounts.repository, tokens: accounts.linkTokens, outbox: mail.outbox };
   const selfService = {
     signUp: new SignUpService({ ...linkDependencies, accountService: accounts.service, hasher: accounts.hasher }),
     recovery: new RecoveryService({ ...linkDependencies, passwords: accounts.passwords }),
@@ -82,6 +95,7 @@ export function createServices(config: Config, db: Db) {
       identities: federation.identities,
       connections: federation.connections,
       sessions,
+      signOut: oidc.signOut,
       socialSignIn: federation.socialSignIn,
       loginLimiter: abuse.loginLimiter,
       consents,

@@ -21,11 +21,15 @@ describe('deleting a client', () => {
     });
 
   it('refuses the client at once, although client lookups are cached', async () => {
-    const { clientId, clientSecret } = await server.services.oidc.clients.create({ name: 'Machine', redirectUris: [], grantTypes: ['client_credentials'] });
+    const { clientId, clientSecret } = await server.services.oidc.clients.create(server.services.db, {
+      name: 'Machine',
+      redirectUris: [],
+      grantTypes: ['client_credentials'],
+    });
     const issued = await requestToken(clientId, clientSecret!);
     expect(issued.status).toBe(200);
 
-    expect(await server.services.oidc.clients.delete(clientId)).toBe(true);
+    expect(await server.services.oidc.clients.delete(server.services.db, clientId)).toBe(true);
     const refused = await requestToken(clientId, clientSecret!);
     expect(refused.status).toBe(401);
     expect(await refused.json()).toMatchObject({ error: 'invalid_client' });

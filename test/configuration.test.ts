@@ -96,7 +96,7 @@ describe('loadConfig', () => {
   it('in production requires the secrets instead of generating them, and a mail server', () => {
     const dataDir = tempDataDir();
     expect(() => loadConfig({ NODE_ENV: 'production', ISSUER: 'https://signin.example.com', DATA_DIR: dataDir })).toThrow(
-      'Invalid configuration: COOKIE_SECRETS is required in production; KEY_ENCRYPTION_SECRET is required in production',
+      'Invalid configuration: COOKIE_SECRETS is required in production; KEY_ENCRYPTION_SECRET is required in production; PASSWORD_PEPPERS is required in production',
     );
     expect(existsSync(path.join(dataDir, 'secrets.json'))).toBe(false);
     expect(configErrorOf({ ...productionEnv, KEY_ENCRYPTION_SECRET: '' })).toBe('Invalid configuration: KEY_ENCRYPTION_SECRET is required in production');
@@ -136,7 +136,7 @@ describe('node src/main.ts with a bad setting', () => {
     const productionWithoutSecrets = await runNode(['src/main.ts'], { NODE_ENV: 'production', ISSUER: 'https://signin.example.com', DATA_DIR: tempDataDir() });
     expectOneLineFailure(
       productionWithoutSecrets,
-      /^Invalid configuration: COOKIE_SECRETS is required in production; KEY_ENCRYPTION_SECRET is required in production$/,
+      /^Invalid configuration: COOKIE_SECRETS is required in production; KEY_ENCRYPTION_SECRET is required in production; PASSWORD_PEPPERS is required in production$/,
     );
   });
 

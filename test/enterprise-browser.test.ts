@@ -23,7 +23,7 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     browser = await launchBrowser();
     appServer = await startAppCallbackServer();
     appCallback = appServer.callbackUrl;
-    const registered = await server.services.oidc.clients.create({ name: 'Browser App', redirectUris: [appCallback], firstParty: true });
+    const registered = await server.services.oidc.clients.create(server.services.db, { name: 'Browser App', redirectUris: [appCallback], firstParty: true });
     app = { clientId: registered.clientId, config: await discover(server.url, registered.clientId, registered.clientSecret) };
     // On "localhost", the IdP is another site than the service: its response is a cross-site form post.
     idp = await TestSamlIdp.start({ hostname: 'localhost' });
@@ -128,7 +128,7 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
       signAuthnRequests: true,
     });
     const member = await server.services.accounts.service.createAccount({ email: 'milton@example.test', password: 'red stapler 1999', emailVerified: true });
-    await server.services.orgs.organizations.addMember(initrode.id, member.id);
+    await server.services.orgs.organizations.addMember(server.services.db, initrode.id, member.id);
     const { page } = await openSignIn();
     await page.getByLabel('Email address').fill('milton@example.test');
     await page.getByRole('button', { name: 'Continue' }).click();

@@ -178,7 +178,7 @@ describe('second-factor codes (fake clock)', () => {
       now = start;
       await db.transaction().execute((trx) => services.factors.devices.remember(trx, account.id, 'browser', 'Firefox', true));
       now = seconds(60);
-      await services.accounts.repository.update(account.id, { password_changed_at: now });
+      await services.accounts.repository.update(services.db, account.id, { password_changed_at: now });
       expect(await services.factors.devices.standing(account.id, 'browser')).toEqual({ known: false, trusted: false });
 
       now = seconds(120);

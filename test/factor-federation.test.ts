@@ -5,7 +5,7 @@ import type { RunningServer } from '../src/server.ts';
 import { resume, startInteraction, upstreamAnswer } from './helpers/federation-journey.ts';
 import { exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
 import { startTestServer } from './helpers/test-server.ts';
-import { UpstreamOidcProvider } from './helpers/upstream-oidc-provider.ts';
+import { connectHooli, UpstreamOidcProvider } from './helpers/upstream-oidc-provider.ts';
 import { UserAgent } from './helpers/user-agent.ts';
 
 describe('a company sign-in passes the same factor policy', () => {
@@ -20,28 +20,9 @@ describe('a company sign-in passes the same factor policy', () => {
     server = await startTestServer();
     app = await registerRelyingParty(server);
     companyIdp = await UpstreamOidcProvider.listen();
-    const organization = await server.services.orgs.organizationService.create({ name: 'Hooli', domains: ['hooli.test'], verifiedByOperator: true });
-    const connection = await server.services.federation.connectionSetup.createOidc({
-      organizationId: organization.id,
-      name: 'Hooli IdP',
-      issuer: companyIdp.issuer,
-      clientId: 'signin-service',
-      clientSecret: 'hooli-secret',
-      enforceSso: false,
-    });
-    connectionId = connection.id;
-    await companyIdp.configure({
-      clients: [
-        {
-          client_id: 'signin-service',
-          client_secret: 'hooli-secret',
-          redirect_uris: [connection.redirectUri],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        },
-      ],
-      claims: { openid: ['sub', 'amr', 'acr'], email: ['email', 'email_verified'], profile: ['name'] },
+    connectionId = await connectHooli(server.services, companyIdp, {
       account: { sub: 'hooli-0001', claims: { email: 'gavin@hooli.test', email_verified: true }, login: { amr: ['pwd', 'mfa'] } },
+      claims: { openid: ['sub', 'amr', 'acr'], email: ['email', 'email_verified'], profile: ['name'] },
     });
     // First company sign-in creates the account; it then sets up an authenticator app.
     const agent = new UserAgent();

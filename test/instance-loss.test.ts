@@ -56,11 +56,17 @@ describe.skipIf(!nginxBinary)('two instances behind nginx (TLS terminated, TRUST
     const services = createServices(
       loadConfig(
         { NODE_ENV: 'test' },
-        { databaseUrl, issuer: env.ISSUER, cookieSecrets: [testSecretsEnv.COOKIE_SECRETS], keyEncryptionSecret: testSecretsEnv.KEY_ENCRYPTION_SECRET },
+        {
+          databaseUrl,
+          issuer: env.ISSUER,
+          cookieSecrets: [testSecretsEnv.COOKIE_SECRETS],
+          keyEncryptionSecret: testSecretsEnv.KEY_ENCRYPTION_SECRET,
+          passwordPeppers: [testSecretsEnv.PASSWORD_PEPPERS],
+        },
       ),
       db,
     );
-    const registered = await services.oidc.clients.create({
+    const registered = await services.oidc.clients.create(services.db, {
       name: 'Proxy App',
       redirectUris: [redirectUri],
       postLogoutRedirectUris: [],

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FactorDecision, FactorPolicy, SignInAttempt } from '../src/journey/factor-policy.ts';
+import type { FactorDecision, SignInAttempt } from '../src/journey/factor-policy.ts';
+import type { JourneyFactorPolicy, JourneyStepDefinition } from '../src/journey/flow.ts';
 import type { JourneyStep } from '../src/journey/state.ts';
 import type { RunningServer } from '../src/server.ts';
 import { clickSocialButton, resume, startInteraction, upstreamAnswer } from './helpers/federation-journey.ts';
@@ -7,13 +8,34 @@ import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail
 import { discover, exchangeCode, redirectUri, type TestClient } from './helpers/relying-party.ts';
 import { enterEmail } from './helpers/sign-in.ts';
 import { closeSocialStandIns, configureSocialStandIns, listenSocialStandIns, type SocialStandIns, socialSettings } from './helpers/social-upstreams.ts';
-import { UpstreamOidcProvider } from './helpers/upstream-oidc-provider.ts';
+import { connectHooli, UpstreamOidcProvider } from './helpers/upstream-oidc-provider.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
 /** Records every sign-in it is asked about; holds them at `hold` (a step) while one is set. */
-class RecordingFactorPolicy implements FactorPolicy {
+class RecordingFactorPolicy implements JourneyFactorPolicy {
   attempts: SignInAttempt[] = [];
   hold: JourneyStep | undefined;
+  /** The saved steps its stand-in step was told about, as sign-ins were sent to it. */
+  entered: JourneyStep[] = [];
+  /** A step the policy brings along (standing in for a second factor, shown at the password step's saved state). */
+  readonly steps: JourneyStepDefinition[] = [
+    {
+      shows: ['password'],
+      routes: [
+        {
+          method: 'get',
+          path: '/stand-in',
+          handler: (flow) => {
+            flow.ctx.body = `stand-in step, at ${flow.state.at?.step}`;
+          },
+        },
+      ],
+      enter: (_flow, at) => {
+        this.entered.push(at);
+        return Promise.resolve();
+      },
+    },
+  ];
 
   decide(attempt: SignInAttempt): Promise<FactorDecision> {
     this.attempts.push(attempt);
@@ -36,7 +58,7 @@ describe('the sign-in journey: every way in ends in completeSignIn', () => {
     withMail = await startServerWithMail({ overrides: { social: socialSettings(standIns) }, factorPolicy: policy });
     server = withMail.server;
     await configureSocialStandIns(standIns, server.url);
-    const { clientId, clientSecret } = await server.services.oidc.clients.create({
+    const { clientId, clientSecret } = await server.services.oidc.clients.create(server.services.db, {
       name: 'Ledger',
       redirectUris: [redirectUri],
       firstParty: true,
@@ -45,26 +67,7 @@ describe('the sign-in journey: every way in ends in completeSignIn', () => {
     app = { clientId, config: await discover(server.url, clientId, clientSecret) };
 
     companyIdp = await UpstreamOidcProvider.listen();
-    const organization = await server.services.orgs.organizationService.create({ name: 'Hooli', domains: ['hooli.test'], verifiedByOperator: true });
-    const connection = await server.services.federation.connectionSetup.createOidc({
-      organizationId: organization.id,
-      name: 'Hooli IdP',
-      issuer: companyIdp.issuer,
-      clientId: 'signin-service',
-      clientSecret: 'hooli-secret',
-      enforceSso: false,
-    });
-    companyConnectionId = connection.id;
-    await companyIdp.configure({
-      clients: [
-        {
-          client_id: 'signin-service',
-          client_secret: 'hooli-secret',
-          redirect_uris: [connection.redirectUri],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        },
-      ],
+    companyConnectionId = await connectHooli(server.services, companyIdp, {
       account: { sub: 'hooli-0001', claims: { email: 'gavin@hooli.test', email_verified: true, name: 'Gavin Belson' } },
     });
   });
@@ -76,6 +79,7 @@ describe('the sign-in journey: every way in ends in completeSignIn', () => {
   beforeEach(() => {
     policy.attempts = [];
     policy.hold = undefined;
+    policy.entered = [];
   });
 
   /** The ID token's claims of a sign-in that reached the app. */
@@ -190,6 +194,24 @@ describe('the sign-in journey: every way in ends in completeSignIn', () => {
     expect((await idTokenAt(end, started.request)).sub).toBe(account.id);
     expect(await identities()).toMatchObject([{ connection_id: 'social-google', subject: 'google-jared' }]);
     expect(policy.attempts).toHaveLength(2);
+  });
+
+  it('mounts the steps the factor policy brings, and tells one when a sign-in is sent to it (no JourneyDeps member, no app.ts line)', async () => {
+    await server.services.accounts.service.createAccount({ email: 'monica@piedpiper.test', password: 'raviga capital 2015', emailVerified: true });
+    const agent = new UserAgent();
+    const started = await startInteraction(agent, app);
+    const passwordPage = await enterEmail(agent, started.page, 'monica@piedpiper.test');
+    policy.hold = { step: 'password', email: 'monica@piedpiper.test' };
+    const held = await agent.request(new URL(passwordPage.$('form[action*="/password"]').attr('action')!, server.url).toString(), {
+      form: { _csrf: String(passwordPage.$('input[name=_csrf]').val()), username: 'monica@piedpiper.test', password: 'raviga capital 2015' },
+    });
+    expect(held.status).toBe(303);
+    expect(policy.entered).toEqual([{ step: 'password', email: 'monica@piedpiper.test' }]);
+
+    const standIn = await agent.request(`${server.url}/interaction/${started.uid}/stand-in?client_id=${app.clientId}`);
+    expect(standIn.status).toBe(200);
+    expect(standIn.body).toBe('stand-in step, at password');
+    expect(standIn.headers.get('cache-control')).toBe('no-store');
   });
 
   it('carries client_id in every interaction URL, so that a page whose interaction is gone leads back to the app', async () => {

@@ -141,6 +141,7 @@ describe('mail in production', () => {
         ISSUER: 'https://signin.example.test',
         COOKIE_SECRETS: testSecrets.cookieSecrets[0],
         KEY_ENCRYPTION_SECRET: testSecrets.keyEncryptionSecret,
+        PASSWORD_PEPPERS: testSecrets.passwordPeppers[0],
       }),
     ).toThrow(/SMTP_URL/);
   });

@@ -22,7 +22,7 @@ describe('mail claims are leases', () => {
     const leaseSeconds = 1;
     // The instance that dies: it claimed the mail, then never sent it nor renewed its lease.
     const deadInstance = new OutgoingMailRepository(db, leaseSeconds);
-    await new MailOutbox(deadInstance, new SecretBox(testSecrets.keyEncryptionSecret)).enqueue({
+    await new MailOutbox(db, deadInstance, new SecretBox(testSecrets.keyEncryptionSecret)).enqueue({
       to: 'orphan@example.com',
       template: 'password-reset',
       locale: 'en',
@@ -48,7 +48,7 @@ describe('mail claims are leases', () => {
     }, 'the mail recorded as sent');
     expect(sent).toMatchObject({ status: 'sent', attempts: 2, lease_token: null });
     // The dead instance waking up late writes nothing over the survivor's outcome.
-    await deadInstance.scheduleRetry(mailId, deadClaim.token, 60, 'late');
+    await deadInstance.scheduleRetry(db, mailId, deadClaim.token, 60, 'late');
     expect(await db.selectFrom('outgoing_mails').select(['status', 'last_error']).where('id', '=', mailId).executeTakeFirstOrThrow()).toEqual({
       status: 'sent',
       last_error: null,

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricValue, scrape } from './helpers/metrics.ts';
 import { authorizationRequest, client, exchangeCode, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
@@ -64,13 +66,25 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     }
   });
 
+  it('counts sign-ins by method and outcome (the refused password attempts included)', () => {
+    expect(metricValue(exposition, 'signin_sign_ins_total', { method: 'password', outcome: 'success' })).toBe(1);
+    expect(metricValue(exposition, 'signin_sign_ins_total', { method: 'password', outcome: 'failure' })).toBe(2);
+  });
+
+  it('is what the Grafana dashboard beside docker-compose.yml charts: every series it names is served', () => {
+    const dashboard = readFileSync(path.join(import.meta.dirname, '..', 'grafana-dashboard.json'), 'utf8');
+    const charted = new Set(dashboard.match(/\b(?:signin|nodejs|process)_[a-z0-9_]+/g));
+    for (const series of charted) expect(exposition, series).toMatch(new RegExp(`^${series.replace(/_(bucket|count)$/, '')}`, 'm'));
+  });
+
   it('counts rate-limit refusals', () => {
     expect(metricValue(exposition, 'signin_rate_limit_refusals_total', { route: '/interaction/:uid/password' })).toBe(1);
   });
 
-  it('reports the mail queue, database connections and event-loop lag', () => {
+  it('reports the mail and logout queues, database connections and event-loop lag', () => {
     expect(metricValue(exposition, 'signin_queue_depth', { queue: 'mail' })).toBe(0);
     expect(metricValue(exposition, 'signin_queue_oldest_age_seconds', { queue: 'mail' })).toBe(0);
+    expect(metricValue(exposition, 'signin_queue_depth', { queue: 'logout' })).toBe(0);
     expect(metricValue(exposition, 'signin_db_connections', { state: 'idle' })).toBeGreaterThan(0);
     expect(metricValue(exposition, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
   });

@@ -182,7 +182,7 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
     const alfred = (await server.services.accounts.repository.findByEmail('alfred@example.test'))!;
     expect(await server.services.hrd.ssoEnforcement.requiredFor(alfred.email, alfred.id)).toBeUndefined();
     const wayne = (await server.services.orgs.organizationService.find('Wayne Enterprises')).id;
-    await server.services.orgs.organizations.addMember(wayne, alfred.id);
+    await server.services.orgs.organizations.addMember(server.services.db, wayne, alfred.id);
     // Membership is not revealed to someone without the password: a wrong one gets the usual answer.
     const guessed = await signInWithPassword('alfred@example.test', 'not the right password');
     expect(guessed.$('#password-error').text() + guessed.$('[role=alert]').text()).toMatch(/Incorrect email or password/);

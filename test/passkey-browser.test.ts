@@ -24,7 +24,11 @@ describe.skipIf(!browserAvailable)(`passkeys in Chromium${browserAvailable ? '' 
     appServer = await startAppCallbackServer();
     server = await startTestServer({ issuerHost: 'localhost' });
     browser = await launchBrowser();
-    const { clientId, clientSecret } = await server.services.oidc.clients.create({ name: 'Ledger', redirectUris: [appServer.callbackUrl], firstParty: true });
+    const { clientId, clientSecret } = await server.services.oidc.clients.create(server.services.db, {
+      name: 'Ledger',
+      redirectUris: [appServer.callbackUrl],
+      firstParty: true,
+    });
     app = { clientId, clientSecret: clientSecret!, config: await discover(issuer(), clientId, clientSecret) };
   });
   afterAll(async () => {

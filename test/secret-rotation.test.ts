@@ -98,11 +98,15 @@ describe('rotating KEY_ENCRYPTION_SECRET (npm run cli -- secrets reencrypt)', ()
     // Under the old secret: signing keys, a client, a company connection, and a client sealed before key ids.
     const server = await startTestServer(withSecrets(oldSecret));
     try {
-      ({ clientId, clientSecret } = (await server.services.oidc.clients.create({ name: 'Worker', redirectUris: [], grantTypes: ['client_credentials'] })) as {
+      ({ clientId, clientSecret } = (await server.services.oidc.clients.create(server.services.db, {
+        name: 'Worker',
+        redirectUris: [],
+        grantTypes: ['client_credentials'],
+      })) as {
         clientId: string;
         clientSecret: string;
       });
-      await server.services.federation.connections.insert({
+      await server.services.federation.connections.insert(server.services.db, {
         id: 'oidc-rotation',
         organizationId: null,
         type: 'oidc',
@@ -110,7 +114,9 @@ describe('rotating KEY_ENCRYPTION_SECRET (npm run cli -- secrets reencrypt)', ()
         settings: {},
         secrets: { clientSecret: 'upstream secret' },
       });
-      legacyClientId = (await server.services.oidc.clients.create({ name: 'Legacy worker', redirectUris: [], grantTypes: ['client_credentials'] })).clientId;
+      legacyClientId = (
+        await server.services.oidc.clients.create(server.services.db, { name: 'Legacy worker', redirectUris: [], grantTypes: ['client_credentials'] })
+      ).clientId;
       await sql`update clients set secret_encrypted = ${await sealWithoutKeyId(oldSecret, 'legacy-secret')} where id = ${legacyClientId}`.execute(
         server.services.db,
       );

@@ -26,7 +26,7 @@ describe.skipIf(!browserAvailable)(`sign-in pages in Chromium${browserAvailable 
   let redirectUri: string;
 
   const registerApp = async (name: string, firstParty: boolean): Promise<TestClient> => {
-    const { clientId, clientSecret } = await server.services.oidc.clients.create({
+    const { clientId, clientSecret } = await server.services.oidc.clients.create(server.services.db, {
       name,
       redirectUris: [redirectUri],
       firstParty,

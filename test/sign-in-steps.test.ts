@@ -37,7 +37,7 @@ describe('sign-in steps over HTTP', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    const { clientId, clientSecret } = await server.services.oidc.clients.create({
+    const { clientId, clientSecret } = await server.services.oidc.clients.create(server.services.db, {
       name: 'Analytics',
       redirectUris: [redirectUri],
       firstParty: true,

@@ -119,6 +119,7 @@ describe('signing keys', () => {
         DATABASE_URL: server.databaseUrl,
         COOKIE_SECRETS: testSecrets.cookieSecrets.join(','),
         KEY_ENCRYPTION_SECRET: testSecrets.keyEncryptionSecret,
+        PASSWORD_PEPPERS: testSecrets.passwordPeppers.join(','),
         KEY_REFRESH_INTERVAL: '1',
       },
     });

@@ -21,7 +21,7 @@ describe.skipIf(!browserAvailable)(`social sign-in in Chromium${browserAvailable
     browser = await launchBrowser();
     appServer = await startAppCallbackServer();
     appCallback = appServer.callbackUrl;
-    const registered = await server.services.oidc.clients.create({ name: 'Browser App', redirectUris: [appCallback], firstParty: true });
+    const registered = await server.services.oidc.clients.create(server.services.db, { name: 'Browser App', redirectUris: [appCallback], firstParty: true });
     app = { clientId: registered.clientId, config: await discover(server.url, registered.clientId, registered.clientSecret) };
   });
   afterAll(async () => {

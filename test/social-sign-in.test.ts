@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import type { RunningServer } from '../src/server.ts';
@@ -16,6 +17,7 @@ import {
   tenant,
 } from './helpers/social-upstreams.ts';
 import { startTestServer } from './helpers/test-server.ts';
+import { until } from './helpers/until.ts';
 import { UpstreamOidcProvider } from './helpers/upstream-oidc-provider.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
@@ -243,7 +245,7 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
           const methods = await server.services.federation.identities.listOfAccount(account.id);
           expect(methods.map((identity) => identity.connection_id).sort()).toEqual([connection.id, 'social-google'].sort());
 
-          await server.services.orgs.organizations.setSsoEnforced(organization.id, true);
+          await server.services.orgs.organizations.setSsoEnforced(server.services.db, organization.id, true);
           const refused = await signInWith('google');
           expect(refused.end.url.startsWith(redirectUri)).toBe(false);
           expect(refused.end.$('[role=alert]').text()).toMatch(/requires you to sign in with your company account/);
@@ -327,6 +329,80 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
         const done = await agent.submit(await agent.request(link), 'form[action*="/social/confirm-email?"]', {}, redirectUri);
         expect((await userinfoAt(done, request)).sub).toBe(existing.id);
         expect(await server.services.federation.identities.listOfAccount(existing.id)).toMatchObject([{ subject: 'google-unverified-2' }]);
+      } finally {
+        standIns.google.account = previous;
+      }
+    });
+
+    /** Signs in at Google with an unverified address and asks for a confirmation link to `email`: the page with the confirm button. */
+    async function confirmationPageFor(subject: string, email: string) {
+      standIns.google.account = { sub: subject, claims: { email_verified: false } };
+      const { agent, end, uid } = await signInWith('google');
+      await agent.submit(end, 'form[action*="/social/confirm-email/send?"]', { email });
+      const link = linkTo(await withMail.sink.waitFor(email), `/interaction/${uid}/social/confirm-email`);
+      return { agent, page: await agent.request(link) };
+    }
+
+    it('is all or nothing: a refused link leaves no account created or verified behind', async () => {
+      const previous = standIns.google.account;
+      try {
+        const { agent, page } = await confirmationPageFor('google-unverified-3', 'hedy@example.com');
+        // Meanwhile the same Google account was linked to another account (from another browser).
+        const other = await server.services.accounts.service.createAccount({
+          email: 'hedy.elsewhere@example.com',
+          password: 'frequency hopping',
+          emailVerified: true,
+        });
+        await server.services.federation.socialLinking.link({ connectionId: 'social-google', subject: 'google-unverified-3', email: undefined }, other.id);
+
+        const refused = await agent.submit(page, 'form[action*="/social/confirm-email?"]', {}, redirectUri);
+        expect(refused.status).toBe(400);
+        expect(refused.$('[role=alert]').text()).toMatch(/already linked to another account/);
+        expect(await server.services.accounts.repository.findByEmail('hedy@example.com')).toBeUndefined();
+      } finally {
+        standIns.google.account = previous;
+      }
+    });
+
+    it('of two confirmations of one address racing, one wins and the other gets a page saying so, not a 500', async () => {
+      const previous = standIns.google.account;
+      try {
+        const { agent, page } = await confirmationPageFor('google-unverified-4', 'katherine@example.com');
+        const { db } = server.services;
+        // The winner: another confirmation that has created the account, not yet committed.
+        let commit!: () => void;
+        let created!: () => void;
+        const winnerCreated = new Promise<void>((resolve) => {
+          created = resolve;
+        });
+        const winner = db.transaction().execute(async (trx) => {
+          const account = await trx
+            .insertInto('accounts')
+            .values({ email: 'katherine@example.com', email_verified: true })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          created();
+          await new Promise<void>((resolve) => {
+            commit = resolve;
+          });
+          return account;
+        });
+        await winnerCreated;
+
+        const loser = agent.submit(page, 'form[action*="/social/confirm-email?"]', {}, redirectUri);
+        // The loser reaches the unique index on the address and waits there for the winner.
+        await until(async () => {
+          const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock' and query like 'insert into "accounts"%'`.execute(db);
+          return rows.length > 0 ? true : undefined;
+        }, 'the second confirmation to wait on the unique index');
+        commit();
+        const account = await winner;
+
+        const lost = await loser;
+        expect(lost.status).toBe(400);
+        expect(lost.$('[role=alert]').text()).toMatch(/at the same moment in another window/);
+        expect(await server.services.federation.identities.listOfAccount(account.id)).toEqual([]);
       } finally {
         standIns.google.account = previous;
       }

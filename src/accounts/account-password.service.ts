@@ -5,16 +5,16 @@ import { LinkInvalidError, type LinkTokenRepository } from './link-token.reposit
 import type { PasswordHasher } from './password-hasher.ts';
 import { assertPasswordAllowed } from './password-policy.ts';
 
-/** Signs an account out everywhere (oidc/account-sessions.repository.ts: what oidc-provider stores for it). */
-export interface SessionRevocation {
-  revokeAll(accountId: string, trx: Db): Promise<void>;
+/** Ends every session, grant and token of an account and tells its apps (oidc/logout/sign-out.service.ts). */
+export interface SignOutEverywhere {
+  signOutEverywhere(trx: Db, accountId: string, reason: string): Promise<void>;
 }
 
 export interface AccountPasswordDependencies {
   db: Db;
   accounts: AccountRepository;
   tokens: LinkTokenRepository;
-  sessions: SessionRevocation;
+  signOut: SignOutEverywhere;
   hasher: PasswordHasher;
 }
 
@@ -37,18 +37,19 @@ export class AccountPasswordService {
   /**
    * Uses the link up and sets the password. Following the link proved the mailbox, so the address
    * becomes verified. Any password change voids the other reset and invitation links and revokes
-   * every session, grant and token of the account: whoever knew the old password is signed out.
+   * every session, grant and token of the account, telling its apps (back-channel logout): whoever
+   * knew the old password is signed out.
    */
   async setPasswordWithLink(token: string, purpose: AccountTokenPurpose, password: string): Promise<AccountRow> {
-    const { db, accounts, tokens, sessions, hasher } = this.#deps;
+    const { db, accounts, tokens, signOut, hasher } = this.#deps;
     const account = await this.accountForLink(token, purpose);
     assertPasswordAllowed(password, account);
     const passwordHash = await hasher.hash(password);
     await db.transaction().execute(async (trx) => {
-      if (!(await tokens.consume(token, purpose, trx))) throw new LinkInvalidError();
-      await accounts.update(account.id, { password_hash: passwordHash, password_changed_at: new Date(), email_verified: true }, trx);
-      await tokens.voidAll(account.id, ['password_reset', 'invitation'], trx);
-      await sessions.revokeAll(account.id, trx);
+      if (!(await tokens.consume(trx, token, purpose))) throw new LinkInvalidError();
+      await accounts.update(trx, account.id, { password_hash: passwordHash, password_changed_at: new Date(), email_verified: true });
+      await tokens.voidAll(trx, account.id, ['password_reset', 'invitation']);
+      await signOut.signOutEverywhere(trx, account.id, purpose);
     });
     return account;
   }

@@ -20,7 +20,7 @@ export class AccountRepository {
     return db.selectFrom('accounts').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst();
   }
 
-  insert(account: NewAccountRow, db: Db = this.#db): Promise<AccountRow> {
+  insert(db: Db, account: NewAccountRow): Promise<AccountRow> {
     return db
       .insertInto('accounts')
       .values({ ...account, email: normalizeEmail(account.email) })
@@ -28,7 +28,7 @@ export class AccountRepository {
       .executeTakeFirstOrThrow();
   }
 
-  async update(id: string, changes: AccountUpdate, db: Db = this.#db): Promise<void> {
+  async update(db: Db, id: string, changes: AccountUpdate): Promise<void> {
     await db
       .updateTable('accounts')
       .set({ ...changes, updated_at: sql`now()` })

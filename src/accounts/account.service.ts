@@ -1,9 +1,9 @@
+import type { Db } from '../db/database.ts';
 import type { AccountRow } from '../db/schema.ts';
 import { ConflictError } from '../http/errors.ts';
 import type { AccountRepository } from './account.repository.ts';
 import { normalizeEmail } from './email.ts';
 import type { PasswordHasher } from './password-hasher.ts';
-import { findPasswordProblem, PasswordRejectedError } from './password-policy.ts';
 
 export interface NewAccount {
   email: string;
@@ -14,20 +14,20 @@ export interface NewAccount {
 }
 
 export class AccountService {
+  readonly #db: Db;
   readonly #accounts: AccountRepository;
   readonly #hasher: PasswordHasher;
 
-  constructor(accounts: AccountRepository, hasher: PasswordHasher) {
+  constructor(db: Db, accounts: AccountRepository, hasher: PasswordHasher) {
+    this.#db = db;
     this.#accounts = accounts;
     this.#hasher = hasher;
   }
 
   async createAccount(account: NewAccount): Promise<AccountRow> {
     if (await this.#accounts.findByEmail(account.email)) throw new ConflictError('account.email_taken');
-    // bcrypt would ignore what follows the 72nd byte, and verify() refuses longer inputs: such an account could never sign in.
-    if (account.password && findPasswordProblem(account.password, account) === 'password.too_long') throw new PasswordRejectedError('password.too_long');
     const [givenName, ...rest] = account.name?.trim().split(/\s+/) ?? [];
-    return this.#accounts.insert({
+    return this.#accounts.insert(this.#db, {
       email: normalizeEmail(account.email),
       email_verified: account.emailVerified ?? false,
       name: account.name?.trim() || null,
@@ -52,7 +52,7 @@ export class AccountService {
     const check = await this.#hasher.verify(password, account.password_hash);
     if (!check.valid) return undefined;
     if (check.needsRehash) {
-      await this.#accounts.update(account.id, { password_hash: await this.#hasher.hash(password) });
+      await this.#accounts.update(this.#db, account.id, { password_hash: await this.#hasher.hash(password) });
     }
     return account;
   }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { AccountTokenPurpose, AccountTokenRow } from '../db/schema.ts';
+import { withinTransaction } from '../db/transaction.ts';
 import { AppError } from '../http/errors.ts';
 
 /** Unknown, expired, used or superseded: one answer, whatever the reason. */
@@ -33,10 +34,10 @@ export class LinkTokenRepository {
   }
 
   /** Returns the token to put in the link. */
-  async issue(accountId: string, purpose: AccountTokenPurpose, lifetimeSeconds: number): Promise<string> {
+  async issue(db: Db, accountId: string, purpose: AccountTokenPurpose, lifetimeSeconds: number): Promise<string> {
     const token = newToken();
-    await this.#db.transaction().execute(async (trx) => {
-      await this.voidAll(accountId, [purpose], trx);
+    await withinTransaction(db, async (trx) => {
+      await this.voidAll(trx, accountId, [purpose]);
       await trx
         .insertInto('account_tokens')
         .values({ account_id: accountId, purpose, token_hash: digest(token), expires_at: sql`now() + make_interval(secs => ${lifetimeSeconds})` })
@@ -57,7 +58,7 @@ export class LinkTokenRepository {
   }
 
   /** Consumes a valid token in one conditional update: of two concurrent uses, only one succeeds. */
-  consume(token: string, purpose: AccountTokenPurpose, db: Db = this.#db): Promise<AccountTokenRow | undefined> {
+  consume(db: Db, token: string, purpose: AccountTokenPurpose): Promise<AccountTokenRow | undefined> {
     return db
       .updateTable('account_tokens')
       .set({ consumed_at: sql`now()` })
@@ -69,7 +70,7 @@ export class LinkTokenRepository {
       .executeTakeFirst();
   }
 
-  async voidAll(accountId: string, purposes: AccountTokenPurpose[], db: Db = this.#db): Promise<void> {
+  async voidAll(db: Db, accountId: string, purposes: AccountTokenPurpose[]): Promise<void> {
     await db
       .updateTable('account_tokens')
       .set({ consumed_at: sql`now()` })
@@ -80,7 +81,7 @@ export class LinkTokenRepository {
   }
 
   /** Links are kept a day past their expiry (support can tell "expired" from "never sent"), then deleted. */
-  async purgeExpired(): Promise<void> {
-    await this.#db.deleteFrom('account_tokens').where('expires_at', '<', sql<Date>`now() - interval '1 day'`).execute();
+  async purgeExpired(db: Db): Promise<void> {
+    await db.deleteFrom('account_tokens').where('expires_at', '<', sql<Date>`now() - interval '1 day'`).execute();
   }
 }

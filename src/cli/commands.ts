@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
 import { findPasswordProblem } from '../accounts/password-policy.ts';
 import { everySealedColumn, reencryptSealedColumns } from '../crypto/secret-reencryption.ts';
+import { configurationSnapshotSchema, exportConfiguration, importConfiguration } from '../db/configuration-snapshot.ts';
 import { migrateToLatest } from '../db/migrator.ts';
+import { isDataError } from '../db/transaction.ts';
 import { ConflictError } from '../http/errors.ts';
-import { keyRotationPolicy, listSigningKeys, rotateSigningKeys, signingAlgorithms } from '../oidc/signing-keys.ts';
+import { RegistrationInvalidError, registerClient, registerResourceServer } from '../oidc/client-registration.ts';
+import { keyRotationPolicy, listSigningKeys, rotateSigningKeys } from '../oidc/signing-keys.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
 import type { Services } from '../services.ts';
 import { supportedLocales, translator } from '../ui/i18n.ts';
@@ -21,10 +24,14 @@ export const usage = `Usage: npm run cli -- <command> [options]
   keys rotate                               publish a new signing key generation; it signs after 2 key refreshes
   keys list                                 published signing keys
   secrets reencrypt [--json]                rewrite every encrypted value under KEY_ENCRYPTION_SECRET (after a rotation)
+  export --file F [--json]                  write clients, resource servers, organizations, domains and connections to F (JSON)
+  import --file F [--json]                  import such an export (idempotent, one transaction; secrets stay sealed)
   clients create --name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U]
                  [--public] [--grant-types authorization_code,refresh_token,client_credentials]
                  [--first-party] [--id-token-alg RS256|ES256|EdDSA] [--logo-uri URL] [--client-uri URL]
-                 [--initiate-login-uri HTTPS_URL] [--resource API_URL ...] [--json]
+                 [--initiate-login-uri HTTPS_URL] [--resource API_URL ...] [--pkce-optional]
+                 [--backchannel-logout-uri URL [--backchannel-logout-session-required]] [--json]
+                 (--pkce-optional: a legacy confidential app may omit PKCE; S256 is required otherwise)
   clients list [--json]
   clients delete CLIENT_ID
   users create --email E --password P [--name N] [--verified] [--json]
@@ -55,37 +62,43 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   return parsed.data;
 }
 
-const grantTypes = z.enum(['authorization_code', 'refresh_token', 'client_credentials']);
-const alg = z.enum(signingAlgorithms);
 const absoluteUrl = z.url();
-const webUrl = z.url({ protocol: /^https?$/ });
 
-const clientOptions = z
-  .object({
-    name: z.string().trim().min(1),
-    'redirect-uri': z.array(absoluteUrl).default([]),
-    'post-logout-redirect-uri': z.array(absoluteUrl).default([]),
-    public: z.boolean(),
-    'first-party': z.boolean(),
-    'grant-types': z
-      .string()
-      .default('authorization_code,refresh_token')
-      .transform((value) => value.split(',').map((type) => type.trim()))
-      .pipe(z.array(grantTypes).min(1)),
-    'id-token-alg': alg.optional(),
-    'logo-uri': webUrl.optional(),
-    'client-uri': webUrl.optional(),
-    'initiate-login-uri': z.url({ protocol: /^https$/ }).optional(),
-    resource: z.array(absoluteUrl).default([]),
-  })
-  .refine((o) => !o['grant-types'].includes('authorization_code') || o['redirect-uri'].length > 0, {
-    path: ['redirect-uri'],
-    message: 'required for authorization_code clients',
-  })
-  .refine((o) => !(o.public && o['grant-types'].includes('client_credentials')), {
-    path: ['public'],
-    message: 'a public client cannot use client_credentials',
-  });
+/** The CLI's spelling of each registration field, to name the option a refused field came from. */
+const clientOptionNames: Record<string, string> = {
+  name: 'name',
+  redirectUris: 'redirect-uri',
+  postLogoutRedirectUris: 'post-logout-redirect-uri',
+  grantTypes: 'grant-types',
+  isPublic: 'public',
+  firstParty: 'first-party',
+  idTokenSigningAlg: 'id-token-alg',
+  logoUri: 'logo-uri',
+  clientUri: 'client-uri',
+  initiateLoginUri: 'initiate-login-uri',
+  allowedResources: 'resource',
+  pkceOptional: 'pkce-optional',
+  backchannelLogoutUri: 'backchannel-logout-uri',
+  backchannelLogoutSessionRequired: 'backchannel-logout-session-required',
+};
+const resourceServerOptionNames: Record<string, string> = { identifier: 'identifier', name: 'name', scopes: 'scope', signingAlg: 'alg' };
+
+/** Runs a registration service; its refusals become one usage line naming the CLI's options. */
+async function registering<T>(optionNames: Record<string, string>, register: () => Promise<T>): Promise<T> {
+  try {
+    return await register();
+  } catch (error) {
+    if (!(error instanceof RegistrationInvalidError)) throw error;
+    const described = error.issues.map(
+      ({ path: [field, ...rest], message }) => `--${[optionNames[String(field)] ?? String(field), ...rest].join('.')}: ${message}`,
+    );
+    throw new CliUsageError(described.join('; '));
+  }
+}
+
+const textOption = z.string().optional();
+const listOption = z.array(z.string()).optional();
+const flagOption = z.boolean().optional();
 
 const organizationOption = z.string().trim().min(1);
 const oneDomain = z
@@ -114,21 +127,72 @@ export const commands: Record<string, Command> = {
     return { reencrypted: counts };
   },
 
-  async 'clients create'({ oidc: { clients } }, options) {
-    const o = parse(clientOptions, options);
-    const created = await clients.create({
-      name: o.name,
-      redirectUris: o['redirect-uri'],
-      postLogoutRedirectUris: o['post-logout-redirect-uri'],
-      grantTypes: o['grant-types'],
-      isPublic: o.public,
-      firstParty: o['first-party'],
-      ...(o['id-token-alg'] ? { idTokenSigningAlg: o['id-token-alg'] } : {}),
-      ...(o['logo-uri'] ? { logoUri: o['logo-uri'] } : {}),
-      ...(o['client-uri'] ? { clientUri: o['client-uri'] } : {}),
-      ...(o['initiate-login-uri'] ? { initiateLoginUri: o['initiate-login-uri'] } : {}),
-      allowedResources: o.resource,
-    });
+  async export({ db }, options) {
+    const { file } = parse(z.object({ file: z.string().min(1) }), options);
+    const snapshot = await exportConfiguration(db);
+    // Only the operator may read it: it names every app and connection (their secrets stay sealed).
+    writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
+    return { file, exported: Object.fromEntries(Object.entries(snapshot.tables).map(([table, rows]) => [table, rows.length])) };
+  },
+
+  async import({ db }, options) {
+    const { file } = parse(z.object({ file: z.string().min(1) }), options);
+    let content: unknown;
+    try {
+      content = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new CliUsageError(`--file: cannot read ${file} as JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const snapshot = configurationSnapshotSchema.safeParse(content);
+    if (!snapshot.success)
+      throw new CliUsageError(`--file: not an export of this service (${snapshot.error.issues[0]?.path.join('.')}: ${snapshot.error.issues[0]?.message})`);
+    try {
+      return { imported: await importConfiguration(db, snapshot.data) };
+    } catch (error) {
+      // A row PostgreSQL refuses (a missing column, a broken reference): nothing was imported.
+      if (isDataError(error)) throw new CliUsageError(`--file: refused, nothing imported (${error.message})`);
+      throw error;
+    }
+  },
+
+  async 'clients create'({ db, oidc: { clients } }, options) {
+    const o = parse(
+      z.object({
+        name: textOption,
+        'redirect-uri': listOption,
+        'post-logout-redirect-uri': listOption,
+        public: flagOption,
+        'first-party': flagOption,
+        'grant-types': textOption,
+        'id-token-alg': textOption,
+        'logo-uri': textOption,
+        'client-uri': textOption,
+        'initiate-login-uri': textOption,
+        resource: listOption,
+        'pkce-optional': flagOption,
+        'backchannel-logout-uri': textOption,
+        'backchannel-logout-session-required': flagOption,
+      }),
+      options,
+    );
+    const created = await registering(clientOptionNames, () =>
+      registerClient(db, clients, {
+        name: o.name ?? '',
+        redirectUris: o['redirect-uri'],
+        postLogoutRedirectUris: o['post-logout-redirect-uri'],
+        grantTypes: o['grant-types']?.split(',').map((type) => type.trim()),
+        isPublic: o.public,
+        firstParty: o['first-party'],
+        idTokenSigningAlg: o['id-token-alg'],
+        logoUri: o['logo-uri'],
+        clientUri: o['client-uri'],
+        initiateLoginUri: o['initiate-login-uri'],
+        allowedResources: o.resource,
+        pkceOptional: o['pkce-optional'],
+        backchannelLogoutUri: o['backchannel-logout-uri'],
+        backchannelLogoutSessionRequired: o['backchannel-logout-session-required'],
+      }),
+    );
     return { client_id: created.clientId, ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) };
   },
 
@@ -136,9 +200,9 @@ export const commands: Record<string, Command> = {
     return clients.list();
   },
 
-  async 'clients delete'({ oidc: { clients } }, _options, [clientId]) {
+  async 'clients delete'({ db, oidc: { clients } }, _options, [clientId]) {
     if (!clientId) throw new CliUsageError('clients delete needs a CLIENT_ID');
-    if (!(await clients.delete(clientId))) throw new CliUsageError(`No client ${clientId}`);
+    if (!(await clients.delete(db, clientId))) throw new CliUsageError(`No client ${clientId}`);
     return { deleted: clientId };
   },
 
@@ -179,23 +243,15 @@ export const commands: Record<string, Command> = {
   },
 
   async 'resource-servers create'({ oidc: { resourceServers }, config }, options) {
-    const o = parse(
-      z.object({
-        identifier: absoluteUrl,
-        name: z.string().trim().min(1),
-        scope: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).default([]),
-        alg: alg.default('RS256'),
-      }),
-      options,
+    const o = parse(z.object({ identifier: textOption, name: textOption, scope: listOption, alg: textOption }), options);
+    const server = await registering(resourceServerOptionNames, () =>
+      registerResourceServer(
+        resourceServers,
+        { accessTokenTtlSeconds: config.ttl.accessTokenSeconds },
+        { identifier: o.identifier ?? '', name: o.name ?? '', scopes: o.scope, signingAlg: o.alg },
+      ),
     );
-    await resourceServers.register({
-      identifier: o.identifier,
-      name: o.name,
-      scopes: o.scope,
-      signingAlg: o.alg,
-      accessTokenTtlSeconds: config.ttl.accessTokenSeconds,
-    });
-    return { identifier: o.identifier, scopes: o.scope, alg: o.alg };
+    return { identifier: server.identifier, scopes: server.scopes, alg: server.signingAlg };
   },
 
   async 'resource-servers list'({ oidc: { resourceServers } }) {

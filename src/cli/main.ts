@@ -33,6 +33,9 @@ async function main(argv: string[]): Promise<number> {
       'client-uri': { type: 'string' },
       'initiate-login-uri': { type: 'string' },
       resource: { type: 'string', multiple: true },
+      'pkce-optional': { type: 'boolean', default: false },
+      'backchannel-logout-uri': { type: 'string' },
+      'backchannel-logout-session-required': { type: 'boolean', default: false },
       identifier: { type: 'string' },
       scope: { type: 'string', multiple: true },
       alg: { type: 'string' },
@@ -53,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       issuer: { type: 'string' },
       'client-id': { type: 'string' },
       'client-secret': { type: 'string' },
+      file: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

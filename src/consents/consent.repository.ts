@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { ConsentRow } from '../db/schema.ts';
+import { withinTransaction } from '../db/transaction.ts';
 import { type Consent, mergeConsents } from './consent.ts';
 
 /** A third-party app the account has allowed, for the account page. */
@@ -39,8 +40,8 @@ export class ConsentRepository {
   }
 
   /** Adds to what the account allowed the app before (never narrows it). */
-  async record(accountId: string, clientId: string, consent: Consent): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
+  async record(db: Db, accountId: string, clientId: string, consent: Consent): Promise<void> {
+    await withinTransaction(db, async (trx) => {
       // Insert-then-lock: two consents recorded at once both end up in the row.
       await trx
         .insertInto('consents')
@@ -77,7 +78,7 @@ export class ConsentRepository {
     return rows.map((row) => ({ clientId: row.client_id, clientName: row.name, scopes: row.scopes, grantedAt: row.granted_at }));
   }
 
-  async delete(accountId: string, clientId: string, db: Db = this.#db): Promise<boolean> {
+  async delete(db: Db, accountId: string, clientId: string): Promise<boolean> {
     const result = await db.deleteFrom('consents').where('account_id', '=', accountId).where('client_id', '=', clientId).executeTakeFirst();
     return result.numDeletedRows > 0n;
   }

@@ -84,12 +84,11 @@ export class LeasedQueue<Table extends LeasedTable> {
  * database is away the write is retried, up to the lease's length, so that a short outage neither
  * loses the outcome nor lets another instance redo the work once the lease runs out.
  */
-export async function recordOutcome(write: () => Promise<unknown>, leaseSeconds: number, retryEveryMs = 500): Promise<void> {
+export async function recordOutcome<T>(write: () => Promise<T>, leaseSeconds: number, retryEveryMs = 500): Promise<T> {
   const deadline = Date.now() + leaseSeconds * 1000;
   for (;;) {
     try {
-      await write();
-      return;
+      return await write();
     } catch (error) {
       if (!isDatabaseUnavailable(error) || Date.now() + retryEveryMs > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, retryEveryMs));

@@ -169,6 +169,27 @@ export interface OutgoingMailTable {
 export type OutgoingMailRow = Selectable<OutgoingMailTable>;
 export type NewOutgoingMailRow = Insertable<OutgoingMailTable>;
 
+export type LogoutDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface LogoutDeliveryTable {
+  id: Generated<string>;
+  client_id: string;
+  subject: string;
+  sid: string | null;
+  jti: string;
+  reason: string;
+  status: Generated<LogoutDeliveryStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  give_up_at: Timestamp;
+  last_error: string | null;
+  created_at: Generated<Date>;
+  delivered_at: NullableTimestamp;
+  lease_token: string | null;
+}
+export type LogoutDeliveryRow = Selectable<LogoutDeliveryTable>;
+export type NewLogoutDeliveryRow = Insertable<LogoutDeliveryTable>;
+
 /** Resource indicator -> space-separated scopes allowed at that API. */
 export type ResourceScopes = Record<string, string>;
 
@@ -200,6 +221,7 @@ export interface Database {
   account_tokens: AccountTokenTable;
   outgoing_mails: OutgoingMailTable;
   consents: ConsentTable;
+  logout_deliveries: LogoutDeliveryTable;
 }
 
 // Second factors and devices (issue 10): merged into Database below.

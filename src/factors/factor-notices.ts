@@ -1,5 +1,6 @@
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { LinkTokenRepository } from '../accounts/link-token.repository.ts';
+import type { Db } from '../db/database.ts';
 import type { MailOutbox } from '../mail/mail-outbox.ts';
 import { recipientLocale } from '../mail/mail-outbox.ts';
 import { publicLink } from '../mail/public-link.ts';
@@ -11,6 +12,7 @@ import type { FactorKind } from './factor.service.ts';
 const notMeLinkSeconds = 7 * 24 * 60 * 60;
 
 export interface FactorNoticeDependencies {
+  db: Db;
   issuer: string;
   accounts: AccountRepository;
   tokens: LinkTokenRepository;
@@ -50,10 +52,10 @@ export class FactorNotices {
     pageLocale: Locale,
     data: Record<string, string>,
   ) {
-    const { accounts, tokens, outbox, issuer } = this.#deps;
+    const { db, accounts, tokens, outbox, issuer } = this.#deps;
     const account = await accounts.findById(accountId);
     if (!account) return;
-    const token = await tokens.issue(account.id, 'not_me', notMeLinkSeconds);
+    const token = await tokens.issue(db, account.id, 'not_me', notMeLinkSeconds);
     await outbox.enqueue({
       to: account.email,
       template,

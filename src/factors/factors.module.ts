@@ -57,7 +57,7 @@ export function createFactors({ config, db, secretBox, accounts, linkTokens, out
     policies: factorPolicies,
     policy: new FactorPolicy({ clock, factors, devices, policies: factorPolicies }),
     confirmation: new FactorConfirmation({ factors, passkeys, devices, limiter: new AttemptLimiter(db, 'factor', { email: perAccount, ip: perIp }) }),
-    notices: new FactorNotices({ issuer: config.issuer, accounts, tokens: linkTokens, outbox }),
+    notices: new FactorNotices({ db, issuer: config.issuer, accounts, tokens: linkTokens, outbox }),
     sessionConfirmations: new SessionConfirmationRepository(db),
   };
 }

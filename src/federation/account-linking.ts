@@ -2,6 +2,7 @@ import type { AccountRepository } from '../accounts/account.repository.ts';
 import { normalizeEmail } from '../accounts/email.ts';
 import type { Db } from '../db/database.ts';
 import type { AccountRow, AccountUpdate } from '../db/schema.ts';
+import { isUniqueViolation } from '../db/transaction.ts';
 import { emailDomain } from '../orgs/domain-name.ts';
 import type { OrganizationRepository } from '../orgs/organization.repository.ts';
 import type { FederatedIdentityRepository } from './federated-identity.repository.ts';
@@ -9,8 +10,6 @@ import { FederationError } from './federation-error.ts';
 import type { LinkingPolicy, LinkOutcome } from './linking-policy.ts';
 import { insertAccountFromProfile, profileNames } from './upstream-account.ts';
 import type { ConnectionRecord, UpstreamProfile } from './upstream-connection.ts';
-
-const uniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
 
 /**
  * The linking policy of company IdPs: maps an upstream profile to an account. Identities are keyed
@@ -36,7 +35,7 @@ export class AccountLinking implements LinkingPolicy {
       return { kind: 'account', account: await this.#db.transaction().execute((trx) => this.#link(trx, profile, connection)) };
     } catch (error) {
       // Two first sign-ins of the same person raced: the other one created the identity, so use it.
-      if (!uniqueViolation(error)) throw error;
+      if (!isUniqueViolation(error)) throw error;
       return { kind: 'account', account: await this.#db.transaction().execute((trx) => this.#link(trx, profile, connection)) };
     }
   }
@@ -62,8 +61,8 @@ export class AccountLinking implements LinkingPolicy {
         const holder = await this.#accounts.findByEmail(trustedEmail, trx);
         if (!holder) Object.assign(changes, { email: trustedEmail, email_verified: true });
       }
-      await this.#accounts.update(account.id, changes, trx);
-      await this.#identities.touch(connection.id, profile.subject, profile.email, trx);
+      await this.#accounts.update(trx, account.id, changes);
+      await this.#identities.touch(trx, connection.id, profile.subject, profile.email);
       await this.#join(trx, connection, account.id);
       return { ...account, ...changes } as AccountRow;
     }
@@ -79,17 +78,17 @@ export class AccountLinking implements LinkingPolicy {
       if (!trustedEmail) throw new FederationError('federation.email_in_use', { status: 409 });
       if (await this.#identities.accountHasIdentityOn(existing.id, connection.id, trx))
         throw new FederationError('federation.identity_conflict', { status: 409 });
-      await this.#accounts.update(existing.id, { ...names, email_verified: true }, trx);
+      await this.#accounts.update(trx, existing.id, { ...names, email_verified: true });
       account = { ...existing, ...names, email_verified: true } as AccountRow;
     } else {
       account = await insertAccountFromProfile(this.#accounts, trx, { ...profile, email: profile.email }, trustedEmail !== undefined || profile.emailVerified);
     }
-    await this.#identities.insert({ connectionId: connection.id, subject: profile.subject, accountId: account.id, email: profile.email }, trx);
+    await this.#identities.insert(trx, { connectionId: connection.id, subject: profile.subject, accountId: account.id, email: profile.email });
     await this.#join(trx, connection, account.id);
     return account;
   }
 
   async #join(trx: Db, connection: ConnectionRecord, accountId: string): Promise<void> {
-    if (connection.organizationId) await this.#organizations.addMember(connection.organizationId, accountId, trx);
+    if (connection.organizationId) await this.#organizations.addMember(trx, connection.organizationId, accountId);
   }
 }

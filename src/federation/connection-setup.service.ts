@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { Db } from '../db/database.ts';
 import { AppError } from '../http/errors.ts';
-import type { OrganizationService } from '../orgs/organization.service.ts';
+import type { OrganizationRepository } from '../orgs/organization.repository.ts';
 import type { ConnectionRepository } from './connection.repository.ts';
 import { defaultOidcClaims, type OidcSettings } from './oidc/oidc.connection.ts';
 import { parseIdpMetadata } from './saml/idp-metadata.ts';
@@ -37,12 +38,14 @@ function defaultLoginHint(entityId: string, ssoUrl: string): SamlSettings['login
 
 /** Creates connections for operators (CLI now, admin center later). */
 export class ConnectionSetupService {
+  readonly #db: Db;
   readonly #connections: ConnectionRepository;
-  readonly #organizations: OrganizationService;
+  readonly #organizations: OrganizationRepository;
   readonly #issuer: string;
   readonly #allowInsecureRequests: boolean;
 
-  constructor(deps: { connections: ConnectionRepository; organizations: OrganizationService; issuer: string; allowInsecureRequests: boolean }) {
+  constructor(deps: { db: Db; connections: ConnectionRepository; organizations: OrganizationRepository; issuer: string; allowInsecureRequests: boolean }) {
+    this.#db = deps.db;
     this.#connections = deps.connections;
     this.#organizations = deps.organizations;
     this.#issuer = deps.issuer;
@@ -89,8 +92,10 @@ export class ConnectionSetupService {
   }
 
   async #save(record: Omit<ConnectionRecord, 'enabled' | 'kind'>, enforceSso: boolean): Promise<void> {
-    await this.#connections.insert(record);
-    if (enforceSso && record.organizationId) await this.#organizations.setSsoEnforced(record.organizationId, true);
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#connections.insert(trx, record);
+      if (enforceSso && record.organizationId) await this.#organizations.setSsoEnforced(trx, record.organizationId, true);
+    });
   }
 
   async #fetchMetadata(url: string): Promise<string> {

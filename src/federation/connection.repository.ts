@@ -33,8 +33,8 @@ export class ConnectionRepository {
     this.#secrets = secrets;
   }
 
-  async insert(connection: Omit<ConnectionRecord, 'enabled' | 'kind'>): Promise<void> {
-    await this.#db
+  async insert(db: Db, connection: Omit<ConnectionRecord, 'enabled' | 'kind'>): Promise<void> {
+    await db
       .insertInto('federation_connections')
       .values({
         id: connection.id,

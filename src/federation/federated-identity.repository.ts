@@ -30,14 +30,14 @@ export class FederatedIdentityRepository {
     return row !== undefined;
   }
 
-  async insert(identity: { connectionId: string; subject: string; accountId: string; email: string | undefined }, db: Db = this.#db): Promise<void> {
+  async insert(db: Db, identity: { connectionId: string; subject: string; accountId: string; email: string | undefined }): Promise<void> {
     await db
       .insertInto('federated_identities')
       .values({ connection_id: identity.connectionId, subject: identity.subject, account_id: identity.accountId, email: identity.email ?? null })
       .execute();
   }
 
-  async touch(connectionId: string, subject: string, email: string | undefined, db: Db = this.#db): Promise<void> {
+  async touch(db: Db, connectionId: string, subject: string, email: string | undefined): Promise<void> {
     await db
       .updateTable('federated_identities')
       .set({ email: email ?? null, last_sign_in_at: sql`now()` })
@@ -51,11 +51,11 @@ export class FederatedIdentityRepository {
   }
 
   /** The account's identities, locked until the transaction ends: two unlinks racing cannot both pass a "not the last one" check. */
-  lockAllOfAccount(accountId: string, db: Db): Promise<FederatedIdentityRow[]> {
+  lockAllOfAccount(db: Db, accountId: string): Promise<FederatedIdentityRow[]> {
     return db.selectFrom('federated_identities').selectAll().where('account_id', '=', accountId).orderBy('created_at').forUpdate().execute();
   }
 
-  async delete(connectionId: string, accountId: string, db: Db = this.#db): Promise<void> {
+  async delete(db: Db, connectionId: string, accountId: string): Promise<void> {
     await db.deleteFrom('federated_identities').where('connection_id', '=', connectionId).where('account_id', '=', accountId).execute();
   }
 }

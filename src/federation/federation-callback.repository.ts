@@ -10,16 +10,14 @@ const callbackTtlSeconds = 300;
  * browser reaches the interaction's resume URL, where the interaction cookie is sent again.
  */
 export class FederationCallbackRepository {
-  readonly #db: Db;
   readonly #secrets: SecretBox;
 
-  constructor(db: Db, secrets: SecretBox) {
-    this.#db = db;
+  constructor(secrets: SecretBox) {
     this.#secrets = secrets;
   }
 
-  async save(id: string, uid: string, connectionId: string, params: CallbackParams): Promise<void> {
-    await this.#db
+  async save(db: Db, id: string, uid: string, connectionId: string, params: CallbackParams): Promise<void> {
+    await db
       .insertInto('federation_callbacks')
       .values({
         id,
@@ -32,8 +30,8 @@ export class FederationCallbackRepository {
   }
 
   /** Takes (and deletes) the callback stored for this interaction; undefined when unknown, used or expired. */
-  async take(id: string, uid: string): Promise<{ connectionId: string; params: CallbackParams } | undefined> {
-    const row = await this.#db
+  async take(db: Db, id: string, uid: string): Promise<{ connectionId: string; params: CallbackParams } | undefined> {
+    const row = await db
       .deleteFrom('federation_callbacks')
       .where('id', '=', id)
       .where('uid', '=', uid)
@@ -44,7 +42,7 @@ export class FederationCallbackRepository {
     return { connectionId: row.connection_id, params: JSON.parse(await this.#secrets.open(row.payload_encrypted)) as CallbackParams };
   }
 
-  async purgeExpired(): Promise<void> {
-    await this.#db.deleteFrom('federation_callbacks').where('expires_at', '<=', sql<Date>`now()`).execute();
+  async purgeExpired(db: Db): Promise<void> {
+    await db.deleteFrom('federation_callbacks').where('expires_at', '<=', sql<Date>`now()`).execute();
   }
 }

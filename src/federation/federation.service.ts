@@ -1,4 +1,5 @@
 import { randomId } from '../crypto/random-id.ts';
+import type { Db } from '../db/database.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import type { FederationCallbackRepository } from './federation-callback.repository.ts';
 import { FederationError } from './federation-error.ts';
@@ -28,11 +29,19 @@ export interface ReceivedCallback {
  */
 export class FederationService {
   readonly registry: ConnectionRegistry;
+  readonly #db: Db;
   readonly #callbacks: FederationCallbackRepository;
   readonly #policies: LinkingPolicies;
   readonly #samlMessages: SamlMessageRepository;
 
-  constructor(deps: { registry: ConnectionRegistry; callbacks: FederationCallbackRepository; policies: LinkingPolicies; samlMessages: SamlMessageRepository }) {
+  constructor(deps: {
+    db: Db;
+    registry: ConnectionRegistry;
+    callbacks: FederationCallbackRepository;
+    policies: LinkingPolicies;
+    samlMessages: SamlMessageRepository;
+  }) {
+    this.#db = deps.db;
     this.registry = deps.registry;
     this.#callbacks = deps.callbacks;
     this.#policies = deps.policies;
@@ -49,7 +58,7 @@ export class FederationService {
     const connection = await this.registry.load(connectionId);
     const { uid, appClientId, returnTo } = await connection.stateOf(params);
     const callbackId = randomId();
-    await this.#callbacks.save(callbackId, uid, connectionId, params);
+    await this.#callbacks.save(this.#db, callbackId, uid, connectionId, params);
     return { uid, appClientId, callbackId, returnTo };
   }
 
@@ -73,7 +82,7 @@ export class FederationService {
 
   /** Takes (once) and validates the answer stored for `uid`: signatures, state, nonce, issuer, as the connection checks them. */
   async takeAnswer(uid: string, callbackId: string): Promise<UpstreamAnswer> {
-    const callback = await this.#callbacks.take(callbackId, uid);
+    const callback = await this.#callbacks.take(this.#db, callbackId, uid);
     if (!callback) throw new FederationError('federation.state_expired');
     const connection = await this.registry.load(callback.connectionId);
     return withConnection(connection.record.id, async () => {
@@ -84,8 +93,8 @@ export class FederationService {
   }
 
   async purgeExpired(): Promise<void> {
-    await this.#callbacks.purgeExpired();
-    await this.#samlMessages.purgeExpired();
+    await this.#callbacks.purgeExpired(this.#db);
+    await this.#samlMessages.purgeExpired(this.#db);
   }
 }
 

@@ -21,17 +21,14 @@ export function insertAccountFromProfile(
   emailVerified: boolean,
 ): Promise<AccountRow> {
   const names = profileNames(profile);
-  return accounts.insert(
-    {
-      email: profile.email,
-      email_verified: emailVerified,
-      name: names.name ?? null,
-      given_name: names.given_name ?? null,
-      family_name: names.family_name ?? null,
-      locale: null,
-      password_hash: null,
-      password_changed_at: null,
-    },
-    trx,
-  );
+  return accounts.insert(trx, {
+    email: profile.email,
+    email_verified: emailVerified,
+    name: names.name ?? null,
+    given_name: names.given_name ?? null,
+    family_name: names.family_name ?? null,
+    locale: null,
+    password_hash: null,
+    password_changed_at: null,
+  });
 }

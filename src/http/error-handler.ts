@@ -4,6 +4,7 @@ import { DatabaseUnavailableError, describeDatabaseError, retryAfterSeconds } fr
 import type { Logger } from '../log.ts';
 import { hasMessage } from '../ui/i18n.ts';
 import { renderPage } from '../ui/views.ts';
+import type { ErrorCode } from './error-codes.ts';
 import { AppError } from './errors.ts';
 
 declare module 'koa' {
@@ -15,7 +16,8 @@ declare module 'koa' {
 
 interface ErrorResponse {
   status: number;
-  code: string;
+  /** Ours, or an OAuth error of oidc-provider (its own `error` names, shown with the generic OAuth message). */
+  code: ErrorCode | `oauth.${string}`;
   expose: boolean;
   params?: Record<string, string | number>;
   headers?: Record<string, string>;

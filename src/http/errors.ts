@@ -1,9 +1,11 @@
+import type { ErrorCode } from './error-codes.ts';
+
 /**
  * Errors the application raises on purpose. `code` is stable (it selects the translated message),
  * `status` the HTTP status, `expose` whether the message may be shown as is.
  */
 export class AppError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly status: number;
   readonly expose: boolean;
   /** Values for the translated message ("try again in {minutes} minutes"). */
@@ -12,7 +14,7 @@ export class AppError extends Error {
   readonly headers: Record<string, string>;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     status: number,
     options: { message?: string; expose?: boolean; cause?: unknown; params?: Record<string, string | number>; headers?: Record<string, string> } = {},
   ) {
@@ -26,19 +28,19 @@ export class AppError extends Error {
 }
 
 export class NotFoundError extends AppError {
-  constructor(code = 'http.not_found') {
+  constructor(code: ErrorCode = 'http.not_found') {
     super(code, 404);
   }
 }
 
 export class BadRequestError extends AppError {
-  constructor(code = 'http.bad_request') {
+  constructor(code: ErrorCode = 'http.bad_request') {
     super(code, 400);
   }
 }
 
 export class ConflictError extends AppError {
-  constructor(code: string) {
+  constructor(code: ErrorCode) {
     super(code, 409);
   }
 }

@@ -4,6 +4,7 @@ import type { Context, Next } from 'koa';
 import type { Config } from '../config.ts';
 import { pickLocale } from '../ui/i18n.ts';
 import { renderTemplate } from '../ui/views.ts';
+import type { ErrorCode } from './error-codes.ts';
 import { AppError } from './errors.ts';
 
 export type HttpLimits = Config['http'];
@@ -29,7 +30,7 @@ function timeoutSettings(limits: HttpLimits) {
   };
 }
 
-const clientErrors: Record<string, { status: number; reason: string; code: string }> = {
+const clientErrors: Record<string, { status: number; reason: string; code: ErrorCode }> = {
   HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large', code: 'http.headers_too_large' },
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout', code: 'http.request_timeout' },
 };

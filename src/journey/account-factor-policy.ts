@@ -1,6 +1,8 @@
 import { acrOfLevel, requestedLevel } from '../factors/assurance.ts';
 import type { FactorPolicy as AccountPolicy, SignInMethod as PolicyMethod } from '../factors/factor-policy.ts';
-import type { FactorDecision, FactorPolicy, SignInAttempt } from './factor-policy.ts';
+import type { FactorDecision, SignInAttempt } from './factor-policy.ts';
+import type { JourneyFactorPolicy } from './flow.ts';
+import { confirmStep } from './steps/confirm.step.ts';
 
 export interface AccountFactorPolicyOptions {
   /** Mail a code to a browser the account never used (off in the test config, where every test is a new browser). */
@@ -12,14 +14,18 @@ const policyMethod: Record<SignInAttempt['method']['kind'], PolicyMethod> = {
   passkey: 'passkey',
   federated: 'federated',
   social_email: 'federated',
+  // The password chosen on the sign-up page, its address just confirmed.
+  sign_up: 'password',
 };
 
 /**
  * The journey's FactorPolicy, answered by the account's factors, its organization's requirement
  * and the app's acr_values (src/factors/factor-policy.ts): each decision becomes the step to show.
  */
-export function accountFactorPolicy(policy: Pick<AccountPolicy, 'decide'>, options: AccountFactorPolicyOptions): FactorPolicy {
+export function accountFactorPolicy(policy: Pick<AccountPolicy, 'decide'>, options: AccountFactorPolicyOptions): JourneyFactorPolicy {
   return {
+    // The step it sends sign-ins to, mounted by the journey beside its own.
+    steps: [confirmStep],
     async decide({ account, method, acrValues, deviceToken }: SignInAttempt): Promise<FactorDecision> {
       const decision = await policy.decide({
         accountId: account.id,

@@ -1,6 +1,6 @@
 import { deviceTokenOf, ensureDeviceToken } from './device-cookie.ts';
 import type { SignInAttempt, SignInMethod } from './factor-policy.ts';
-import { finishInteraction, type JourneyFlow, saveStep, seeOther } from './flow.ts';
+import { asksForSignUp, finishInteraction, type JourneyFlow, saveStep, seeOther } from './flow.ts';
 import { interactionUrls } from './urls.ts';
 
 /** Authentication context reached by these factors when the policy names none: one factor or several. */
@@ -36,7 +36,8 @@ export async function completeSignIn(
   }
   if (decision.kind === 'step') {
     await saveStep(flow, decision.step);
-    if (decision.step.step === 'device_code') await flow.deps.devices.sendCode(account.id, ensureDeviceToken(flow.ctx), flow.locale);
+    const { step } = decision.step;
+    await flow.deps.factorPolicy.steps?.find((candidate) => candidate.shows?.includes(step))?.enter?.(flow, decision.step);
     seeOther(flow.ctx, interactionUrls.signIn(flow.ref));
     return;
   }
@@ -52,5 +53,7 @@ export async function completeSignIn(
     ...(method.remember === undefined ? {} : { remember: method.remember }),
   };
   // The journey's own state (steps, pending link) ends with the sign-in: only the login goes on.
-  await finishInteraction(flow, { login }, { mergeWithLastSubmission: false });
+  flow.deps.signInMetrics.record(method.kind, 'success');
+  // A sign-in, the sign-up page's or any other, answers the app's prompt=create too.
+  await finishInteraction(flow, { login, ...(asksForSignUp(flow) ? { create: {} } : {}) }, { mergeWithLastSubmission: false });
 }

@@ -3,7 +3,7 @@ import type { JourneyStep } from './state.ts';
 
 /** How the person proved who they are in this sign-in. */
 export interface SignInMethod {
-  kind: 'password' | 'passkey' | 'federated' | 'social_email';
+  kind: 'password' | 'passkey' | 'federated' | 'social_email' | 'sign_up';
   /** Authentication method references (RFC 8176) of every factor passed so far: `pwd`, `fed`... */
   amr: string[];
   /** "Remember me"; undefined (no choice offered) keeps oidc-provider's default, a persistent session. */

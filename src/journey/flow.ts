@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { AccountService } from '../accounts/account.service.ts';
-import type { ConsentRepository } from '../consents/consent.repository.ts';
+import type { Consent } from '../consents/consent.ts';
 import type { FactorConfirmation } from '../factors/factor-confirmation.ts';
 import type { PasskeyService } from '../factors/passkey.service.ts';
 import type { FederationService } from '../federation/federation.service.ts';
@@ -16,6 +16,7 @@ import type { SocialSignIn } from '../federation/social/social-sign-in.ts';
 import type { HomeRealmDiscovery } from '../hrd/home-realm-discovery.ts';
 import type { SsoEnforcement } from '../hrd/sso-enforcement.ts';
 import { AppError, BadRequestError } from '../http/errors.ts';
+import type { SignInMetrics } from '../metrics/service-metrics.ts';
 import { type ClientView, findClientView } from '../ui/client-view.ts';
 import type { Locale } from '../ui/i18n.ts';
 import { localeFor } from '../ui/locale.ts';
@@ -35,13 +36,16 @@ export interface JourneyDeps {
   loginLimiter: Pick<AttemptLimiter, 'attempt'>;
   signUpLimiter: Pick<AttemptLimiter, 'consume'>;
   ssoEnforcement: Pick<SsoEnforcement, 'forEmailDomain' | 'forAccount'>;
-  consents: Pick<ConsentRepository, 'record'>;
+  /** Remembers what the account allowed the app (in its own transaction). */
+  consents: { record(accountId: string, clientId: string, consent: Consent): Promise<void> };
   federation: Pick<FederationService, 'start' | 'finish'>;
   socialSignIn: Pick<SocialSignIn, 'providers' | 'byConnectionId' | 'byName'>;
   socialLinking: Pick<SocialAccountLinking, 'link'>;
   socialEmailConfirmation: Pick<SocialEmailConfirmation, 'send' | 'check' | 'confirm' | 'lifetimeHours'>;
+  /** Counts sign-ins by method and outcome (the metrics endpoint). */
+  signInMetrics: SignInMetrics;
   /** What a sign-in still needs once the person is known (a second factor...): complete.ts. */
-  factorPolicy: FactorPolicy;
+  factorPolicy: JourneyFactorPolicy;
   /** Passkey ceremonies: sign-in without an account named (no allowCredentials), confirmation of a known one. */
   passkeys: Pick<PasskeyService, 'authenticationOptions' | 'authenticate'>;
   /** Checks a second factor or a mailed device code, wrong ones counted per account and per IP. */
@@ -51,6 +55,14 @@ export interface JourneyDeps {
     remember(accountId: string, deviceToken: string, userAgent: string, trust: boolean): Promise<void>;
     sendCode(accountId: string, deviceToken: string, locale: Locale): Promise<void>;
   };
+}
+
+/**
+ * The factor policy, with the steps it sends sign-ins to, built where the policy is, with the
+ * services they call: the journey mounts them beside its own, so a new step needs no member here.
+ */
+export interface JourneyFactorPolicy extends FactorPolicy {
+  steps?: JourneyStepDefinition[];
 }
 
 /** One request on one interaction: what every step works with. */
@@ -86,8 +98,23 @@ export async function loadFlow(ctx: Context, deps: JourneyDeps): Promise<Journey
   };
 }
 
+/**
+ * The prompt the interaction is at. `create` (prompt=create, with a session already) is a sign-in
+ * like `login`: the sign-up page, or any other way in, resolves it (completeSignIn).
+ */
+export function promptOf(flow: Pick<JourneyFlow, 'details'>): string {
+  const { name } = flow.details.prompt;
+  return name === 'create' ? 'login' : name;
+}
+
+/** prompt=create (OpenID Connect Prompt Create 1.0): the app asked for the sign-up page. */
+export function asksForSignUp(flow: Pick<JourneyFlow, 'details'>): boolean {
+  const { prompt } = flow.details.params;
+  return typeof prompt === 'string' && prompt.split(' ').includes('create');
+}
+
 export function expectPrompt(flow: JourneyFlow, prompt: 'login' | 'consent'): void {
-  if (flow.details.prompt.name !== prompt) throw new BadRequestError('interaction.wrong_step');
+  if (promptOf(flow) !== prompt) throw new BadRequestError('interaction.wrong_step');
 }
 
 /** Checks that the sign-in is at `step` and returns that step's saved data, typed. */
@@ -170,4 +197,6 @@ export interface JourneyStepDefinition {
   /** The saved steps (state.ts) whose page this step shows. */
   shows?: StepName[];
   show?: StepHandler;
+  /** What the step does when the factor policy sends a sign-in to it (mail a code, say), before the browser gets there. */
+  enter?: (flow: JourneyFlow, at: JourneyStep) => Promise<void>;
 }

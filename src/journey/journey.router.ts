@@ -3,8 +3,8 @@ import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { csrfProtection } from '../http/csrf.ts';
 import { findClientView } from '../ui/client-view.ts';
-import { type JourneyDeps, type JourneyFlow, type JourneyStepDefinition, loadFlow, type StepRoute, seeOther } from './flow.ts';
-import { consentStep, identifierStep, journeySteps } from './steps/index.ts';
+import { asksForSignUp, type JourneyDeps, type JourneyFlow, type JourneyStepDefinition, loadFlow, promptOf, type StepRoute, seeOther } from './flow.ts';
+import { consentStep, identifierStep, journeySteps, startSignUp } from './steps/index.ts';
 import { interactionUrls } from './urls.ts';
 
 /**
@@ -46,6 +46,7 @@ function showCurrentStep(steps: JourneyStepDefinition[]) {
   return (flow: JourneyFlow) => {
     if (flow.details.prompt.name === 'consent') return consentStep.show!(flow);
     const saved = flow.state.at?.step;
+    if (!saved && asksForSignUp(flow)) return startSignUp(flow);
     const step = (saved && steps.find((candidate) => candidate.shows?.includes(saved))) || identifierStep;
     return step.show!(flow);
   };
@@ -61,7 +62,8 @@ function postOnlyPaths(routes: StepRoute[]): string[] {
  * Every page of a sign-in, `/interaction/:uid/...`: one middleware stack (no-store, error
  * recovery, CSRF) and one flow per request, read afresh from the interaction before any step acts.
  */
-export function journeyRouter(deps: JourneyDeps, steps: JourneyStepDefinition[] = journeySteps): Router {
+export function journeyRouter(deps: JourneyDeps, ownSteps: JourneyStepDefinition[] = journeySteps): Router {
+  const steps = [...ownSteps, ...(deps.factorPolicy.steps ?? [])];
   const router = new Router({ prefix: '/interaction/:uid' });
   router.use(noStore);
   router.use(recoveryOnError(deps.provider));
@@ -73,7 +75,7 @@ export function journeyRouter(deps: JourneyDeps, steps: JourneyStepDefinition[] 
       if (lost) return undefined;
       throw error;
     });
-    if (lost && flow?.details.prompt.name !== 'login') return lost(ctx);
+    if (lost && (!flow || promptOf(flow) !== 'login')) return lost(ctx);
     await route.handler(flow!);
   };
 

@@ -7,7 +7,7 @@ import type { PendingLink } from '../federation/linking-policy.ts';
  */
 /** The first factor passed, kept while a further step is asked (factor-policy.ts SignInMethod). */
 const signInMethodSchema = z.object({
-  kind: z.enum(['password', 'passkey', 'federated', 'social_email']),
+  kind: z.enum(['password', 'passkey', 'federated', 'social_email', 'sign_up']),
   amr: z.array(z.string()),
   remember: z.boolean().optional(),
   connectionId: z.string().optional(),
@@ -20,6 +20,9 @@ const signingInSchema = { accountId: z.string(), email: z.string(), method: sign
 const journeyStepSchema = z.discriminatedUnion('step', [
   z.object({ step: z.literal('password'), email: z.string() }),
   z.object({ step: z.literal('federated'), email: z.string(), connectionId: z.string() }),
+  // prompt=create: sent to the sign-up page, then back once the new account's email is confirmed.
+  z.object({ step: z.literal('sign_up') }),
+  z.object({ step: z.literal('signed_up'), accountId: z.string() }),
   /** "Confirm it's you": one of the account's factors (the policy's choice of methods). */
   z.object({ step: z.literal('confirm'), ...signingInSchema, methods: z.array(z.enum(['totp', 'recovery_code', 'passkey'])).min(1) }),
   /** A browser this account never used, without a factor: a code mailed to the address. */

@@ -3,6 +3,7 @@
  * page whose interaction has expired (or another browser, without the interaction cookie) can still
  * name the app and lead back to it.
  */
+import type { ErrorCode } from '../http/error-codes.ts';
 
 /** The interaction an address belongs to: its uid and the app (`client_id`) it signs in to. */
 export interface InteractionRef {
@@ -33,10 +34,15 @@ export const interactionUrls = {
   federated: (ref: InteractionRef, connectionId: string) => build(ref, ['federated', connectionId]),
   /** Where our federation callback sends the browser back, with the upstream's stored answer. */
   federatedResume: (ref: InteractionRef, callbackId: string) => build(ref, ['federated', 'resume'], { callback: callbackId }),
-  federatedFailed: (ref: InteractionRef, reason: string, connectionId: string | undefined) =>
+  federatedFailed: (ref: InteractionRef, reason: ErrorCode, connectionId: string | undefined) =>
     build(ref, ['federated', 'failed'], { reason, connection: connectionId }),
   /** The social buttons' form, and its other actions (`forget-link`, `confirm-email/send`). */
   social: (ref: InteractionRef, ...action: string[]) => build(ref, ['social', ...action.flatMap((part) => part.split('/'))]),
   /** The mailed link confirming a social identity's address (absolute: prefixed with the issuer). */
   socialConfirmEmail: (ref: InteractionRef, token?: string) => build(ref, ['social', 'confirm-email'], { token }),
 };
+
+/** The sign-up page of a sign-in (outside /interaction: the self-service pages find the sign-in by its uid). */
+export function signUpPageUrl(ref: InteractionRef): string {
+  return `/signup?${new URLSearchParams({ interaction: ref.uid })}`;
+}

@@ -1,4 +1,5 @@
 import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Db } from '../db/database.ts';
 import { isLocale, type Locale } from '../ui/i18n.ts';
 import { type ComposedMail, composeMail, type MailTemplate } from './mail-composer.ts';
 import type { OutgoingMailRepository } from './outgoing-mail.repository.ts';
@@ -16,18 +17,20 @@ export interface MailRequest {
  * and an SMTP failure never changes what the user is told.
  */
 export class MailOutbox {
+  readonly #db: Db;
   readonly #mails: OutgoingMailRepository;
   readonly #secretBox: SecretBox;
   readonly #listeners = new Set<() => void>();
 
-  constructor(mails: OutgoingMailRepository, secretBox: SecretBox) {
+  constructor(db: Db, mails: OutgoingMailRepository, secretBox: SecretBox) {
+    this.#db = db;
     this.#mails = mails;
     this.#secretBox = secretBox;
   }
 
   async enqueue({ to, template, locale, data }: MailRequest): Promise<void> {
     const content = composeMail(template, locale, data);
-    await this.#mails.insert({ recipient: to, template, locale, content_encrypted: await this.#secretBox.seal(JSON.stringify(content)) });
+    await this.#mails.insert(this.#db, { recipient: to, template, locale, content_encrypted: await this.#secretBox.seal(JSON.stringify(content)) });
     for (const listener of this.#listeners) listener();
   }
 

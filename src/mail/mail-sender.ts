@@ -1,3 +1,4 @@
+import type { Db } from '../db/database.ts';
 import { recordOutcome } from '../db/leased-queue.ts';
 import type { OutgoingMailRow } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
@@ -27,6 +28,7 @@ export function retryDelaySeconds(attempts: number, retryBaseSeconds: number): n
  * is marked failed and logged as an error.
  */
 export class MailSender {
+  readonly #db: Db;
   readonly #mails: OutgoingMailRepository;
   readonly #outbox: MailOutbox;
   readonly #deliver: MailDelivery;
@@ -39,7 +41,8 @@ export class MailSender {
   #unsubscribe: (() => void) | undefined;
   #lastPurge = 0;
 
-  constructor(mails: OutgoingMailRepository, outbox: MailOutbox, deliver: MailDelivery, settings: MailSenderSettings, logger: Logger) {
+  constructor(db: Db, mails: OutgoingMailRepository, outbox: MailOutbox, deliver: MailDelivery, settings: MailSenderSettings, logger: Logger) {
+    this.#db = db;
     this.#mails = mails;
     this.#outbox = outbox;
     this.#deliver = deliver;
@@ -92,7 +95,7 @@ export class MailSender {
       }
       if (Date.now() - this.#lastPurge > purgeEveryMs) {
         this.#lastPurge = Date.now();
-        await this.#mails.purgeOld();
+        await this.#mails.purgeOld(this.#db);
       }
     } catch (error) {
       this.#logger.error({ err: error }, 'mail queue unavailable');
@@ -108,15 +111,15 @@ export class MailSender {
       const reason = error instanceof Error ? error.message : String(error);
       if (attempts >= this.#settings.maxAttempts) {
         this.#logger.error({ mailId: id, attempts, err: error }, 'mail undeliverable: giving up');
-        await record(() => this.#mails.markFailed(id, token, reason));
+        await record(() => this.#mails.markFailed(this.#db, id, token, reason));
         return;
       }
       const delay = retryDelaySeconds(attempts, this.#settings.retryBaseSeconds);
       this.#logger.warn({ mailId: id, attempts, retryInSeconds: Math.round(delay), err: error }, 'mail not sent: will retry');
-      await record(() => this.#mails.scheduleRetry(id, token, delay, reason));
+      await record(() => this.#mails.scheduleRetry(this.#db, id, token, delay, reason));
       return;
     }
-    await record(() => this.#mails.markSent(id, token)).catch((error: unknown) => {
+    await record(() => this.#mails.markSent(this.#db, id, token)).catch((error: unknown) => {
       this.#logger.error({ mailId: id, err: error }, 'mail sent but not recorded: it may be sent again');
       throw error;
     });

@@ -1,6 +1,7 @@
 import { sql, type UpdateObject } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { type Lease, LeasedQueue } from '../db/leased-queue.ts';
+import { pendingQueueStats } from '../db/queue-stats.ts';
 import type { Database, NewOutgoingMailRow, OutgoingMailRow } from '../db/schema.ts';
 import type { Logger } from '../log.ts';
 
@@ -14,8 +15,8 @@ export class OutgoingMailRepository {
     this.#queue = new LeasedQueue(db, 'outgoing_mails', leaseSeconds);
   }
 
-  async insert(mail: NewOutgoingMailRow): Promise<void> {
-    await this.#db.insertInto('outgoing_mails').values(mail).execute();
+  async insert(db: Db, mail: NewOutgoingMailRow): Promise<void> {
+    await db.insertInto('outgoing_mails').values(mail).execute();
   }
 
   /**
@@ -35,30 +36,25 @@ export class OutgoingMailRepository {
   }
 
   /** The writes that finish a claimed mail apply only while the claim `token` still holds it. */
-  async markSent(id: string, token: string): Promise<void> {
-    await this.#finish(id, token, { status: 'sent', sent_at: sql`now()`, last_error: null });
+  async markSent(db: Db, id: string, token: string): Promise<void> {
+    await this.#finish(db, id, token, { status: 'sent', sent_at: sql`now()`, last_error: null });
   }
 
-  async scheduleRetry(id: string, token: string, delaySeconds: number, error: string): Promise<void> {
-    await this.#finish(id, token, { next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`, last_error: error });
+  async scheduleRetry(db: Db, id: string, token: string, delaySeconds: number, error: string): Promise<void> {
+    await this.#finish(db, id, token, { next_attempt_at: sql`now() + make_interval(secs => ${delaySeconds})`, last_error: error });
   }
 
-  async markFailed(id: string, token: string, error: string): Promise<void> {
-    await this.#finish(id, token, { status: 'failed', last_error: error });
+  async markFailed(db: Db, id: string, token: string, error: string): Promise<void> {
+    await this.#finish(db, id, token, { status: 'failed', last_error: error });
   }
 
-  async #finish(id: string, token: string, changes: UpdateObject<Database, 'outgoing_mails'>): Promise<void> {
-    await this.#db.updateTable('outgoing_mails').set(changes).set({ lease_token: null }).where('id', '=', id).where('lease_token', '=', token).execute();
+  async #finish(db: Db, id: string, token: string, changes: UpdateObject<Database, 'outgoing_mails'>): Promise<void> {
+    await db.updateTable('outgoing_mails').set(changes).set({ lease_token: null }).where('id', '=', id).where('lease_token', '=', token).execute();
   }
 
   /** Mails not sent yet, and how long the oldest has waited (metrics). */
-  async pendingStats(): Promise<{ depth: number; oldestAgeSeconds: number }> {
-    const row = await this.#db
-      .selectFrom('outgoing_mails')
-      .select([sql<string>`count(*)`.as('depth'), sql<string>`coalesce(extract(epoch from now() - min(created_at)), 0)`.as('oldest_age_seconds')])
-      .where('status', '=', 'pending')
-      .executeTakeFirstOrThrow();
-    return { depth: Number(row.depth), oldestAgeSeconds: Number(row.oldest_age_seconds) };
+  pendingStats(): Promise<{ depth: number; oldestAgeSeconds: number }> {
+    return pendingQueueStats(this.#db, 'outgoing_mails');
   }
 
   listRecent(limit: number): Promise<OutgoingMailRow[]> {
@@ -66,8 +62,8 @@ export class OutgoingMailRepository {
   }
 
   /** Sent mail is kept a day (for the dev outbox and support), undeliverable mail a week. */
-  async purgeOld(): Promise<void> {
-    await this.#db
+  async purgeOld(db: Db): Promise<void> {
+    await db
       .deleteFrom('outgoing_mails')
       .where((eb) =>
         eb.or([

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { Db } from '../db/database.ts';
+import { pendingQueueStats } from '../db/queue-stats.ts';
 import type { OutgoingMailRepository } from '../mail/outgoing-mail.repository.ts';
 import { DatabaseStatsRepository } from './database-stats.repository.ts';
 import { type MetricsServer, registryMetrics, startMetricsServer } from './metrics-server.ts';
@@ -19,7 +20,10 @@ export interface MetricsSources {
 export async function enableMetrics({ metrics, db, outgoingMails }: MetricsSources, metricsPort: number): Promise<MetricsServer | undefined> {
   const databaseStats = new DatabaseStatsRepository(db);
   metrics.collectProcessMetrics();
-  metrics.watchQueues([{ name: 'mail', read: () => outgoingMails.pendingStats() }]);
+  metrics.watchQueues([
+    { name: 'mail', read: () => outgoingMails.pendingStats() },
+    { name: 'logout', read: () => pendingQueueStats(db, 'logout_deliveries') },
+  ]);
   metrics.watchDatabaseConnections(() => databaseStats.connectionsByState());
   if (cluster.isWorker) {
     AggregatorRegistry.setRegistries([metrics.registry]);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import type { AdapterPayload } from 'oidc-provider';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Db } from '../db/database.ts';
@@ -19,6 +20,12 @@ export interface NewClient {
   clientUri?: string;
   /** Starts a new sign-in at the app (OIDC third-party initiated login, https only); preferred over clientUri. */
   initiateLoginUri?: string;
+  /** A legacy confidential app that cannot send PKCE (RFC 9700 asks it of every client): opted out, never a public one. */
+  pkceOptional?: boolean;
+  /** Where logout tokens are POSTed (OpenID Connect Back-Channel Logout 1.0). */
+  backchannelLogoutUri?: string;
+  /** The app needs the session id (`sid`) in its logout tokens. */
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 export interface RegisteredClient {
@@ -33,6 +40,8 @@ export interface ClientSummary {
   isPublic: boolean;
   redirectUris: string[];
   grantTypes: string[];
+  pkceOptional: boolean;
+  backchannelLogoutUri: string | null;
   createdAt: Date;
 }
 
@@ -61,7 +70,7 @@ export class ClientRepository {
     this.#secrets = secrets;
   }
 
-  async create(client: NewClient): Promise<RegisteredClient> {
+  async create(db: Db, client: NewClient): Promise<RegisteredClient> {
     const clientId = randomToken(16);
     const clientSecret = client.isPublic ? undefined : randomToken(32);
     const grantTypes = client.grantTypes ?? ['authorization_code', 'refresh_token'];
@@ -77,8 +86,12 @@ export class ClientRepository {
       ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
       ...(client.clientUri ? { client_uri: client.clientUri } : {}),
       ...(client.initiateLoginUri ? { initiate_login_uri: client.initiateLoginUri } : {}),
+      ...(client.pkceOptional ? { pkce_optional: true } : {}),
+      ...(client.backchannelLogoutUri
+        ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: client.backchannelLogoutSessionRequired ?? false }
+        : {}),
     };
-    await this.#db
+    await db
       .insertInto('clients')
       .values({
         id: clientId,
@@ -94,7 +107,7 @@ export class ClientRepository {
   async list(): Promise<ClientSummary[]> {
     const rows = await this.#db.selectFrom('clients').selectAll().orderBy('created_at').execute();
     return rows.map((row) => {
-      const metadata = row.metadata as { redirect_uris?: string[]; grant_types?: string[] };
+      const metadata = row.metadata as { redirect_uris?: string[]; grant_types?: string[]; pkce_optional?: boolean; backchannel_logout_uri?: string };
       return {
         clientId: row.id,
         name: row.name,
@@ -102,15 +115,29 @@ export class ClientRepository {
         isPublic: row.secret_encrypted === null,
         redirectUris: metadata.redirect_uris ?? [],
         grantTypes: metadata.grant_types ?? [],
+        pkceOptional: metadata.pkce_optional === true,
+        backchannelLogoutUri: metadata.backchannel_logout_uri ?? null,
         createdAt: row.created_at,
       };
     });
   }
 
-  async delete(clientId: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
+  async delete(db: Db, clientId: string): Promise<boolean> {
+    const result = await db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
     this.#metadataCache.delete(clientId);
     return result.numDeletedRows > 0n;
+  }
+
+  /** The apps among `clientIds` that take back-channel logout tokens, and whether each needs the session id in them. */
+  async backchannelLogoutReceivers(db: Db, clientIds: string[]): Promise<Map<string, { sessionRequired: boolean }>> {
+    if (!clientIds.length) return new Map();
+    const rows = await db
+      .selectFrom('clients')
+      .select(['id', 'metadata'])
+      .where('id', 'in', clientIds)
+      .where(sql<string>`metadata->>'backchannel_logout_uri'`, 'is not', null)
+      .execute();
+    return new Map(rows.map((row) => [row.id, { sessionRequired: row.metadata.backchannel_logout_session_required === true }]));
   }
 
   /** The metadata oidc-provider validates and works with, secret decrypted, first-party flag included. */

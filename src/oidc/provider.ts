@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import type { Context } from 'koa';
-import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config.ts';
 import type { ConsentRepository } from '../consents/consent.repository.ts';
@@ -15,6 +15,7 @@ import { renderPage } from '../ui/views.ts';
 import { accountClaims } from './account-claims.ts';
 import { accountClient } from './account-client.ts';
 import type { ClientRepository } from './client.repository.ts';
+import type { SignOutService } from './logout/sign-out.service.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
 import { signingAlgorithms } from './signing-keys.ts';
@@ -28,6 +29,7 @@ export interface ProviderDependencies {
   accounts: AccountRepository;
   consents: ConsentRepository;
   resourceServers: ResourceServerRegistry;
+  signOut: SignOutService;
   signingKeys: JWK[];
   logger: Logger;
   /** The first page of an interaction (the sign-in journey builds every interaction URL). */
@@ -36,6 +38,9 @@ export interface ProviderDependencies {
 
 const allowedResources = (client: unknown): string[] => (client as { allowed_resources?: string[] }).allowed_resources ?? [];
 const isFirstParty = (client: unknown) => (client as { first_party?: boolean } | undefined)?.first_party === true;
+/** RFC 9700 and OAuth 2.1: S256 PKCE from every client; only a confidential one registered with --pkce-optional may omit it. */
+const pkceRequired = (client: { clientAuthMethod?: string | undefined }) =>
+  client.clientAuthMethod === 'none' || (client as { pkce_optional?: boolean }).pkce_optional !== true;
 
 /** The one oidc-provider configuration of the service. */
 export function createProvider({
@@ -45,12 +50,17 @@ export function createProvider({
   accounts,
   consents,
   resourceServers,
+  signOut,
   signingKeys,
   logger,
   interactionUrl,
 }: ProviderDependencies): Provider {
   const { ttl } = config;
+  // Step-up (acr_values above the session's level asks for the login again), then prompt=create.
+  const interactionPrompts = [...stepUpInteractionPolicy(), new interactionPolicy.Prompt({ name: 'create', requestable: true })];
   const configuration: Configuration = {
+    // oidc-provider does not publish the prompts it takes: RPs look for `create` here (Prompt Create 1.0).
+    discovery: { prompt_values_supported: ['none', ...interactionPrompts.filter((prompt) => prompt.requestable).map((prompt) => prompt.name)] },
     adapter: createAdapterFactory(requestTransactions, clients),
     jwks: { keys: signingKeys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: { keys: [...config.cookieSecrets] },
@@ -70,8 +80,15 @@ export function createProvider({
     clients: [accountClient(config.issuer)],
     // domain_hint: the app knows the user's company, so home-realm discovery can skip the email page.
     extraParams: ['domain_hint'],
-    extraClientMetadata: { properties: ['first_party', 'allowed_resources'] },
-    interactions: { policy: stepUpInteractionPolicy(), url: (_ctx, interaction) => interactionUrl(interaction) },
+    extraClientMetadata: { properties: ['first_party', 'allowed_resources', 'pkce_optional'] },
+    // oidc-provider accepts S256 only: `plain` is always refused.
+    pkce: { required: (_ctx, client) => pkceRequired(client) },
+    interactions: {
+      // prompt=create (OpenID Connect Prompt Create 1.0): listed in discovery; the journey opens the
+      // sign-up page and the completed sign-in resolves it.
+      policy: interactionPrompts,
+      url: (_ctx, interaction) => interactionUrl(interaction),
+    },
     // Weakest to strongest (src/factors/assurance.ts): acr_values_supported in discovery.
     acrValues: [...acrValues],
     features: {
@@ -97,6 +114,8 @@ export function createProvider({
           renderPage(ctx as unknown as Context, 'interaction/logged-out', { client }, { locale: localeFor(ctx as unknown as Context) });
         },
       },
+      // Client metadata backchannel_logout_uri / _session_required and the discovery flags; delivery is ours (below).
+      backchannelLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
         // Tokens for the app itself (userinfo) stay opaque; a registered API gets a JWT for its audience.
@@ -177,7 +196,16 @@ export function createProvider({
     },
   };
   const provider = new Provider(config.issuer, configuration);
+  // oidc-provider would POST each logout token during the sign-out request, once, and make the
+  // person wait for every app. Queued instead (LogoutSender signs and delivers them, with retries):
+  // the sign-out goes on at once and an app that is down gets its token when it is back.
+  provider.Client.prototype.backchannelLogout = function queueBackchannelLogout(this: InstanceType<typeof provider.Client>, sub: string, sid: string) {
+    return signOut.sessionEnded(requestTransactions.executor, { clientId: this.clientId, subject: sub, sid });
+  };
   // oidc-provider answers its own unexpected errors (a generic server_error, no details): log them here.
+  provider.on('backchannel.error', (ctx: KoaContextWithOIDC, error: unknown, client: { clientId: string }) => {
+    logger.error({ err: error, requestId: (ctx as unknown as Context).state?.requestId, clientId: client.clientId }, 'back-channel logout not queued');
+  });
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: unknown) => {
     logger.error({ err: error, requestId: (ctx as unknown as Context).state?.requestId, path: ctx.path }, 'oidc-provider server error');
   });

@@ -66,15 +66,36 @@ export interface RotationPolicy {
 export async function rotateSigningKeys(db: Db, box: SecretBox, policy: RotationPolicy): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
     await lockSigningKeys(trx);
-    const activation = sql<Date>`now() + make_interval(secs => ${policy.activationDelaySeconds})`;
-    await trx
-      .updateTable('signing_keys')
-      .set({ retired_at: activation, unpublish_after: sql`${activation} + make_interval(secs => ${policy.retiredKeyGraceSeconds})` })
-      .where('retired_at', 'is', null)
-      .execute();
-    await insertGeneration(trx, box, policy.activationDelaySeconds);
-    const next = await trx.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).execute();
-    return next.map((row) => row.kid);
+    return addGeneration(trx, box, policy);
+  });
+}
+
+async function addGeneration(trx: Db, box: SecretBox, policy: RotationPolicy): Promise<string[]> {
+  const activation = sql<Date>`now() + make_interval(secs => ${policy.activationDelaySeconds})`;
+  await trx
+    .updateTable('signing_keys')
+    .set({ retired_at: activation, unpublish_after: sql`${activation} + make_interval(secs => ${policy.retiredKeyGraceSeconds})` })
+    .where('retired_at', 'is', null)
+    .execute();
+  await insertGeneration(trx, box, policy.activationDelaySeconds);
+  const next = await trx.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).execute();
+  return next.map((row) => row.kid);
+}
+
+/**
+ * The automatic schedule (KEY_ROTATION_DAYS): rotates when the newest generation is older than
+ * `rotationDays`, and returns the new kids, else undefined. Every instance may call it: the check
+ * runs under the same advisory lock as the rotation, so a period gets one rotation.
+ */
+export async function rotateSigningKeysIfDue(db: Db, box: SecretBox, policy: RotationPolicy, rotationDays: number): Promise<string[] | undefined> {
+  if (rotationDays <= 0) return undefined;
+  return db.transaction().execute(async (trx) => {
+    await lockSigningKeys(trx);
+    const newest = await trx
+      .selectFrom('signing_keys')
+      .select(sql<boolean>`max(created_at) < now() - make_interval(secs => ${rotationDays * 86_400})`.as('due'))
+      .executeTakeFirst();
+    return newest?.due ? addGeneration(trx, box, policy) : undefined;
   });
 }
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { OrganizationDomainRow, OrganizationRow } from '../db/schema.ts';
+import { isUniqueViolation } from '../db/transaction.ts';
 
 export class OrganizationRepository {
   readonly #db: Db;
@@ -9,7 +10,7 @@ export class OrganizationRepository {
     this.#db = db;
   }
 
-  insert(name: string, db: Db = this.#db): Promise<OrganizationRow> {
+  insert(db: Db, name: string): Promise<OrganizationRow> {
     return db.insertInto('organizations').values({ name }).returningAll().executeTakeFirstOrThrow();
   }
 
@@ -22,11 +23,11 @@ export class OrganizationRepository {
     return db.selectFrom('organizations').selectAll().where('name', '=', name).execute();
   }
 
-  async setSsoEnforced(id: string, enforced: boolean, db: Db = this.#db): Promise<void> {
+  async setSsoEnforced(db: Db, id: string, enforced: boolean): Promise<void> {
     await db.updateTable('organizations').set({ sso_enforced: enforced, updated_at: sql`now()` }).where('id', '=', id).execute();
   }
 
-  insertDomain(organizationId: string, domain: string, verificationToken: string, db: Db = this.#db): Promise<OrganizationDomainRow> {
+  insertDomain(db: Db, organizationId: string, domain: string, verificationToken: string): Promise<OrganizationDomainRow> {
     return db
       .insertInto('organization_domains')
       .values({ organization_id: organizationId, domain, verification_token: verificationToken })
@@ -44,7 +45,7 @@ export class OrganizationRepository {
   }
 
   /** Marks the claim verified; false when another organization holds the domain already (unique index). */
-  async markDomainVerified(organizationId: string, domain: string, verifiedBy: 'dns' | 'operator', db: Db = this.#db): Promise<boolean> {
+  async markDomainVerified(db: Db, organizationId: string, domain: string, verifiedBy: 'dns' | 'operator'): Promise<boolean> {
     try {
       await db
         .updateTable('organization_domains')
@@ -54,12 +55,12 @@ export class OrganizationRepository {
         .execute();
       return true;
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') return false;
+      if (isUniqueViolation(error)) return false;
       throw error;
     }
   }
 
-  async addMember(organizationId: string, accountId: string, db: Db = this.#db): Promise<void> {
+  async addMember(db: Db, organizationId: string, accountId: string): Promise<void> {
     await db
       .insertInto('organization_members')
       .values({ organization_id: organizationId, account_id: accountId })

@@ -46,10 +46,10 @@ export class OrganizationService {
 
   async create(input: { name: string; domains: string[]; verifiedByOperator: boolean }): Promise<OrganizationSummary> {
     const organization = await this.#db.transaction().execute(async (trx) => {
-      const created = await this.#organizations.insert(input.name, trx);
+      const created = await this.#organizations.insert(trx, input.name);
       for (const domain of input.domains) {
-        await this.#organizations.insertDomain(created.id, domain, randomBytes(24).toString('base64url'), trx);
-        if (input.verifiedByOperator && !(await this.#organizations.markDomainVerified(created.id, domain, 'operator', trx))) throw domainTaken(domain);
+        await this.#organizations.insertDomain(trx, created.id, domain, randomBytes(24).toString('base64url'));
+        if (input.verifiedByOperator && !(await this.#organizations.markDomainVerified(trx, created.id, domain, 'operator'))) throw domainTaken(domain);
       }
       return created;
     });
@@ -73,7 +73,7 @@ export class OrganizationService {
   }
 
   async addDomain(organizationId: string, domain: string): Promise<DomainClaim> {
-    return describeClaim(await this.#organizations.insertDomain(organizationId, domain, randomBytes(24).toString('base64url')));
+    return describeClaim(await this.#organizations.insertDomain(this.#db, organizationId, domain, randomBytes(24).toString('base64url')));
   }
 
   /**
@@ -90,11 +90,11 @@ export class OrganizationService {
         throw new AppError('orgs.domain_record_missing', 400, { message: `No TXT record ${described.record.name} with value ${described.record.value}` });
       }
     }
-    if (!(await this.#organizations.markDomainVerified(organizationId, domain, options.force ? 'operator' : 'dns'))) throw domainTaken(domain);
+    if (!(await this.#organizations.markDomainVerified(this.#db, organizationId, domain, options.force ? 'operator' : 'dns'))) throw domainTaken(domain);
     return { ...described, verified: true };
   }
 
   async setSsoEnforced(organizationId: string, enforced: boolean): Promise<void> {
-    await this.#organizations.setSsoEnforced(organizationId, enforced);
+    await this.#organizations.setSsoEnforced(this.#db, organizationId, enforced);
   }
 }

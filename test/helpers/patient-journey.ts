@@ -28,7 +28,11 @@ export interface PatienceOptions {
   /** How many 503s in a row before giving up. */
   attempts?: number;
   retryDelayMs?: number;
+  /** The answers worth trying again (default: 503); a soak behind a proxy adds its 502s. */
+  transient?: (status: number) => boolean;
 }
+
+const serviceUnavailable = (status: number) => status === 503;
 
 type RequestInit = Parameters<UserAgent['request']>[1];
 
@@ -42,7 +46,7 @@ export async function followPatiently(agent: UserAgent, url: string, init: Reque
     const started = Date.now();
     const response = { ...(await agent.request(next.url, next.init)), url: next.url };
     options.log.note(response.status, Date.now() - started, response.headers);
-    if (response.status === 503) {
+    if ((options.transient ?? serviceUnavailable)(response.status)) {
       unavailable += 1;
       if (unavailable >= (options.attempts ?? 60)) return response;
       await pause(options.retryDelayMs ?? 250);
@@ -129,10 +133,15 @@ export async function tokenRequest(
 }
 
 /** Retries a token request while it answers 503; the last answer. */
-export async function tokenRequestPatiently(send: () => Promise<TokenAnswer>, attempts = 60, retryDelayMs = 250): Promise<TokenAnswer> {
+export async function tokenRequestPatiently(
+  send: () => Promise<TokenAnswer>,
+  attempts = 60,
+  retryDelayMs = 250,
+  transient: (status: number) => boolean = serviceUnavailable,
+): Promise<TokenAnswer> {
   for (let attempt = 1; ; attempt += 1) {
     const answer = await send();
-    if (answer.status !== 503 || attempt >= attempts) return answer;
+    if (!transient(answer.status) || attempt >= attempts) return answer;
     await pause(retryDelayMs);
   }
 }

@@ -11,6 +11,8 @@ export const nodeBinary = path.join(projectRoot, 'node_modules', '.bin', 'node')
 export const testSecretsEnv = {
   COOKIE_SECRETS: 'process-test-cookie-secret-0123456789abcdef',
   KEY_ENCRYPTION_SECRET: 'process-test-key-encryption-secret-0123456789',
+  // The same as testSecrets' (test-server.ts): the CLI and an in-process server check each other's password hashes.
+  PASSWORD_PEPPERS: 'process-test-password-pepper-0123456789abcdef',
 };
 
 /** Only what the child needs: nothing of the test runner's environment (NODE_ENV, DATABASE_URL...) leaks in. */
@@ -63,7 +65,8 @@ export class ServerProcess {
   static async start(port: number, env: Record<string, string>): Promise<ServerProcess> {
     const child = spawn(nodeBinary, ['src/main.ts'], {
       cwd: projectRoot,
-      env: childEnv({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, ...env }),
+      // Every request of a test is a browser never seen before: no mailed new-device code (as in config/test.json).
+      env: childEnv({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, NEW_DEVICE_CHECK: 'false', ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new ServerProcess(child, port);

@@ -19,9 +19,11 @@ export async function registerRelyingParty(
     grantTypes?: string[];
     idTokenSigningAlg?: 'RS256' | 'ES256' | 'EdDSA';
     allowedResources?: string[];
+    backchannelLogoutUri?: string;
+    backchannelLogoutSessionRequired?: boolean;
   } = {},
 ): Promise<TestClient> {
-  const { clientId, clientSecret } = await server.services.oidc.clients.create({
+  const { clientId, clientSecret } = await server.services.oidc.clients.create(server.services.db, {
     name: 'Test App',
     redirectUris: [redirectUri],
     postLogoutRedirectUris: [postLogoutRedirectUri],
@@ -30,6 +32,9 @@ export async function registerRelyingParty(
     isPublic: options.isPublic ?? false,
     ...(options.idTokenSigningAlg ? { idTokenSigningAlg: options.idTokenSigningAlg } : {}),
     ...(options.allowedResources ? { allowedResources: options.allowedResources } : {}),
+    ...(options.backchannelLogoutUri
+      ? { backchannelLogoutUri: options.backchannelLogoutUri, backchannelLogoutSessionRequired: options.backchannelLogoutSessionRequired ?? false }
+      : {}),
   });
   return { clientId, ...(clientSecret ? { clientSecret } : {}), config: await discover(server.url, clientId, clientSecret) };
 }

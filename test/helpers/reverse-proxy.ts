@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generate } from 'selfsigned';
 import { freePort } from '../../src/db/embedded-postgres.ts';
+import { ForegroundProcess } from './foreground-process.ts';
 
 /** Debian's nginx (`apt-get install nginx`); tests that need it skip, saying why, when it is missing. */
 export const nginxBinary = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((candidate) => existsSync(candidate));
@@ -24,17 +25,9 @@ export async function loopbackCertificate(): Promise<{ cert: string; key: string
  * folder: TLS terminated here, round robin between the upstreams, the usual X-Forwarded-* headers,
  * and a request that cannot reach an instance (refused) passed to the next one.
  */
-export class ReverseProxy {
-  readonly url: string;
-  readonly #child: ChildProcess;
-  readonly #dir: string;
-  #log = '';
-
+export class ReverseProxy extends ForegroundProcess {
   private constructor(child: ChildProcess, dir: string, port: number) {
-    this.#child = child;
-    this.#dir = dir;
-    this.url = `https://127.0.0.1:${port}`;
-    child.stderr?.on('data', (chunk: Buffer) => (this.#log += chunk.toString()));
+    super(child, dir, `https://127.0.0.1:${port}`);
   }
 
   /** The port the proxy will listen on, to be chosen before the instances (it is their issuer). */
@@ -91,22 +84,13 @@ ${upstreams}
     const proxy = new ReverseProxy(child, dir, port);
     const deadline = Date.now() + 10_000;
     while (!existsSync(path.join(dir, 'nginx.pid'))) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nginx did not start: ${proxy.#log}`);
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nginx did not start: ${proxy.errorLog}`);
       await sleep(50);
     }
     return proxy;
   }
 
   get errorLog(): string {
-    return this.#log;
-  }
-
-  async stop(): Promise<void> {
-    if (this.#child.exitCode === null) {
-      const exited = new Promise((resolve) => this.#child.once('exit', resolve));
-      this.#child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(this.#dir, { recursive: true, force: true });
+    return this.stderr;
   }
 }

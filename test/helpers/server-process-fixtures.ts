@@ -17,7 +17,13 @@ export function processFixtures(child: ServerProcess, databaseUrl: string): Proc
   const db = createDatabase(databaseUrl, createLogger('silent'), { maxConnections: 2 });
   const config = loadConfig(
     { NODE_ENV: 'test' },
-    { cookieSecrets: [testSecretsEnv.COOKIE_SECRETS], keyEncryptionSecret: testSecretsEnv.KEY_ENCRYPTION_SECRET, issuer: child.url, databaseUrl },
+    {
+      cookieSecrets: [testSecretsEnv.COOKIE_SECRETS],
+      keyEncryptionSecret: testSecretsEnv.KEY_ENCRYPTION_SECRET,
+      passwordPeppers: [testSecretsEnv.PASSWORD_PEPPERS],
+      issuer: child.url,
+      databaseUrl,
+    },
   );
   const server = { url: child.url, services: createServices(config, db) } as unknown as RunningServer;
   return { db, server, close: () => db.destroy() };

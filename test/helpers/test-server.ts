@@ -25,6 +25,7 @@ export interface TestServerOptions {
 export const testSecrets = {
   cookieSecrets: ['test-cookie-secret-0123456789abcdefghijklmnop'],
   keyEncryptionSecret: 'test-key-encryption-secret-0123456789abcdef',
+  passwordPeppers: ['process-test-password-pepper-0123456789abcdef'],
 };
 
 /** Starts the real server on a loopback port, on its own database unless one is given (to share it). */

@@ -4,6 +4,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+import type { RunningServer } from '../../src/server.ts';
 
 const cookieKey = 'upstream-test-cookie-key';
 
@@ -142,4 +143,37 @@ export class UpstreamOidcProvider {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * The tests' company "Hooli" (domain hooli.test) signing in through `idp` over OpenID Connect:
+ * the organization, its connection here and the matching client at the IdP. Returns the connection id.
+ */
+export async function connectHooli(
+  services: RunningServer['services'],
+  idp: UpstreamOidcProvider,
+  options: Pick<UpstreamOidcOptions, 'account' | 'claims'>,
+): Promise<string> {
+  const organization = await services.orgs.organizationService.create({ name: 'Hooli', domains: ['hooli.test'], verifiedByOperator: true });
+  const connection = await services.federation.connectionSetup.createOidc({
+    organizationId: organization.id,
+    name: 'Hooli IdP',
+    issuer: idp.issuer,
+    clientId: 'signin-service',
+    clientSecret: 'hooli-secret',
+    enforceSso: false,
+  });
+  await idp.configure({
+    clients: [
+      {
+        client_id: 'signin-service',
+        client_secret: 'hooli-secret',
+        redirect_uris: [connection.redirectUri],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+      },
+    ],
+    ...options,
+  });
+  return connection.id;
 }

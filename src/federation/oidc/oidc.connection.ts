@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import { z } from 'zod';
-import { FederationError } from '../federation-error.ts';
+import { FederationError, failureStatus, SignInCancelledError } from '../federation-error.ts';
 import type { FederationState, FederationStateBox } from '../federation-state.ts';
 import type {
   BeginInput,
@@ -189,9 +189,8 @@ export class OidcConnection implements UpstreamConnection {
   async complete(params: CallbackParams): Promise<UpstreamProfile> {
     const state = await this.stateOf(params);
     if (params.error) {
-      throw new FederationError(params.error === 'access_denied' ? 'federation.cancelled' : 'federation.upstream_error', {
-        message: `upstream error ${params.error}`,
-      });
+      const message = `upstream error ${params.error}`;
+      throw params.error === 'access_denied' ? new SignInCancelledError({ message }) : new FederationError('federation.upstream_error', { message });
     }
     const config = await this.#configuration();
     const callbackUrl = new URL(this.redirectUri);
@@ -213,7 +212,7 @@ export class OidcConnection implements UpstreamConnection {
     } catch (error) {
       if (error instanceof FederationError) throw error;
       const code = isNetworkFailure(error) ? 'federation.upstream_unreachable' : 'federation.oidc_invalid_response';
-      throw new FederationError(code, { status: code === 'federation.upstream_unreachable' ? 502 : 400, cause: error, message: (error as Error).message });
+      throw new FederationError(code, { status: failureStatus(code), cause: error, message: (error as Error).message });
     }
     if (typeof claims.sub !== 'string' || !claims.sub) throw new FederationError('federation.oidc_invalid_response', { message: 'no subject' });
     const mapped = this.#profile(claims);

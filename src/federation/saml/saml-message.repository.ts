@@ -9,8 +9,8 @@ export class SamlMessageRepository {
     this.#db = db;
   }
 
-  async saveRequest(id: string, connectionId: string, stateSealed: string, ttlSeconds: number): Promise<void> {
-    await this.#db
+  async saveRequest(db: Db, id: string, connectionId: string, stateSealed: string, ttlSeconds: number): Promise<void> {
+    await db
       .insertInto('saml_requests')
       .values({ id, connection_id: connectionId, state_encrypted: stateSealed, expires_at: sql<Date>`now() + make_interval(secs => ${ttlSeconds})` })
       .execute();
@@ -27,8 +27,8 @@ export class SamlMessageRepository {
   }
 
   /** Records an assertion as used; false when it was used before (a replay). */
-  async markAssertionUsed(connectionId: string, assertionId: string, keepUntil: Date): Promise<boolean> {
-    const inserted = await this.#db
+  async markAssertionUsed(db: Db, connectionId: string, assertionId: string, keepUntil: Date): Promise<boolean> {
+    const inserted = await db
       .insertInto('saml_assertions_seen')
       .values({ connection_id: connectionId, assertion_id: assertionId, expires_at: keepUntil })
       .onConflict((oc) => oc.doNothing())
@@ -37,8 +37,8 @@ export class SamlMessageRepository {
     return inserted !== undefined;
   }
 
-  async purgeExpired(): Promise<void> {
-    await this.#db.deleteFrom('saml_requests').where('expires_at', '<=', sql<Date>`now()`).execute();
-    await this.#db.deleteFrom('saml_assertions_seen').where('expires_at', '<=', sql<Date>`now()`).execute();
+  async purgeExpired(db: Db): Promise<void> {
+    await db.deleteFrom('saml_requests').where('expires_at', '<=', sql<Date>`now()`).execute();
+    await db.deleteFrom('saml_assertions_seen').where('expires_at', '<=', sql<Date>`now()`).execute();
   }
 }

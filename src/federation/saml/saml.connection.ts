@@ -3,6 +3,7 @@ import { signAuthnRequestPost } from '@node-saml/node-saml/lib/saml-post-signing
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import { z } from 'zod';
 import { randomId } from '../../crypto/random-id.ts';
+import type { Db } from '../../db/database.ts';
 import { FederationError } from '../federation-error.ts';
 import type { FederationState, FederationStateBox } from '../federation-state.ts';
 import type { BeginInput, BeginResult, CallbackParams, ConnectionRecord, UpstreamConnection, UpstreamProfile } from '../upstream-connection.ts';
@@ -39,6 +40,7 @@ export const samlSettingsSchema = z.object({
 export type SamlSettings = z.infer<typeof samlSettingsSchema>;
 
 export interface SamlDependencies {
+  db: Db;
   issuer: string;
   states: FederationStateBox;
   messages: SamlMessageRepository;
@@ -192,7 +194,7 @@ export class SamlConnection implements UpstreamConnection {
   async begin({ uid, appClientId, loginHint, remember, returnTo }: BeginInput): Promise<BeginResult> {
     const requestId = `_${randomId(20)}`;
     const sealed = await this.#deps.states.seal({ uid, appClientId, connectionId: this.record.id, requestId, remember, returnTo });
-    await this.#deps.messages.saveRequest(requestId, this.record.id, sealed, samlRequestTtlSeconds);
+    await this.#deps.messages.saveRequest(this.#deps.db, requestId, this.record.id, sealed, samlRequestTtlSeconds);
     const hint = loginHint && this.settings.loginHint !== 'none' ? loginHint : undefined;
     const provider = this.#serviceProvider(requestId, this.settings.loginHint === 'subject' ? hint : undefined);
     const additionalParams: Record<string, string> = this.settings.loginHint === 'query' && hint ? { login_hint: hint } : {};
@@ -246,7 +248,7 @@ export class SamlConnection implements UpstreamConnection {
 
     const notOnOrAfter = children(assertion, 'Conditions')[0]?.$?.NotOnOrAfter;
     const validUntil = Math.max(notOnOrAfter ? Date.parse(notOnOrAfter) || 0 : 0, Date.now() + samlRequestTtlSeconds * 1000) + samlClockSkewMs;
-    if (!(await this.#deps.messages.markAssertionUsed(this.record.id, assertion.$.ID, new Date(validUntil)))) {
+    if (!(await this.#deps.messages.markAssertionUsed(this.#deps.db, this.record.id, assertion.$.ID, new Date(validUntil)))) {
       throw new FederationError('federation.saml_replayed');
     }
 

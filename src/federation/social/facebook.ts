@@ -1,16 +1,9 @@
 import { createHmac } from 'node:crypto';
 import * as client from 'openid-client';
 import { z } from 'zod';
+import type { SocialClient } from '../../social-providers/social-providers.ts';
 import { FederationError } from '../federation-error.ts';
 import type { ClaimsRequest, OidcHooks } from '../oidc/oidc.connection.ts';
-import { type SocialProvider, socialOidcConnection } from './social-provider.ts';
-
-const graphVersion = 'v23.0';
-const defaults = {
-  authorizationUrl: `https://www.facebook.com/${graphVersion}/dialog/oauth`,
-  tokenUrl: `https://graph.facebook.com/${graphVersion}/oauth/access_token`,
-  graphUrl: `https://graph.facebook.com/${graphVersion}`,
-};
 
 const meSchema = z.object({
   id: z.string().min(1),
@@ -29,9 +22,11 @@ export function appSecretProof(accessToken: string, appSecret: string): string {
  * Facebook Login is OAuth 2, not OpenID Connect: the code flow (state and PKCE) goes through
  * openid-client with fixed endpoints, then the profile comes from the Graph API's /me, every call
  * signed with appsecret_proof. The Graph API does not say whether the email is verified, so it
- * is never trusted as such (the person signs in to link, see social-linking.ts).
+ * is never trusted as such (the person signs in to link, see social-linking.ts). The provider's
+ * settings and addresses: social-providers/facebook.ts.
  */
-function facebookHooks(urls: typeof defaults): OidcHooks {
+export function facebookHooks(configured: SocialClient): OidcHooks {
+  const urls = { authorizationUrl: configured.authorizationUrl!, tokenUrl: configured.tokenUrl!, graphUrl: configured.graphUrl!.replace(/\/$/, '') };
   return {
     openid: false,
     async configure(settings, clientAuth, options) {
@@ -58,18 +53,3 @@ function facebookHooks(urls: typeof defaults): OidcHooks {
     },
   };
 }
-
-export const facebook: SocialProvider<'facebook'> = {
-  name: 'facebook',
-  displayName: 'Facebook',
-  connection(client, deps) {
-    // The issuer is nominal: Facebook sends no `iss` and issues no ID token, so nothing is compared with it.
-    const settings = { issuer: 'https://www.facebook.com', scopes: ['email', 'public_profile'], tokenEndpointAuthMethod: 'client_secret_post' as const };
-    const urls = {
-      authorizationUrl: client.authorizationUrl ?? defaults.authorizationUrl,
-      tokenUrl: client.tokenUrl ?? defaults.tokenUrl,
-      graphUrl: (client.graphUrl ?? defaults.graphUrl).replace(/\/$/, ''),
-    };
-    return socialOidcConnection(this, client, settings, deps, facebookHooks(urls));
-  },
-};

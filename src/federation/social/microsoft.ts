@@ -4,7 +4,6 @@ import * as client from 'openid-client';
 import { FederationError } from '../federation-error.ts';
 import type { ClaimsRequest, OidcHooks } from '../oidc/oidc.connection.ts';
 import type { UpstreamProfile } from '../upstream-connection.ts';
-import { type SocialProvider, socialOidcConnection } from './social-provider.ts';
 
 const tenantPlaceholder = '{tenantid}';
 
@@ -32,8 +31,9 @@ async function tenantOf(response: Response): Promise<string> {
  * to the real login.microsoftonline.com origin, so this module applies it itself (to sovereign
  * clouds and loopback stand-ins too): discovery accepts the template, and the code is redeemed
  * with oauth4webapi (openid-client's foundation), whose steps can be given the tenant's issuer.
+ * (The provider's settings: social-providers/microsoft.ts.)
  */
-const entraHooks: OidcHooks = {
+export const microsoftHooks: OidcHooks = {
   async configure(settings, clientAuth, options) {
     const wellKnown = new URL(`${settings.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
     const config = await client.discovery(wellKnown, settings.clientId, undefined, clientAuth, options);
@@ -71,19 +71,5 @@ const entraHooks: OidcHooks = {
       // The email claim is whatever the tenant's admin or user typed unless Microsoft says the domain owner verified it.
       emailVerified: mapped.email !== undefined && (isTrue(claims.xms_edov) || isTrue(claims.email_verified)),
     };
-  },
-};
-
-/** Microsoft (Entra ID, work and personal accounts) over OpenID Connect, multi-tenant by default. */
-export const microsoft: SocialProvider<'microsoft'> = {
-  name: 'microsoft',
-  displayName: 'Microsoft',
-  connection(client, deps) {
-    const settings = {
-      issuer: client.issuer ?? 'https://login.microsoftonline.com/common/v2.0',
-      scopes: ['openid', 'email', 'profile'],
-      tokenEndpointAuthMethod: 'client_secret_post' as const,
-    };
-    return socialOidcConnection(this, client, settings, deps, entraHooks);
   },
 };

@@ -2,13 +2,12 @@ import type { AccountRepository } from '../../accounts/account.repository.ts';
 import { normalizeEmail } from '../../accounts/email.ts';
 import type { Db } from '../../db/database.ts';
 import type { AccountRow } from '../../db/schema.ts';
+import { isUniqueViolation } from '../../db/transaction.ts';
 import type { FederatedIdentityRepository } from '../federated-identity.repository.ts';
 import { FederationError } from '../federation-error.ts';
 import type { LinkingPolicy, LinkOutcome, PendingLink } from '../linking-policy.ts';
 import { insertAccountFromProfile } from '../upstream-account.ts';
 import type { ConnectionRecord, UpstreamProfile } from '../upstream-connection.ts';
-
-const uniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
 
 /** An identity to attach to an account the person has just proved is theirs. */
 export type IdentityToLink = Pick<PendingLink, 'connectionId' | 'subject' | 'email'>;
@@ -44,7 +43,7 @@ export class SocialAccountLinking implements LinkingPolicy {
       outcome = await this.#db.transaction().execute((trx) => this.#resolve(trx, profile, connection));
     } catch (error) {
       // Two first sign-ins of the same person raced: the other one created the account, so use it.
-      if (!uniqueViolation(error)) throw error;
+      if (!isUniqueViolation(error)) throw error;
       outcome = await this.#db.transaction().execute((trx) => this.#resolve(trx, profile, connection));
     }
     if (outcome.kind === 'account') await this.#refuseUnderEnforcedSso(outcome.account);
@@ -56,7 +55,7 @@ export class SocialAccountLinking implements LinkingPolicy {
     if (identity) {
       const account = await this.#accounts.findById(identity.account_id, trx);
       if (!account) throw new FederationError('federation.account_missing');
-      await this.#identities.touch(connection.id, profile.subject, profile.email, trx);
+      await this.#identities.touch(trx, connection.id, profile.subject, profile.email);
       return { kind: 'account', account };
     }
     const pending = (reason: PendingLink['reason']): LinkOutcome => ({
@@ -68,7 +67,7 @@ export class SocialAccountLinking implements LinkingPolicy {
 
     await this.#refuseUnderEnforcedSso({ email: profile.email });
     const account = await insertAccountFromProfile(this.#accounts, trx, { ...profile, email: profile.email }, true);
-    await this.#identities.insert({ connectionId: connection.id, subject: profile.subject, accountId: account.id, email: profile.email }, trx);
+    await this.#identities.insert(trx, { connectionId: connection.id, subject: profile.subject, accountId: account.id, email: profile.email });
     return { kind: 'account', account };
   }
 
@@ -78,43 +77,54 @@ export class SocialAccountLinking implements LinkingPolicy {
    * provider on one account, is refused.
    */
   async link(identity: IdentityToLink, accountId: string): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
-      const existing = await this.#identities.find(identity.connectionId, identity.subject, trx);
-      if (existing) {
-        if (existing.account_id === accountId) return;
-        throw new FederationError('federation.identity_linked_elsewhere', { status: 409 });
-      }
-      if (await this.#identities.accountHasIdentityOn(accountId, identity.connectionId, trx)) {
-        throw new FederationError('federation.provider_already_linked', { status: 409 });
-      }
-      await this.#identities.insert({ connectionId: identity.connectionId, subject: identity.subject, accountId, email: identity.email }, trx);
-    });
+    await this.#db.transaction().execute((trx) => this.#linkIn(trx, identity, accountId));
   }
 
   /**
    * The person proved the mailbox of `email` by an emailed link, in the browser where they signed in
    * at the provider: the identity links to the account of that address (its owner could reset its
-   * password anyway), or to a new account with that address, now verified.
+   * password anyway), or to a new account with that address, now verified. One transaction: a
+   * refused link leaves no account created or verified behind; of two confirmations racing, the
+   * one that loses the unique index gets a page saying so.
    */
   async linkConfirmedEmail(identity: IdentityToLink, email: string): Promise<AccountRow> {
-    let account = await this.#accounts.findByEmail(email);
-    if (!account) {
-      await this.#refuseUnderEnforcedSso({ email });
-      account = await this.#accounts.insert({
-        email,
-        email_verified: true,
-        name: null,
-        given_name: null,
-        family_name: null,
-        locale: null,
-        password_hash: null,
-        password_changed_at: null,
+    try {
+      return await this.#db.transaction().execute(async (trx) => {
+        let account = await this.#accounts.findByEmail(email, trx);
+        if (!account) {
+          await this.#refuseUnderEnforcedSso({ email });
+          account = await this.#accounts.insert(trx, {
+            email,
+            email_verified: true,
+            name: null,
+            given_name: null,
+            family_name: null,
+            locale: null,
+            password_hash: null,
+            password_changed_at: null,
+          });
+        }
+        await this.#refuseUnderEnforcedSso(account);
+        if (!account.email_verified) await this.#accounts.update(trx, account.id, { email_verified: true });
+        await this.#linkIn(trx, identity, account.id);
+        return { ...account, email_verified: true };
       });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new FederationError('federation.link_raced', { status: 409, cause: error });
+      throw error;
     }
-    await this.#refuseUnderEnforcedSso(account);
-    if (!account.email_verified) await this.#accounts.update(account.id, { email_verified: true });
-    await this.link(identity, account.id);
-    return { ...account, email_verified: true };
+  }
+
+  async #linkIn(trx: Db, identity: IdentityToLink, accountId: string): Promise<void> {
+    const existing = await this.#identities.find(identity.connectionId, identity.subject, trx);
+    if (existing) {
+      if (existing.account_id === accountId) return;
+      throw new FederationError('federation.identity_linked_elsewhere', { status: 409 });
+    }
+    if (await this.#identities.accountHasIdentityOn(accountId, identity.connectionId, trx)) {
+      throw new FederationError('federation.provider_already_linked', { status: 409 });
+    }
+    await this.#identities.insert(trx, { connectionId: identity.connectionId, subject: identity.subject, accountId, email: identity.email });
   }
 
   async #refuseUnderEnforcedSso(account: Pick<AccountRow, 'email'> & { id?: string }): Promise<void> {

@@ -1,36 +1,17 @@
-import type { Config, SocialProviderName } from '../../config.ts';
+import type { SocialProviderSettings } from '../../social-providers/social-provider-settings.ts';
+import type { SocialClient } from '../../social-providers/social-providers.ts';
 import { defaultOidcClaims, OidcConnection, type OidcDependencies, type OidcHooks, type OidcSettings } from '../oidc/oidc.connection.ts';
 import type { ConnectionRecord, UpstreamConnection } from '../upstream-connection.ts';
 
-export type SocialClientConfig<N extends SocialProviderName> = NonNullable<Config['social'][N]>;
-
-/** One social provider: a settings module on the shared upstream sign-in mechanism (oidc.connection.ts). */
-export interface SocialProvider<N extends SocialProviderName = SocialProviderName> {
-  name: N;
-  /** The brand as buttons and pages name it ("Sign in with Google"). */
-  displayName: string;
-  /** The connection, from the configured client and address overrides. */
-  connection(client: SocialClientConfig<N>, deps: OidcDependencies): UpstreamConnection;
-}
-
 /** Social connections have fixed ids, so their callback URLs are fixed: /federation/social-<name>/callback. */
-export const socialConnectionId = (name: SocialProviderName) => `social-${name}`;
-
-/** What differs between the social providers' settings; the rest is the same for all of them. */
-export type SocialOidcSettings = Pick<OidcSettings, 'issuer' | 'scopes' | 'tokenEndpointAuthMethod'>;
+export const socialConnectionId = (name: string) => `social-${name}`;
 
 /**
  * A configured provider's connection on the shared OpenID Connect mechanism. Its record has no row
  * of its own in the connections table. Profile claims come from the ID token (no userinfo call),
  * and an email counts as verified only when the provider says so.
  */
-export function socialOidcConnection(
-  provider: { name: SocialProviderName; displayName: string },
-  client: { clientId: string; clientSecret: string },
-  settings: SocialOidcSettings,
-  deps: OidcDependencies,
-  hooks?: OidcHooks,
-): UpstreamConnection {
+export function socialOidcConnection(provider: SocialProviderSettings, client: SocialClient, deps: OidcDependencies, hooks?: OidcHooks): UpstreamConnection {
   const record: ConnectionRecord = {
     id: socialConnectionId(provider.name),
     kind: 'social',
@@ -38,7 +19,9 @@ export function socialOidcConnection(
     type: provider.name,
     name: provider.displayName,
     settings: {
-      ...settings,
+      issuer: provider.issuer(client),
+      scopes: provider.scopes,
+      tokenEndpointAuthMethod: provider.tokenEndpointAuthMethod,
       clientId: client.clientId,
       claims: defaultOidcClaims,
       userinfo: false,

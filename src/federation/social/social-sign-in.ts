@@ -1,13 +1,16 @@
-import { type Config, type SocialProviderName, socialProviderNames } from '../../config.ts';
-import type { OidcDependencies } from '../oidc/oidc.connection.ts';
+import type { SocialClients } from '../../config.ts';
+import { type SocialClient, type SocialProviderName, socialProviders } from '../../social-providers/social-providers.ts';
+import type { OidcDependencies, OidcHooks } from '../oidc/oidc.connection.ts';
 import type { UpstreamConnection } from '../upstream-connection.ts';
-import { facebook } from './facebook.ts';
-import { google } from './google.ts';
-import { linkedin } from './linkedin.ts';
-import { microsoft } from './microsoft.ts';
-import { type SocialProvider, socialConnectionId } from './social-provider.ts';
+import { facebookHooks } from './facebook.ts';
+import { microsoftHooks } from './microsoft.ts';
+import { socialConnectionId, socialOidcConnection } from './social-provider.ts';
 
-const modules: { [N in SocialProviderName]: SocialProvider<N> } = { google, microsoft, linkedin, facebook };
+/** What a provider needs beyond plain OpenID Connect (the others need nothing here). */
+const behaviours: Partial<Record<SocialProviderName, (client: SocialClient) => OidcHooks>> = {
+  microsoft: () => microsoftHooks,
+  facebook: facebookHooks,
+};
 
 /** A provider the configuration enables, as pages show it. */
 export interface EnabledSocialProvider {
@@ -16,20 +19,17 @@ export interface EnabledSocialProvider {
   connectionId: string;
 }
 
-function build<N extends SocialProviderName>(name: N, social: Config['social'], deps: OidcDependencies): UpstreamConnection | undefined {
-  const client = social[name];
-  return client && modules[name].connection(client, deps);
-}
-
 /** The social providers this deployment offers: those with a client id and secret in the configuration, in a fixed order. */
 export class SocialSignIn {
   readonly providers: readonly EnabledSocialProvider[];
   readonly connections: readonly UpstreamConnection[];
 
-  constructor(social: Config['social'], deps: OidcDependencies) {
-    const enabled = socialProviderNames.flatMap((name) => {
-      const connection = build(name, social, deps);
-      return connection ? [{ provider: { name, displayName: modules[name].displayName, connectionId: socialConnectionId(name) }, connection }] : [];
+  constructor(social: SocialClients, deps: OidcDependencies) {
+    const enabled = socialProviders.flatMap((provider) => {
+      const client = social[provider.name];
+      if (!client) return [];
+      const connection = socialOidcConnection(provider, client, deps, behaviours[provider.name]?.(client));
+      return [{ provider: { name: provider.name, displayName: provider.displayName, connectionId: socialConnectionId(provider.name) }, connection }];
     });
     this.providers = enabled.map((entry) => entry.provider);
     this.connections = enabled.map((entry) => entry.connection);

@@ -109,8 +109,15 @@ async function resendCode(flow: JourneyFlow): Promise<void> {
   seeOther(flow.ctx, interactionUrls.signIn(flow.ref));
 }
 
+/** A browser the account never used gets its code as the sign-in is sent here. */
+async function enterConfirm(flow: JourneyFlow, at: JourneyStep): Promise<void> {
+  if (at.step === 'device_code') await flow.deps.devices.sendCode(at.accountId, ensureDeviceToken(flow.ctx), flow.locale);
+}
+
+/** "Confirm it's you": mounted by the account factor policy that sends sign-ins to it (account-factor-policy.ts). */
 export const confirmStep: JourneyStepDefinition = {
   shows: ['confirm', 'device_code'],
+  enter: enterConfirm,
   show: (flow) => showConfirm(flow, confirmStepOf(flow)),
   routes: [
     { method: 'post', path: '/confirm', handler: submitConfirm },

@@ -1,6 +1,6 @@
 import { emailSchema } from '../../accounts/email.ts';
-import { FederationError } from '../../federation/federation-error.ts';
-import { hasMessage } from '../../ui/i18n.ts';
+import { FederationError, failureStatus } from '../../federation/federation-error.ts';
+import { isErrorCode } from '../../http/error-codes.ts';
 import { completeSignIn } from '../complete.ts';
 import { expectPrompt, type JourneyFlow, type JourneyStepDefinition, renderJourneyPage, savePendingLink, seeOther } from '../flow.ts';
 import { interactionUrls } from '../urls.ts';
@@ -34,10 +34,7 @@ function showFailure(flow: JourneyFlow): void {
     showSocialFailure(flow, social, query.reason);
     return;
   }
-  const reason =
-    typeof query.reason === 'string' && query.reason.startsWith('federation.') && hasMessage(`error.${query.reason}`)
-      ? query.reason
-      : 'federation.upstream_error';
+  const reason = isErrorCode(query.reason) ? query.reason : 'federation.upstream_error';
   renderJourneyPage(
     flow,
     'federation/failed',
@@ -48,7 +45,7 @@ function showFailure(flow: JourneyFlow): void {
       backUrl: interactionUrls.signIn(flow.ref),
       requestId: flow.ctx.state.requestId,
     },
-    reason === 'federation.upstream_unreachable' ? 502 : 400,
+    failureStatus(reason),
   );
 }
 

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { emailSchema } from '../../accounts/email.ts';
 import type { SignInRoute } from '../../hrd/home-realm-discovery.ts';
-import { expectPrompt, type JourneyFlow, type JourneyStepDefinition, parseForm, renderStep, saveStep, seeOther } from '../flow.ts';
-import { interactionUrls } from '../urls.ts';
+import { expectPrompt, type JourneyFlow, type JourneyStepDefinition, parseForm, promptOf, renderStep, saveStep, seeOther } from '../flow.ts';
+import { interactionUrls, signUpPageUrl } from '../urls.ts';
 import { socialSignInView } from './social.step.ts';
 
 const emailForm = z.object({ email: z.string().max(1024).default('') });
@@ -43,7 +43,7 @@ export function showIdentifier(flow: JourneyFlow, view: { email?: string; error?
       links: {
         action: interactionUrls.step(flow.ref, 'identifier'),
         companyId: interactionUrls.step(flow.ref, 'company-id'),
-        signUp: `/signup?${new URLSearchParams({ interaction: flow.ref.uid })}`,
+        signUp: signUpPageUrl(flow.ref),
         passkey: interactionUrls.step(flow.ref, 'passkey'),
         passkeyOptions: interactionUrls.step(flow.ref, 'passkey-options'),
       },
@@ -86,7 +86,7 @@ async function submitIdentifier(flow: JourneyFlow): Promise<void> {
 
 /** Pages reached by a link (identifier, company ID) exist only while the sign-in asks for a login. */
 export function loginPage(show: (flow: JourneyFlow) => void) {
-  return (flow: JourneyFlow) => (flow.details.prompt.name === 'login' ? show(flow) : seeOther(flow.ctx, interactionUrls.signIn(flow.ref)));
+  return (flow: JourneyFlow) => (promptOf(flow) === 'login' ? show(flow) : seeOther(flow.ctx, interactionUrls.signIn(flow.ref)));
 }
 
 /**

@@ -1,11 +1,11 @@
 import type { JourneyStepDefinition } from '../flow.ts';
 import { companyIdStep } from './company-id.step.ts';
-import { confirmStep } from './confirm.step.ts';
 import { consentStep } from './consent.step.ts';
 import { federatedStep } from './federated.step.ts';
 import { identifierStep } from './identifier.step.ts';
 import { passkeyStep } from './passkey.step.ts';
 import { passwordStep } from './password.step.ts';
+import { signUpStep, startSignUp } from './sign-up.step.ts';
 import { socialStep } from './social.step.ts';
 
 /** The steps of the journey, in the order their routes are matched. */
@@ -16,8 +16,8 @@ export const journeySteps: JourneyStepDefinition[] = [
   federatedStep,
   socialStep,
   passkeyStep,
-  confirmStep,
+  signUpStep,
   consentStep,
 ];
 
-export { consentStep, identifierStep };
+export { consentStep, identifierStep, startSignUp };

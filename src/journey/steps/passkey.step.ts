@@ -1,8 +1,9 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { z } from 'zod';
-import { AppError, BadRequestError } from '../../http/errors.ts';
+import { BadRequestError } from '../../http/errors.ts';
 import { completeSignIn } from '../complete.ts';
 import { expectPrompt, type JourneyFlow, type JourneyStepDefinition, parseForm } from '../flow.ts';
+import { showIdentifier } from './identifier.step.ts';
 
 const assertionForm = z.object({ challengeId: z.string().min(1).max(100), response: z.string().min(2).max(20_000) });
 
@@ -31,9 +32,9 @@ async function signIn(flow: JourneyFlow): Promise<void> {
   const { challengeId, response } = passkeyAssertionOf(flow);
   const assertion = await flow.deps.passkeys.authenticate(challengeId, response);
   const account = assertion && (await flow.deps.accounts.findById(assertion.accountId));
-  if (!assertion || !account) throw new BadRequestError('factors.passkey_not_recognised');
+  if (!assertion || !account) return showIdentifier(flow, { error: 'error.factors.passkey_not_recognised' }, 400);
   // Under SSO enforced for the account's organization, a passkey does not stand in for the company sign-in.
-  if (await flow.deps.ssoEnforcement.forAccount(account.id)) throw new AppError('session.sso_required', 400);
+  if (await flow.deps.ssoEnforcement.forAccount(account.id)) return showIdentifier(flow, { error: 'error.session.sso_required' }, 400);
   await completeSignIn(flow, account, { kind: 'passkey', amr: assertion.amr, remember: undefined });
 }
 

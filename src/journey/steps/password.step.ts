@@ -76,11 +76,13 @@ async function submitPassword(flow: JourneyFlow): Promise<void> {
     account = await loginLimiter.attempt(at.email, flow.ctx.ip, () => accountService.authenticateWithPassword(at.email, form.password));
   } catch (error) {
     if (!(error instanceof TooManyAttemptsError)) throw error;
+    flow.deps.signInMetrics.record('password', 'failure');
     flow.ctx.set(error.headers);
     showPassword(flow, at, { error: `error.${error.code}`, errorParams: error.params, remember }, error.status);
     return;
   }
   if (!account) {
+    flow.deps.signInMetrics.record('password', 'failure');
     showPassword(flow, at, { error: 'error.session.invalid_credentials', remember }, 400);
     return;
   }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { emailSchema } from '../../accounts/email.ts';
 import { LinkInvalidError } from '../../accounts/link-token.repository.ts';
-import { FederationError } from '../../federation/federation-error.ts';
+import { FederationError, failureStatus, SignInCancelledError } from '../../federation/federation-error.ts';
 import type { EnabledSocialProvider } from '../../federation/social/social-sign-in.ts';
+import { isErrorCode } from '../../http/error-codes.ts';
 import { BadRequestError, NotFoundError } from '../../http/errors.ts';
 import { hasMessage } from '../../ui/i18n.ts';
 import { renderPage } from '../../ui/views.ts';
@@ -54,10 +55,11 @@ export function socialSignInView(flow: JourneyFlow): SocialSignInView {
  * its own (so that reloading it or switching its language works) naming the provider.
  */
 export function redirectToSocialFailure(flow: JourneyFlow, error: FederationError, provider: EnabledSocialProvider): void {
-  const cancelled = error.code === 'federation.cancelled';
   seeOther(
     flow.ctx,
-    cancelled ? interactionUrls.signIn(flow.ref, { cancelled: provider.name }) : interactionUrls.federatedFailed(flow.ref, error.code, provider.connectionId),
+    error instanceof SignInCancelledError
+      ? interactionUrls.signIn(flow.ref, { cancelled: provider.name })
+      : interactionUrls.federatedFailed(flow.ref, error.code, provider.connectionId),
   );
 }
 
@@ -73,7 +75,7 @@ export function showSocialFailure(flow: JourneyFlow, provider: EnabledSocialProv
       backUrl: interactionUrls.signIn(flow.ref),
       requestId: flow.ctx.state.requestId,
     },
-    reason === 'federation.upstream_unreachable' ? 502 : 400,
+    isErrorCode(reason) ? failureStatus(reason) : 400,
   );
 }
 

@@ -3,12 +3,14 @@ import type { AccountService } from '../../accounts/account.service.ts';
 import type { AccountPasswordService } from '../../accounts/account-password.service.ts';
 import type { LinkTokenRepository } from '../../accounts/link-token.repository.ts';
 import type { Config } from '../../config.ts';
+import type { Db } from '../../db/database.ts';
 import { ConflictError } from '../../http/errors.ts';
 import { type MailOutbox, recipientLocale } from '../../mail/mail-outbox.ts';
 import { publicLink } from '../../mail/public-link.ts';
 import type { Locale } from '../../ui/i18n.ts';
 
 export interface InvitationDependencies {
+  db: Db;
   config: Config;
   accounts: AccountRepository;
   accountService: AccountService;
@@ -36,12 +38,12 @@ export class InvitationService {
   }
 
   async invite(invitee: { email: string; name?: string | undefined; locale: Locale }): Promise<Invitation> {
-    const { accounts, accountService, tokens, outbox, config } = this.#deps;
+    const { db, accounts, accountService, tokens, outbox, config } = this.#deps;
     const existing = await accounts.findByEmail(invitee.email);
     if (existing?.password_hash) throw new ConflictError('account.email_taken');
     const account =
       existing ?? (await accountService.createAccount({ email: invitee.email, locale: invitee.locale, ...(invitee.name ? { name: invitee.name } : {}) }));
-    const token = await tokens.issue(account.id, 'invitation', config.links.invitationSeconds);
+    const token = await tokens.issue(db, account.id, 'invitation', config.links.invitationSeconds);
     await outbox.enqueue({
       to: account.email,
       template: 'invitation',

@@ -6,11 +6,11 @@ import { z } from 'zod';
 import { TooManyAttemptsError } from '../../abuse/attempt-limiter.ts';
 import type { AccountRepository } from '../../accounts/account.repository.ts';
 import type { AccountRow } from '../../db/schema.ts';
-import { AppError, BadRequestError } from '../../http/errors.ts';
+import { BadRequestError } from '../../http/errors.ts';
 import { formProtection, parseForm } from '../../http/forms.ts';
 import { hasMessage } from '../../ui/i18n.ts';
 import { renderPage } from '../../ui/views.ts';
-import type { AccountFactorsService, RemovableFactor } from './account-factors.service.ts';
+import { type AccountFactorsService, LastFactorRequiredError, type RemovableFactor } from './account-factors.service.ts';
 
 const secretForm = z.object({
   secret: z.string().max(1024).optional(),
@@ -159,7 +159,7 @@ export function accountFactorsRouter({ accountFactors, accounts }: AccountFactor
       try {
         await accountFactors.removeFactor(account, factorOf(ctx), ctx.state.locale);
       } catch (error) {
-        if (error instanceof AppError && error.code === 'factors.last_factor_required') return backToFactors(ctx, 'last_factor_required');
+        if (error instanceof LastFactorRequiredError) return backToFactors(ctx, 'last_factor_required');
         throw error;
       }
       backToFactors(ctx, notice);

@@ -31,6 +31,13 @@ export interface AccountFactorsDependencies {
  * strongest factor the account has (within 5 minutes), sends a notice by mail, and (through the
  * factor service) ends device trust. Under an organization's MFA requirement the last factor stays.
  */
+/** Removing it would leave no second factor on an account its organization requires one of. */
+export class LastFactorRequiredError extends AppError {
+  constructor() {
+    super('factors.last_factor_required', 409);
+  }
+}
+
 export class AccountFactorsService {
   readonly #deps: AccountFactorsDependencies;
 
@@ -107,7 +114,7 @@ export class AccountFactorsService {
     await db.transaction().execute(async (trx) => {
       const summary = await factors.service.summary(account.id, trx);
       const remaining = Number(summary.totp !== undefined) + summary.passkeys.length - 1;
-      if (remaining < 1 && (await factors.policies.policiesOfAccount(account.id, trx)).length > 0) throw new AppError('factors.last_factor_required', 409);
+      if (remaining < 1 && (await factors.policies.policiesOfAccount(account.id, trx)).length > 0) throw new LastFactorRequiredError();
       if (factor.kind === 'totp') await factors.service.removeTotp(trx, account.id);
       else await factors.service.removePasskey(trx, account.id, factor.credentialId);
     });

@@ -9,12 +9,12 @@ import type { FederationService } from '../../federation/federation.service.ts';
 import { FederationError } from '../../federation/federation-error.ts';
 import type { SocialAccountLinking } from '../../federation/social/social-linking.ts';
 import type { SocialSignIn } from '../../federation/social/social-sign-in.ts';
-import { AppError, BadRequestError, NotFoundError } from '../../http/errors.ts';
+import { BadRequestError, NotFoundError } from '../../http/errors.ts';
 import { formProtection, parseForm } from '../../http/forms.ts';
 import { accountClientId, accountSignedInPath } from '../../oidc/account-client.ts';
 import { hasMessage } from '../../ui/i18n.ts';
 import { renderPage } from '../../ui/views.ts';
-import type { AccountOverview, MyAccountService } from './my-account.service.ts';
+import { type AccountOverview, CurrentPasswordWrongError, LastSignInMethodError, type MyAccountService } from './my-account.service.ts';
 
 const linkCookie = 'account_link';
 const linkCookieOptions = { signed: true, httpOnly: true, sameSite: 'lax' as const, path: '/account', overwrite: true };
@@ -30,7 +30,7 @@ type PasswordErrors = Partial<Record<'current_password' | 'new_password', string
 /**
  * "My account" at /account, for the person signed in to this browser (oidc-provider's session):
  * profile, ways to sign in (link a social provider, unlink one unless it is the last way in),
- * third-party apps allowed (remove access) and password change. A signed-out visitor is sent through the ordinary sign-in (account-client.ts).
+ * third-party apps allowed (remove access), password change and sign out everywhere. A signed-out visitor is sent through the ordinary sign-in (account-client.ts).
  */
 export interface MyAccountRouterDependencies {
   issuer: string;
@@ -115,9 +115,7 @@ export function myAccountRouter({ issuer, myAccount, socialSignIn, socialLinking
       await myAccount.changePassword(overview.account, ctx.ip, form.current_password, form.new_password);
     } catch (error) {
       if (error instanceof PasswordRejectedError) return show(ctx, overview, { passwordErrors: { new_password: `error.${error.code}` }, status: 400 });
-      if (error instanceof AppError && error.code === 'account.current_password_wrong') {
-        return show(ctx, overview, { passwordErrors: { current_password: 'account.current_password_wrong' }, status: 400 });
-      }
+      if (error instanceof CurrentPasswordWrongError) return show(ctx, overview, { passwordErrors: { current_password: `error.${error.code}` }, status: 400 });
       throw error;
     }
     renderPage(ctx, 'account/password-changed', {});
@@ -130,7 +128,7 @@ export function myAccountRouter({ issuer, myAccount, socialSignIn, socialLinking
     try {
       await myAccount.unlink(overview.account.id, connection);
     } catch (error) {
-      if (error instanceof AppError && error.code === 'account.last_sign_in_method') return backToAccount(ctx, 'last_sign_in_method');
+      if (error instanceof LastSignInMethodError) return backToAccount(ctx, 'last_sign_in_method');
       throw error;
     }
     backToAccount(ctx, 'unlinked', socialSignIn.byConnectionId(connection)?.name);
@@ -143,6 +141,18 @@ export function myAccountRouter({ issuer, myAccount, socialSignIn, socialLinking
     const { client } = parseForm(removeAppForm, ctx.request.body);
     await myAccount.removeAppAccess(overview.account.id, client);
     backToAccount(ctx, 'access_removed');
+  });
+
+  // Sign out everywhere asks first: it ends this browser's session too.
+  router.get('/sign-out-everywhere', async (ctx) => {
+    if (await signedIn(ctx)) renderPage(ctx, 'account/sign-out-everywhere', {});
+  });
+
+  router.post('/sign-out-everywhere', async (ctx) => {
+    const overview = await signedIn(ctx);
+    if (!overview) return;
+    await myAccount.signOutEverywhere(overview.account.id);
+    renderPage(ctx, 'account/signed-out-everywhere', {});
   });
 
   // Linking: the provider's answer comes back (through /federation/<connection>/callback) to /account/linked,

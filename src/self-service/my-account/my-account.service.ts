@@ -11,6 +11,21 @@ import type { FederatedIdentityRepository } from '../../federation/federated-ide
 import type { EnabledSocialProvider, SocialSignIn } from '../../federation/social/social-sign-in.ts';
 import { AppError } from '../../http/errors.ts';
 import type { AccountSessionsRepository } from '../../oidc/account-sessions.repository.ts';
+import type { SignOutService } from '../../oidc/logout/sign-out.service.ts';
+
+/** The password typed to confirm a change is not the account's: the form says so next to the field. */
+export class CurrentPasswordWrongError extends AppError {
+  constructor() {
+    super('account.current_password_wrong', 400);
+  }
+}
+
+/** Unlinking would leave the account without a way to sign in. */
+export class LastSignInMethodError extends AppError {
+  constructor() {
+    super('account.last_sign_in_method', 409);
+  }
+}
 
 /** One way the account signs in besides its password: an identity at a social provider or a company IdP. */
 export interface LinkedSignIn {
@@ -41,6 +56,7 @@ export interface MyAccountDependencies {
   identities: FederatedIdentityRepository;
   connections: ConnectionRepository;
   sessions: AccountSessionsRepository;
+  signOut: Pick<SignOutService, 'signOutEverywhere'>;
   socialSignIn: SocialSignIn;
   loginLimiter: AttemptLimiter;
   consents: ConsentRepository;
@@ -81,8 +97,8 @@ export class MyAccountService {
   async removeAppAccess(accountId: string, clientId: string): Promise<void> {
     const { db, consents, sessions } = this.#deps;
     await db.transaction().execute(async (trx) => {
-      await consents.delete(accountId, clientId, trx);
-      await sessions.revokeClient(accountId, clientId, trx);
+      await consents.delete(trx, accountId, clientId);
+      await sessions.revokeClient(trx, accountId, clientId);
     });
   }
 
@@ -92,30 +108,36 @@ export class MyAccountService {
     const [connection] = await connections.listLabels([connectionId]);
     if (connection?.kind !== 'social') throw new AppError('account.cannot_unlink', 400);
     await db.transaction().execute(async (trx) => {
-      const rows = await identities.lockAllOfAccount(accountId, trx);
+      const rows = await identities.lockAllOfAccount(trx, accountId);
       if (!rows.some((row) => row.connection_id === connectionId)) return;
       const account = await accounts.findById(accountId, trx);
       const ways = rows.length + (account?.password_hash ? 1 : 0);
-      if (ways <= 1) throw new AppError('account.last_sign_in_method', 409);
-      await identities.delete(connectionId, accountId, trx);
+      if (ways <= 1) throw new LastSignInMethodError();
+      await identities.delete(trx, connectionId, accountId);
     });
+  }
+
+  /** "Sign out everywhere": every session (this browser's too), grant and token of the account ends, and its apps are told. */
+  async signOutEverywhere(accountId: string): Promise<void> {
+    const { db, signOut } = this.#deps;
+    await db.transaction().execute((trx) => signOut.signOutEverywhere(trx, accountId, 'user_request'));
   }
 
   /**
    * Checks the current password (a counted attempt, like a sign-in), then sets the new one. As a
-   * password reset does, it signs the account out everywhere: whoever knew the old password loses
-   * their sessions and tokens; the person signs in again with the new one.
+   * password reset does, it signs the account out everywhere (its apps are told): whoever knew the
+   * old password loses their sessions and tokens; the person signs in again with the new one.
    */
   async changePassword(account: AccountRow, ip: string, current: string, next: string): Promise<void> {
-    const { db, accounts, accountService, hasher, sessions, loginLimiter } = this.#deps;
+    const { db, accounts, accountService, hasher, signOut, loginLimiter } = this.#deps;
     if (!account.password_hash) throw new AppError('account.no_password', 400);
     const checked = await loginLimiter.attempt(account.email, ip, () => accountService.authenticateWithPassword(account.email, current));
-    if (checked?.id !== account.id) throw new AppError('account.current_password_wrong', 400);
+    if (checked?.id !== account.id) throw new CurrentPasswordWrongError();
     assertPasswordAllowed(next, account);
     const passwordHash = await hasher.hash(next);
     await db.transaction().execute(async (trx) => {
-      await accounts.update(account.id, { password_hash: passwordHash, password_changed_at: new Date() }, trx);
-      await sessions.revokeAll(account.id, trx);
+      await accounts.update(trx, account.id, { password_hash: passwordHash, password_changed_at: new Date() });
+      await signOut.signOutEverywhere(trx, account.id, 'password_change');
     });
   }
 }

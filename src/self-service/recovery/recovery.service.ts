@@ -3,11 +3,13 @@ import type { AccountPasswordService } from '../../accounts/account-password.ser
 import { normalizeEmail } from '../../accounts/email.ts';
 import type { LinkTokenRepository } from '../../accounts/link-token.repository.ts';
 import type { Config } from '../../config.ts';
+import type { Db } from '../../db/database.ts';
 import { type MailOutbox, recipientLocale } from '../../mail/mail-outbox.ts';
 import { publicLink } from '../../mail/public-link.ts';
 import type { Locale } from '../../ui/i18n.ts';
 
 export interface RecoveryDependencies {
+  db: Db;
   config: Config;
   accounts: AccountRepository;
   tokens: LinkTokenRepository;
@@ -28,14 +30,14 @@ export class RecoveryService {
    * queued mail (a reset link, or "no account uses this address"), never waiting for SMTP.
    */
   async requestReset(email: string, locale: Locale, interaction?: string): Promise<void> {
-    const { accounts, tokens, outbox, config } = this.#deps;
+    const { db, accounts, tokens, outbox, config } = this.#deps;
     const account = await accounts.findByEmail(email);
     if (!account) {
       const signUpUrl = publicLink(config.issuer, '/signup', { interaction });
       await outbox.enqueue({ to: normalizeEmail(email), template: 'password-reset-unknown', locale, data: { email: normalizeEmail(email), signUpUrl } });
       return;
     }
-    const token = await tokens.issue(account.id, 'password_reset', config.links.passwordResetSeconds);
+    const token = await tokens.issue(db, account.id, 'password_reset', config.links.passwordResetSeconds);
     await outbox.enqueue({
       to: account.email,
       template: 'password-reset',

@@ -6,6 +6,7 @@ import type { AttemptLimiter } from '../../abuse/attempt-limiter.ts';
 import { emailSchema } from '../../accounts/email.ts';
 import { findPasswordProblem } from '../../accounts/password-policy.ts';
 import { formProtection, parseForm } from '../../http/forms.ts';
+import { resumeAfterSignUp } from '../../journey/steps/sign-up.step.ts';
 import { parseLinkToken, withInteraction, withValidLink } from '../link-page.ts';
 import { renderAccountPage, signInReturn } from '../sign-in-return.ts';
 import type { SignUpService } from './signup.service.ts';
@@ -75,7 +76,10 @@ export function signUpRouter({ signUp, signUpLimiter }: SignUpRouterDependencies
   router.post('/signup/verify', async (ctx) => {
     const { token } = parseForm(linkForm, ctx.request.body);
     await withValidLink(ctx, newLink(ctx), async () => {
-      await signUp.verifyEmail(token);
+      const accountId = await signUp.verifyEmail(token);
+      // Sent here by the app's prompt=create: going on signs the new account in.
+      const signIn = ctx.state.signInReturn;
+      if (signIn) await resumeAfterSignUp(provider(), signIn.uid, accountId);
       renderAccountPage(ctx, 'signup/verified');
     });
   });

@@ -5,6 +5,7 @@ import { LinkInvalidError } from '../../accounts/link-token.repository.ts';
 import type { PasswordHasher } from '../../accounts/password-hasher.ts';
 import { assertPasswordAllowed } from '../../accounts/password-policy.ts';
 import type { Config } from '../../config.ts';
+import type { Db } from '../../db/database.ts';
 import type { AccountRow } from '../../db/schema.ts';
 import { type MailOutbox, recipientLocale } from '../../mail/mail-outbox.ts';
 import { publicLink } from '../../mail/public-link.ts';
@@ -21,6 +22,7 @@ export interface SignUpRequest {
 }
 
 export interface SignUpDependencies {
+  db: Db;
   config: Config;
   accounts: AccountRepository;
   accountService: AccountService;
@@ -42,7 +44,7 @@ export class SignUpService {
   }
 
   async signUp(request: SignUpRequest): Promise<void> {
-    const { accounts, accountService, tokens, hasher, outbox, config } = this.#deps;
+    const { db, accounts, accountService, tokens, hasher, outbox, config } = this.#deps;
     assertPasswordAllowed(request.password, request);
     const existing = await accounts.findByEmail(request.email);
     if (existing) {
@@ -52,7 +54,7 @@ export class SignUpService {
       return;
     }
     const account = await accountService.createAccount({ email: request.email, name: request.name, password: request.password, locale: request.locale });
-    const token = await tokens.issue(account.id, 'email_verification', config.links.emailVerificationSeconds);
+    const token = await tokens.issue(db, account.id, 'email_verification', config.links.emailVerificationSeconds);
     await outbox.enqueue({
       to: account.email,
       template: 'verify-email',
@@ -71,7 +73,7 @@ export class SignUpService {
    * sets a new password, which proves the mailbox and replaces whatever password was chosen.
    */
   async #mailExistingAccount(account: AccountRow, request: SignUpRequest): Promise<void> {
-    const { tokens, outbox, config } = this.#deps;
+    const { db, tokens, outbox, config } = this.#deps;
     const locale = recipientLocale(account, request.locale);
     const interaction = request.signIn?.uid;
     const continueUrl = request.signIn ? publicLink(config.issuer, request.signIn.url) : '';
@@ -80,7 +82,7 @@ export class SignUpService {
       await outbox.enqueue({ to: account.email, template: 'account-exists', locale, data: { name: account.name ?? '', forgotUrl, continueUrl } });
       return;
     }
-    const token = await tokens.issue(account.id, 'password_reset', config.links.passwordResetSeconds);
+    const token = await tokens.issue(db, account.id, 'password_reset', config.links.passwordResetSeconds);
     await outbox.enqueue({
       to: account.email,
       template: 'finish-signup',
@@ -97,9 +99,14 @@ export class SignUpService {
     if (!(await this.#deps.tokens.findValid(token, 'email_verification'))) throw new LinkInvalidError();
   }
 
-  async verifyEmail(token: string): Promise<void> {
-    const row = await this.#deps.tokens.consume(token, 'email_verification');
-    if (!row) throw new LinkInvalidError();
-    await this.#deps.accounts.update(row.account_id, { email_verified: true });
+  /** Uses the link up and marks the address verified; returns the account's id. */
+  async verifyEmail(token: string): Promise<string> {
+    const { db, tokens, accounts } = this.#deps;
+    return db.transaction().execute(async (trx) => {
+      const row = await tokens.consume(trx, token, 'email_verification');
+      if (!row) throw new LinkInvalidError();
+      await accounts.update(trx, row.account_id, { email_verified: true });
+      return row.account_id;
+    });
   }
 }
