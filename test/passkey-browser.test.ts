@@ -37,8 +37,12 @@ describe.skipIf(!browserAvailable)(`passkeys in Chromium${browserAvailable ? '' 
     appServer?.close();
   });
 
-  /** A fresh profile with a virtual platform authenticator (resident keys; user verification as asked). */
-  async function withAuthenticator(userVerification: boolean): Promise<{ context: BrowserContext; page: Page }> {
+  /**
+   * A fresh profile with a virtual platform authenticator holding resident keys, that verifies the
+   * person (fingerprint, PIN) or only checks presence. Chromium refuses a passkey without user
+   * verification where no account is named (the email page), so that one only serves "Confirm it's you".
+   */
+  async function withAuthenticator(userVerification = true): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext();
     const page = await context.newPage();
     // A ceremony that never completes fails the step at once, not at the test's timeout.
@@ -79,6 +83,16 @@ describe.skipIf(!browserAvailable)(`passkeys in Chromium${browserAvailable ? '' 
 
   const signOut = (context: BrowserContext) => context.clearCookies();
 
+  /** The email and password pages, up to "Confirm it's you". */
+  async function signInWithPassword(page: Page, accountId: string) {
+    const account = await server.services.accounts.repository.findById(accountId);
+    await page.getByLabel('Email address').fill(account!.email);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: "Confirm it's you" }).waitFor();
+  }
+
   /** Pages opened from now on see a browser without passkey autofill. */
   const withoutAutofill = (page: Page) =>
     page.addInitScript(() => {
@@ -88,26 +102,33 @@ describe.skipIf(!browserAvailable)(`passkeys in Chromium${browserAvailable ? '' 
   async function signInToApp(page: Page, how: (page: Page) => Promise<void>, params: Record<string, string> = {}) {
     const request = await authorizationRequest(app.config, { redirect_uri: appServer.callbackUrl, ...params });
     await page.goto(request.url);
-    await how(page);
-    await page.waitForURL(`${appServer.callbackUrl}**`);
+    try {
+      await how(page);
+      await page.waitForURL(`${appServer.callbackUrl}**`);
+    } catch (error) {
+      console.log('AT', page.url(), await page.locator('body').textContent());
+      throw error;
+    }
     return (await exchangeCode(app.config, page.url(), request)).claims()!;
   }
 
   it('registers a passkey on My account, then signs in by autofill on the email field, and with the button', async () => {
-    const { context, page } = await withAuthenticator(true);
+    const { context, page } = await withAuthenticator();
     try {
       const accountId = await registerPasskey(page);
       await signOut(context);
       // The identifier page starts a conditional-mediation ceremony on load; the virtual authenticator answers it.
-      const byAutofill = await signInToApp(page, async (signInPage) => {
-        expect(await signInPage.getByLabel('Email address').getAttribute('autocomplete')).toBe('username webauthn');
-      });
+      const byAutofill = await signInToApp(page, async () => {});
       expect(byAutofill.sub).toBe(accountId);
 
       await signOut(context);
       // The button alone: a browser without passkey autofill.
       await withoutAutofill(page);
-      const byButton = await signInToApp(page, (signInPage) => signInPage.getByRole('button', { name: 'Sign in with a passkey' }).click());
+      const byButton = await signInToApp(page, async (signInPage) => {
+        // What offers the autofill to browsers that have it.
+        expect(await signInPage.getByLabel('Email address').getAttribute('autocomplete')).toBe('username webauthn');
+        await signInPage.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      });
       expect(byButton.sub).toBe(accountId);
       expect(byButton.amr).toEqual(expect.arrayContaining(['user', 'mfa']));
       expect(byButton.acr).toBe(acrValues[2]);
@@ -116,26 +137,75 @@ describe.skipIf(!browserAvailable)(`passkeys in Chromium${browserAvailable ? '' 
     }
   });
 
-  it('a passkey without user verification is one factor: the password is asked too, then the passkey confirms it', async () => {
-    // A security key that cannot verify the person: presence only.
+  it('a passkey is removed on My account after the passkey confirms the session', async () => {
+    const { context, page } = await withAuthenticator();
+    try {
+      const accountId = await registerPasskey(page);
+      await signOut(context);
+      await withoutAutofill(page);
+      await page.goto(`${issuer()}/account`);
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await page.waitForURL(`${issuer()}/account`);
+      await page.goto(`${issuer()}/account/factors`);
+      // The strongest factor the account has confirms the change.
+      await page.getByRole('button', { name: 'Confirm with a passkey' }).click();
+      await page.getByRole('button', { name: 'Remove' }).click();
+      await page.waitForURL(/notice=passkey_removed/);
+      expect((await server.services.factors.service.summary(accountId)).passkeys).toHaveLength(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a passkey without user verification confirms a password sign-in as its second factor, never as the person', async () => {
     const { context, page } = await withAuthenticator(false);
     try {
       const accountId = await registerPasskey(page);
       await signOut(context);
       await withoutAutofill(page);
       const claims = await signInToApp(page, async (signInPage) => {
-        await signInPage.getByRole('button', { name: 'Sign in with a passkey' }).click();
-        await signInPage.getByLabel('Password').fill(password);
-        await signInPage.getByRole('button', { name: 'Sign in' }).click();
-        await expect(signInPage.getByRole('heading', { name: "Confirm it's you" }).count()).resolves.toBe(1);
+        await signInWithPassword(signInPage, accountId);
         await signInPage.getByRole('button', { name: 'Use a passkey' }).click();
       });
       expect(claims.sub).toBe(accountId);
-      expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'mfa']));
+      expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'hwk', 'mfa']));
       expect(claims.amr).not.toContain('user');
-    } catch (error) {
-      console.log('AT', page.url(), await page.locator('main').innerText());
-      throw error;
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("another account's passkey does not confirm it's you, even on the same authenticator", async () => {
+    const { context, page } = await withAuthenticator();
+    try {
+      await withoutAutofill(page);
+      const holder = await registerPasskey(page);
+      await signOut(context);
+      const other = await registerPasskey(page);
+      await signOut(context);
+      const [otherKey] = (await server.services.factors.service.summary(other)).passkeys;
+      const request = await authorizationRequest(app.config, { redirect_uri: appServer.callbackUrl, acr_values: acrValues[2] });
+      await page.goto(request.url);
+      await signInWithPassword(page, holder);
+      // The page's own ceremony offers only the holder's passkeys: here the browser answers with the other account's.
+      await page.evaluate(async (credentialId) => {
+        const form = document.querySelector<HTMLFormElement>('form[data-passkey-confirm]')!;
+        const body = new URLSearchParams({ _csrf: form.querySelector<HTMLInputElement>('input[name=_csrf]')!.value });
+        const { challengeId, options } = await (await fetch(form.dataset.options!, { method: 'POST', body })).json();
+        const browserLibrary = (window as unknown as { SimpleWebAuthnBrowser: typeof import('@simplewebauthn/browser') }).SimpleWebAuthnBrowser;
+        const response = await browserLibrary.startAuthentication({
+          optionsJSON: { ...options, allowCredentials: [{ id: credentialId, type: 'public-key' }] },
+        });
+        form.querySelector<HTMLInputElement>('input[name=challengeId]')!.value = challengeId;
+        form.querySelector<HTMLInputElement>('input[name=response]')!.value = JSON.stringify(response);
+        form.submit();
+      }, otherKey!.credentialId);
+      await page.getByText("That passkey did not confirm it's you.").waitFor();
+      expect(page.url()).not.toContain(appServer.callbackUrl);
+      // The holder's own passkey still does.
+      await page.getByRole('button', { name: 'Use a passkey' }).click();
+      await page.waitForURL(`${appServer.callbackUrl}**`);
+      expect((await exchangeCode(app.config, page.url(), request)).claims()!.sub).toBe(holder);
     } finally {
       await context.close();
     }

@@ -44,7 +44,7 @@ export function accountFactorPolicy(policy: Pick<AccountPolicy, 'decide'>, optio
         case 'factor':
           if (decision.methods.length) return { kind: 'step', step: { step: 'confirm', ...signingIn, methods: decision.methods } };
           // A passkey without user verification, on an account with no other factor: its password is the second.
-          return { kind: 'step', step: { step: 'password', email: account.email } };
+          return { kind: 'step', step: { step: 'password', email: account.email, after: signingIn } };
         case 'device_code':
           if (!options.newDeviceCheck) return { kind: 'complete', acr: acrOfLevel(1), amr: method.amr };
           return { kind: 'step', step: { step: 'device_code', ...signingIn } };

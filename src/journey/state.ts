@@ -18,7 +18,8 @@ const signInMethodSchema = z.object({
 const signingInSchema = { accountId: z.string(), email: z.string(), method: signInMethodSchema };
 
 const journeyStepSchema = z.discriminatedUnion('step', [
-  z.object({ step: z.literal('password'), email: z.string() }),
+  /** `after`: a first factor already passed (a passkey without user verification), the password its second. */
+  z.object({ step: z.literal('password'), email: z.string(), after: z.object(signingInSchema).optional() }),
   z.object({ step: z.literal('federated'), email: z.string(), connectionId: z.string() }),
   // prompt=create: sent to the sign-up page, then back once the new account's email is confirmed.
   z.object({ step: z.literal('sign_up') }),
