@@ -63,7 +63,7 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     socialLinking: federation.socialLinking,
     socialEmailConfirmation: selfService.socialEmailConfirmation,
     signInMetrics: services.metrics,
-    factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck }),
+    factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck, enrolment: factors.enrolment }),
     passkeys: factors.passkeys,
     factorConfirmation: factors.confirmation,
     devices: {

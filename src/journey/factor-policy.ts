@@ -12,6 +12,8 @@ export interface SignInMethod {
   connectionId?: string;
   /** What that upstream says it did (amr/acr), a second factor only where the connection trusts those values. */
   upstream?: { amr: string[]; acr?: string | undefined };
+  /** "Later" chosen on the enrolment page: honoured by the policy while the organization's grace period lasts. */
+  enrolmentPostponed?: boolean;
 }
 
 export interface SignInAttempt {

@@ -12,6 +12,7 @@ const signInMethodSchema = z.object({
   remember: z.boolean().optional(),
   connectionId: z.string().optional(),
   upstream: z.object({ amr: z.array(z.string()), acr: z.string().optional() }).optional(),
+  enrolmentPostponed: z.boolean().optional(),
 });
 
 /** The account a further step confirms: known, but not signed in yet. */
@@ -26,6 +27,10 @@ const journeyStepSchema = z.discriminatedUnion('step', [
   z.object({ step: z.literal('signed_up'), accountId: z.string() }),
   /** "Confirm it's you": one of the account's factors (the policy's choice of methods). */
   z.object({ step: z.literal('confirm'), ...signingInSchema, methods: z.array(z.enum(['totp', 'recovery_code', 'passkey'])).min(1) }),
+  /** An organization requires a factor the account lacks: set one up (only a passkey if phishing-resistant); `deadline` (ms) while "Later" is allowed. */
+  z.object({ step: z.literal('enrol'), ...signingInSchema, phishingResistant: z.boolean(), deadline: z.number().optional() }),
+  /** The authenticator app just set up at sign-in, its recovery codes shown once: "Continue" goes on. */
+  z.object({ step: z.literal('enrolled'), ...signingInSchema }),
   /** A browser this account never used, without a factor: a code mailed to the address. */
   z.object({ step: z.literal('device_code'), ...signingInSchema }),
 ]);

@@ -7,7 +7,7 @@ import { ensureDeviceToken } from '../device-cookie.ts';
 import { expectPrompt, type JourneyFlow, type JourneyStepDefinition, parseForm, renderStep, seeOther } from '../flow.ts';
 import type { JourneyStep } from '../state.ts';
 import { interactionUrls } from '../urls.ts';
-import { passkeyAssertionOf } from './passkey.step.ts';
+import { postedCeremony } from './passkey.step.ts';
 
 type ConfirmStep = Extract<JourneyStep, { step: 'confirm' | 'device_code' }>;
 /** The ways this page confirms: a code typed, or a passkey of the account (passkey.js). */
@@ -62,7 +62,7 @@ function showConfirm(flow: JourneyFlow, at: ConfirmStep, view: ConfirmView = {},
 }
 
 function proofOf(flow: JourneyFlow, method: ConfirmMethod, code: string): FactorProof {
-  if (method === 'passkey') return { kind: 'passkey', ...passkeyAssertionOf(flow) };
+  if (method === 'passkey') return { kind: 'passkey', ...postedCeremony(flow) };
   if (method === 'device_code') return { kind: 'device_code', code, deviceToken: ensureDeviceToken(flow.ctx) };
   return { kind: method, code };
 }

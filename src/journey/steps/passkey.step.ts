@@ -5,13 +5,13 @@ import { completeSignIn } from '../complete.ts';
 import { expectPrompt, type JourneyFlow, type JourneyStepDefinition, parseForm } from '../flow.ts';
 import { showIdentifier } from './identifier.step.ts';
 
-const assertionForm = z.object({ challengeId: z.string().min(1).max(100), response: z.string().min(2).max(20_000) });
+const ceremonyForm = z.object({ challengeId: z.string().min(1).max(100), response: z.string().min(2).max(20_000) });
 
-/** A WebAuthn assertion posted by passkey.js, as JSON in a form field; anything unreadable is a bad request. */
-export function passkeyAssertionOf(flow: JourneyFlow): { challengeId: string; response: AuthenticationResponseJSON } {
-  const form = parseForm(flow, assertionForm);
+/** A WebAuthn response posted by passkey.js, as JSON in a form field; anything unreadable is a bad request. */
+export function postedCeremony<Response = AuthenticationResponseJSON>(flow: JourneyFlow): { challengeId: string; response: Response } {
+  const form = parseForm(flow, ceremonyForm);
   try {
-    return { challengeId: form.challengeId, response: JSON.parse(form.response) as AuthenticationResponseJSON };
+    return { challengeId: form.challengeId, response: JSON.parse(form.response) as Response };
   } catch {
     throw new BadRequestError('http.bad_request');
   }
@@ -29,7 +29,7 @@ async function options(flow: JourneyFlow): Promise<void> {
  */
 async function signIn(flow: JourneyFlow): Promise<void> {
   expectPrompt(flow, 'login');
-  const { challengeId, response } = passkeyAssertionOf(flow);
+  const { challengeId, response } = postedCeremony(flow);
   const assertion = await flow.deps.passkeys.authenticate(challengeId, response);
   const account = assertion && (await flow.deps.accounts.findById(assertion.accountId));
   if (!assertion || !account) return showIdentifier(flow, { error: 'error.factors.passkey_not_recognised' }, 400);

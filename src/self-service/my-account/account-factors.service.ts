@@ -20,7 +20,7 @@ export type RemovableFactor = { kind: 'totp' } | { kind: 'passkey'; credentialId
 
 export interface AccountFactorsDependencies {
   db: Db;
-  factors: Pick<Factors, 'clock' | 'service' | 'passkeys' | 'confirmation' | 'notices' | 'policies' | 'sessionConfirmations'>;
+  factors: Pick<Factors, 'clock' | 'service' | 'passkeys' | 'enrolment' | 'confirmation' | 'notices' | 'policies' | 'sessionConfirmations'>;
   accountService: Pick<AccountService, 'authenticateWithPassword'>;
   loginLimiter: Pick<AttemptLimiter, 'attempt'>;
 }
@@ -78,27 +78,23 @@ export class AccountFactorsService {
   }
 
   passkeyRegistrationOptions(account: AccountRow) {
-    return this.#deps.factors.passkeys.registrationOptions(account.id, account.email);
+    return this.#deps.factors.enrolment.passkeyOptions(account.id, account.email);
   }
 
   async addPasskey(account: AccountRow, challengeId: string, response: RegistrationResponseJSON, name: string, locale: Locale): Promise<boolean> {
-    const added = await this.#deps.factors.passkeys.register(account.id, challengeId, response, name);
-    if (added) await this.#deps.factors.notices.factorChanged(account.id, 'added', 'passkey', locale);
-    return added;
+    return (await this.#deps.factors.enrolment.addPasskey(account.id, challengeId, response, name, locale)) !== undefined;
   }
 
   beginTotp(account: AccountRow) {
-    return this.#deps.factors.service.beginTotp(account.id, account.email);
+    return this.#deps.factors.enrolment.beginTotp(account.id, account.email);
   }
 
   pendingTotp(account: AccountRow) {
-    return this.#deps.factors.service.pendingTotp(account.id, account.email);
+    return this.#deps.factors.enrolment.pendingTotp(account.id, account.email);
   }
 
-  async confirmTotp(account: AccountRow, code: string, locale: Locale) {
-    const result = await this.#deps.factors.service.confirmTotp(account.id, code);
-    if (result.confirmed) await this.#deps.factors.notices.factorChanged(account.id, 'added', 'totp', locale);
-    return result;
+  confirmTotp(account: AccountRow, code: string, locale: Locale) {
+    return this.#deps.factors.enrolment.confirmTotp(account.id, code, locale);
   }
 
   async newRecoveryCodes(account: AccountRow, locale: Locale): Promise<string[]> {
