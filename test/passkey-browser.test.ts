@@ -210,4 +210,29 @@ describe.skipIf(!browserAvailable)(`passkeys in Chromium${browserAvailable ? '' 
       await context.close();
     }
   });
+  it('a member whose organization requires phishing resistance adds a passkey at sign-in and goes on with it as the second factor', async () => {
+    const { context, page } = await withAuthenticator();
+    try {
+      await withoutAutofill(page);
+      const email = `member${++accountSeq}@example.com`;
+      const account = await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
+      const { db, orgs, factors } = server.services;
+      const org = await orgs.organizationService.create({ name: `Passkeys ${accountSeq}`, domains: [], verifiedByOperator: false });
+      await db.insertInto('organization_members').values({ organization_id: org.id, account_id: account.id }).execute();
+      await db.transaction().execute((trx) => factors.policies.set(trx, org.id, { requireMfa: true, phishingResistant: true, graceDays: 0 }, new Date()));
+      const claims = await signInToApp(page, async (signInPage) => {
+        await signInPage.getByLabel('Email address').fill(email);
+        await signInPage.getByRole('button', { name: 'Continue' }).click();
+        await signInPage.getByLabel('Password').fill(password);
+        await signInPage.getByRole('button', { name: 'Sign in' }).click();
+        await signInPage.getByRole('heading', { name: 'Add a second step to your sign-in' }).waitFor();
+        await signInPage.getByRole('button', { name: 'Add a passkey' }).click();
+      });
+      expect(claims).toMatchObject({ sub: account.id, acr: acrValues[2] });
+      expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'user', 'mfa']));
+      expect((await factors.service.summary(account.id)).passkeys).toHaveLength(1);
+    } finally {
+      await context.close();
+    }
+  });
 });
