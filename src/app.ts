@@ -2,6 +2,8 @@ import path from 'node:path';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
+import { adminApi } from './admin/api/admin-api.router.ts';
+import { adminApiRoutes } from './admin/api/admin-api.routes.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
@@ -20,8 +22,10 @@ import type { ProviderHost } from './oidc/provider-host.ts';
 import { providerRequestTransaction } from './oidc/request-transaction.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
 import { accountFactorsRouter } from './self-service/my-account/account-factors.router.ts';
+import { accountSessionsRouter } from './self-service/my-account/account-sessions.router.ts';
 import { homeRouter } from './self-service/my-account/home.router.ts';
 import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
+import { notMeRouter } from './self-service/not-me/not-me.router.ts';
 import { recoveryRouter } from './self-service/recovery/recovery.router.ts';
 import { signUpRouter } from './self-service/signup/signup.router.ts';
 import type { Services } from './services.ts';
@@ -63,11 +67,12 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     socialLinking: federation.socialLinking,
     socialEmailConfirmation: selfService.socialEmailConfirmation,
     signInMetrics: services.metrics,
+    signInAudit: services.admin.signInAudit,
     factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck, enrolment: factors.enrolment }),
     passkeys: factors.passkeys,
     factorConfirmation: factors.confirmation,
     devices: {
-      remember: (accountId, deviceToken, userAgent, trust) => factors.devices.remember(db, accountId, deviceToken, userAgent, trust),
+      remember: (accountId, deviceToken, userAgent, trust, locale = 'en') => factors.signIns.record(db, accountId, deviceToken, userAgent, trust, locale),
       sendCode: async (accountId, deviceToken, locale) =>
         factors.notices.deviceCode(accountId, await factors.devices.issueCode(accountId, deviceToken), locale),
     },
@@ -105,6 +110,8 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
 
   const health = healthRouter(services.db);
   app.use(health.routes());
+  // The admin API: JSON, bearer tokens, the route table's roles.
+  app.use(adminApi(adminApiRoutes, { issuer: services.config.issuer, admin: services.admin }));
 
   const provider = () => host.provider;
   const { hrd, federation, abuse, selfService } = services;
@@ -135,7 +142,9 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
       provider,
     ),
     invitationRouter(selfService.invitations),
+    notMeRouter(selfService.notMe),
     accountFactorsRouter({ accountFactors: selfService.accountFactors, accounts: services.accounts.repository }, provider),
+    accountSessionsRouter(selfService.accountSessions, provider),
     myAccountRouter(
       {
         issuer: services.config.issuer,

@@ -2,12 +2,25 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
 import { findPasswordProblem } from '../accounts/password-policy.ts';
+import { cliActor } from '../admin/admin-principal.ts';
+import { organizationRoles } from '../admin/roles.ts';
 import { everySealedColumn, reencryptSealedColumns } from '../crypto/secret-reencryption.ts';
 import { configurationSnapshotSchema, exportConfiguration, importConfiguration } from '../db/configuration-snapshot.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { isDataError } from '../db/transaction.ts';
 import { ConflictError } from '../http/errors.ts';
-import { RegistrationInvalidError, registerClient, registerResourceServer } from '../oidc/client-registration.ts';
+import { adminApiResource, adminApiScope } from '../oidc/admin-api-resource.ts';
+import {
+  ClientHasNoSecretError,
+  ClientNotFoundError,
+  deleteClient,
+  platformScope,
+  RegistrationInvalidError,
+  registerClient,
+  registerResourceServer,
+  rotateClientSecret,
+} from '../oidc/client-registration.ts';
+import { issueInitialAccessToken } from '../oidc/dynamic-registration.ts';
 import { keyRotationPolicy, listSigningKeys, rotateSigningKeys } from '../oidc/signing-keys.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
 import type { Services } from '../services.ts';
@@ -34,6 +47,10 @@ export const usage = `Usage: npm run cli -- <command> [options]
                  (--pkce-optional: a legacy confidential app may omit PKCE; S256 is required otherwise)
   clients list [--json]
   clients delete CLIENT_ID
+  clients rotate-secret --client CLIENT_ID [--grace-days N] [--json]
+                                            a new secret; the previous one still works N days (CLIENT_SECRET_GRACE_DAYS, 7)
+  clients initial-access-token [--expires-in SECONDS] [--json]
+                                            a token that lets one app register itself (RFC 7591) until it expires (default 1 day)
   users create --email E --password P [--name N] [--verified] [--json]
   users invite --email E [--name N] [--locale en|fr] [--json]
                                             mail a link to choose a password (sent by the running server)
@@ -52,6 +69,11 @@ export const usage = `Usage: npm run cli -- <command> [options]
                  [--name N] [--enforce-sso] [--json]
   connections trust-upstream --connection ID [--amr V ...] [--acr V ...]
                  (the upstream's amr/acr values that count as a second factor; none: ours is asked)
+  operators add --email E [--json]         make an account a platform operator
+  orgs add-admin --org ORG --email E [--role owner|admin] [--json]
+                                            make an account an owner or admin (default) of an organization
+  api-clients create (--org ORG [--role owner|admin] | --platform) --name N [--json]
+                                            a machine client of the admin API (client_credentials); prints its secret once
   (ORG is an organization id, or its name when unique)`;
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
@@ -96,9 +118,23 @@ async function registering<T>(optionNames: Record<string, string>, register: () 
   }
 }
 
+/** Runs an app-management service; an unknown app, or a public one asked for its secret, becomes one usage line. */
+async function managingClient<T>(clientId: string, manage: () => Promise<T>): Promise<T> {
+  try {
+    return await manage();
+  } catch (error) {
+    if (error instanceof ClientNotFoundError) throw new CliUsageError(`No client ${clientId}`);
+    if (error instanceof ClientHasNoSecretError) throw new CliUsageError(`${clientId} is a public client: it has no secret`);
+    throw error;
+  }
+}
+
 const textOption = z.string().optional();
 const listOption = z.array(z.string()).optional();
 const flagOption = z.boolean().optional();
+
+/** An initial access token lets anyone holding it register apps: 30 days at most. */
+const maxInitialAccessTokenSeconds = 30 * 86_400;
 
 const organizationOption = z.string().trim().min(1);
 const oneDomain = z
@@ -107,6 +143,38 @@ const oneDomain = z
   .transform((domains) => domains[0]!);
 
 export const commands: Record<string, Command> = {
+  async 'operators add'({ admin }, options) {
+    const o = parse(z.object({ email: emailSchema }), options);
+    return admin.platformOperators.add(cliActor, o.email);
+  },
+
+  async 'orgs add-admin'({ admin, orgs: { organizationService } }, options) {
+    const o = parse(z.object({ org: organizationOption, email: emailSchema, role: z.enum(organizationRoles).default('admin') }), options);
+    const organization = await organizationService.find(o.org);
+    const granted = await admin.organizationAdmins.grant(cliActor, organization.id, { email: o.email, role: o.role });
+    return { organization_id: organization.id, account_id: granted.accountId, email: granted.email, role: granted.role };
+  },
+
+  async 'api-clients create'({ admin, orgs: { organizationService } }, options) {
+    const o = parse(
+      z
+        .object({ org: organizationOption.optional(), platform: z.boolean(), name: z.string().trim().min(1), role: z.enum(organizationRoles).default('admin') })
+        .refine((v) => (v.org === undefined) === v.platform, { path: ['org'], message: 'give either --org or --platform' }),
+      options,
+    );
+    const organizationId = o.org ? (await organizationService.find(o.org)).id : null;
+    const created = await admin.adminApiClients.create(cliActor, { name: o.name, organizationId, role: organizationId ? o.role : 'operator' });
+    return {
+      client_id: created.clientId,
+      client_secret: created.clientSecret,
+      organization_id: created.organizationId,
+      role: created.role,
+      token_endpoint: created.tokenEndpoint,
+      resource: created.resource,
+      scope: adminApiScope,
+    };
+  },
+
   async migrate({ db }) {
     const { results = [] } = await migrateToLatest(db);
     return results.length ? { applied: results.map((migration) => migration.migrationName) } : 'migrations are up to date';
@@ -127,9 +195,9 @@ export const commands: Record<string, Command> = {
     return { reencrypted: counts };
   },
 
-  async export({ db }, options) {
+  async export({ db, config }, options) {
     const { file } = parse(z.object({ file: z.string().min(1) }), options);
-    const snapshot = await exportConfiguration(db);
+    const snapshot = await exportConfiguration(db, { builtInResourceServers: [adminApiResource(config.issuer)] });
     // Only the operator may read it: it names every app and connection (their secrets stay sealed).
     writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
     return { file, exported: Object.fromEntries(Object.entries(snapshot.tables).map(([table, rows]) => [table, rows.length])) };
@@ -202,8 +270,29 @@ export const commands: Record<string, Command> = {
 
   async 'clients delete'({ db, oidc: { clients } }, _options, [clientId]) {
     if (!clientId) throw new CliUsageError('clients delete needs a CLIENT_ID');
-    if (!(await clients.delete(db, clientId))) throw new CliUsageError(`No client ${clientId}`);
+    await managingClient(clientId, () => db.transaction().execute((trx) => deleteClient(trx, clients, platformScope, clientId)));
     return { deleted: clientId };
+  },
+
+  async 'clients rotate-secret'({ db, oidc: { clients }, config }, options) {
+    const o = parse(
+      z.object({ client: z.string().trim().min(1), 'grace-days': z.coerce.number().int().min(0).max(365).default(config.clientSecretGraceDays) }),
+      options,
+    );
+    const rotated = await managingClient(o.client, () =>
+      db.transaction().execute((trx) => rotateClientSecret(trx, clients, platformScope, o.client, { graceSeconds: o['grace-days'] * 86_400 })),
+    );
+    return {
+      client_id: rotated.clientId,
+      client_secret: rotated.clientSecret,
+      previous_secret_expires_at: rotated.previousSecretExpiresAt?.toISOString() ?? null,
+    };
+  },
+
+  async 'clients initial-access-token'({ db }, options) {
+    const o = parse(z.object({ 'expires-in': z.coerce.number().int().min(60).max(maxInitialAccessTokenSeconds).default(86_400) }), options);
+    const issued = await issueInitialAccessToken(db, o['expires-in']);
+    return { initial_access_token: issued.token, expires_at: issued.expiresAt.toISOString() };
   },
 
   async 'users create'({ accounts: { service: accountService } }, options) {

@@ -57,6 +57,10 @@ async function main(argv: string[]): Promise<number> {
       'client-id': { type: 'string' },
       'client-secret': { type: 'string' },
       file: { type: 'string' },
+      'expires-in': { type: 'string' },
+      client: { type: 'string' },
+      role: { type: 'string' },
+      platform: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

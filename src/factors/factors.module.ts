@@ -8,6 +8,7 @@ import type { MailOutbox } from '../mail/mail-outbox.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { DeviceRepository } from './device.repository.ts';
 import { DeviceCheckService } from './device-check.service.ts';
+import { DeviceSignIns } from './device-sign-ins.ts';
 import { FactorService } from './factor.service.ts';
 import { FactorConfirmation } from './factor-confirmation.ts';
 import { FactorEnrolment } from './factor-enrolment.ts';
@@ -61,6 +62,7 @@ export function createFactors({ config, db, secretBox, accounts, linkTokens, out
     confirmation: new FactorConfirmation({ factors, passkeys, devices, limiter: new AttemptLimiter(db, 'factor', { email: perAccount, ip: perIp }) }),
     notices,
     enrolment: new FactorEnrolment({ factors, passkeys, notices }),
+    signIns: new DeviceSignIns({ devices, notices }),
     sessionConfirmations: new SessionConfirmationRepository(db),
   };
 }

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { AccountService } from '../accounts/account.service.ts';
+import type { SignInAudit } from '../audit/sign-in-audit.ts';
 import type { Consent } from '../consents/consent.ts';
 import type { FactorConfirmation } from '../factors/factor-confirmation.ts';
 import type { PasskeyService } from '../factors/passkey.service.ts';
@@ -44,6 +45,8 @@ export interface JourneyDeps {
   socialEmailConfirmation: Pick<SocialEmailConfirmation, 'send' | 'check' | 'confirm' | 'lifetimeHours'>;
   /** Counts sign-ins by method and outcome (the metrics endpoint). */
   signInMetrics: SignInMetrics;
+  /** Sign-in events in the audit log of the account's organizations. */
+  signInAudit: Pick<SignInAudit, 'succeeded' | 'failed'>;
   /** What a sign-in still needs once the person is known (a second factor...): complete.ts. */
   factorPolicy: JourneyFactorPolicy;
   /** Passkey ceremonies: sign-in without an account named (no allowCredentials), confirmation of a known one. */
@@ -52,7 +55,8 @@ export interface JourneyDeps {
   factorConfirmation: Pick<FactorConfirmation, 'confirm'>;
   /** The browsers an account signed in from ("trust this device"), and the codes mailed to a new one. */
   devices: {
-    remember(accountId: string, deviceToken: string, userAgent: string, trust: boolean): Promise<void>;
+    /** Also mails a "new sign-in" notice (in `locale` unless the account has its own) from a browser the account never used. */
+    remember(accountId: string, deviceToken: string, userAgent: string, trust: boolean, locale?: Locale): Promise<void>;
     sendCode(accountId: string, deviceToken: string, locale: Locale): Promise<void>;
   };
 }

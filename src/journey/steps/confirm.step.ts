@@ -89,7 +89,8 @@ async function submitConfirm(flow: JourneyFlow): Promise<void> {
   }
   if (!added) return showConfirm(flow, at, { ...view, error: `confirm.wrong_${form.method}` }, 400);
   // The device code proved the mailbox from this browser: recorded first, the policy then knows the device.
-  if (form.method === 'device_code') await flow.deps.devices.remember(at.accountId, ensureDeviceToken(flow.ctx), flow.ctx.get('user-agent'), view.trust);
+  if (form.method === 'device_code')
+    await flow.deps.devices.remember(at.accountId, ensureDeviceToken(flow.ctx), flow.ctx.get('user-agent'), view.trust, flow.locale);
   const method = { ...at.method, remember: at.method.remember, amr: [...at.method.amr, ...added] };
   await completeSignIn(flow, { id: at.accountId, email: at.email }, method, { trustDevice: view.trust });
 }
