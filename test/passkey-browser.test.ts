@@ -42,14 +42,14 @@ describe.skipIf(!browserAvailable)(`passkeys in Chromium${browserAvailable ? '' 
    * person (fingerprint, PIN) or only checks presence. Chromium refuses a passkey without user
    * verification where no account is named (the email page), so that one only serves "Confirm it's you".
    */
-  async function withAuthenticator(userVerification = true): Promise<{ context: BrowserContext; page: Page }> {
+  async function withAuthenticator(userVerification = true): Promise<{ context: BrowserContext; page: Page; storedUserHandles: () => Promise<string[]> }> {
     const context = await browser.newContext();
     const page = await context.newPage();
     // A ceremony that never completes fails the step at once, not at the test's timeout.
     page.setDefaultTimeout(8000);
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
       options: {
         protocol: 'ctap2',
         transport: 'internal',
@@ -59,7 +59,12 @@ describe.skipIf(!browserAvailable)(`passkeys in Chromium${browserAvailable ? '' 
         automaticPresenceSimulation: true,
       },
     });
-    return { context, page };
+    // What the authenticator keeps beside each passkey: the user handle the server chose (base64).
+    const storedUserHandles = async () =>
+      (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.map((credential) =>
+        Buffer.from(credential.userHandle!, 'base64').toString('base64url'),
+      );
+    return { context, page, storedUserHandles };
   }
 
   /** Signs in with the password through My account, confirms the session and adds a passkey. */
@@ -113,9 +118,23 @@ describe.skipIf(!browserAvailable)(`passkeys in Chromium${browserAvailable ? '' 
   }
 
   it('registers a passkey on My account, then signs in by autofill on the email field, and with the button', async () => {
-    const { context, page } = await withAuthenticator();
+    const { context, page, storedUserHandles } = await withAuthenticator();
     try {
       const accountId = await registerPasskey(page);
+      const account = await server.services.accounts.repository.findById(accountId);
+      // A random handle, never the email: the authenticator (and whoever reads it) learns nothing of the account.
+      const [handle] = await storedUserHandles();
+      expect(handle).toMatch(/^[\w-]{43}$/);
+      expect(handle).not.toContain(Buffer.from(account!.email).toString('base64url'));
+      const settings = await server.services.db
+        .selectFrom('account_factor_settings')
+        .select('webauthn_user_handle')
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      expect(settings?.webauthn_user_handle).toBe(handle);
+      // The change is mailed to the account.
+      const notices = await server.services.db.selectFrom('outgoing_mails').select('template').where('recipient', '=', account!.email).execute();
+      expect(notices.map((mail) => mail.template)).toContain('factor-added');
       await signOut(context);
       // The identifier page starts a conditional-mediation ceremony on load; the virtual authenticator answers it.
       const byAutofill = await signInToApp(page, async () => {});
@@ -127,6 +146,14 @@ describe.skipIf(!browserAvailable)(`passkeys in Chromium${browserAvailable ? '' 
       const byButton = await signInToApp(page, async (signInPage) => {
         // What offers the autofill to browsers that have it.
         expect(await signInPage.getByLabel('Email address').getAttribute('autocomplete')).toBe('username webauthn');
+        // No account is known yet: the options name no passkey, so they tell nothing about who has which.
+        const options = await signInPage.evaluate(async () => {
+          const form = document.querySelector<HTMLFormElement>('form[data-passkey-sign-in]')!;
+          const body = new URLSearchParams({ _csrf: form.querySelector<HTMLInputElement>('input[name=_csrf]')!.value });
+          return (await (await fetch(form.dataset.options!, { method: 'POST', body })).json()).options;
+        });
+        expect(options.allowCredentials ?? []).toEqual([]);
+        expect(options.rpId).toBe('localhost');
         await signInPage.getByRole('button', { name: 'Sign in with a passkey' }).click();
       });
       expect(byButton.sub).toBe(accountId);
