@@ -237,6 +237,7 @@ describe.skipIf(!browserAvailable)(`passkeys in Chromium${browserAvailable ? '' 
       await context.close();
     }
   });
+
   it('a member whose organization requires phishing resistance adds a passkey at sign-in and goes on with it as the second factor', async () => {
     const { context, page } = await withAuthenticator();
     try {
