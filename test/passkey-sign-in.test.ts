@@ -3,11 +3,14 @@ import { acrValues } from '../src/factors/assurance.ts';
 import { accountFactorPolicy } from '../src/journey/account-factor-policy.ts';
 import type { JourneyFactorPolicy } from '../src/journey/flow.ts';
 import type { RunningServer } from '../src/server.ts';
+import { startInteraction } from './helpers/federation-journey.ts';
+import { registerRelyingParty } from './helpers/relying-party.ts';
 import { startTestServer } from './helpers/test-server.ts';
+import { UserAgent } from './helpers/user-agent.ts';
 
 /**
- * What a passkey sign-in still needs. Chromium refuses a passkey without user verification where
- * no account is named (the email page), so this case is checked here, at the journey's policy.
+ * What a passkey sign-in still needs, and what bad posts get. Chromium refuses a passkey without user verification where
+ * no account is named (the email page), so that case is checked here, at the journey's policy.
  */
 describe('a passkey as the way in', () => {
   let server: RunningServer;
@@ -61,5 +64,20 @@ describe('a passkey as the way in', () => {
     });
     // Once the password is passed (password.step.ts adds pwd to the kept method), the sign-in is complete.
     expect(await policy.decide(attempt(account, ['hwk', 'pwd']))).toMatchObject({ kind: 'complete', acr: acrValues[2] });
+  });
+
+  it('a passkey post that is unreadable or names no known passkey gets a 400 page, never a 500', async () => {
+    const agent = new UserAgent();
+    const { page } = await startInteraction(agent, await registerRelyingParty(server));
+    const form = page.$('form[data-passkey-sign-in]');
+    const csrf = String(form.find('input[name=_csrf]').val());
+    const options = await agent.request(new URL(form.attr('data-options')!, page.url).toString(), { form: { _csrf: csrf } });
+    expect(options.status).toBe(200);
+    const { challengeId } = JSON.parse(options.body) as { challengeId: string };
+    const post = (response: string) => agent.submit(page, 'form[data-passkey-sign-in]', { challengeId, response });
+    expect((await post('{not json')).status).toBe(400);
+    const unknown = await post(JSON.stringify({ id: 'no-such-credential', rawId: 'x', type: 'public-key', response: {} }));
+    expect(unknown.status).toBe(400);
+    expect(unknown.$('.field-error').text()).toMatch(/passkey was not recognised/);
   });
 });
