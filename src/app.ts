@@ -4,6 +4,7 @@ import mount from 'koa-mount';
 import serve from 'koa-static';
 import { adminApi } from './admin/api/admin-api.router.ts';
 import { adminApiRoutes } from './admin/api/admin-api.routes.ts';
+import { connectionTestRouter } from './federation/connection-test.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
@@ -127,6 +128,9 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   });
   app.use(mount('/federation', formBodyParser('512kb')));
   app.use(federationCallbacks.routes()).use(federationCallbacks.allowedMethods());
+  // A connection's test sign-in (draft mode): the upstream's answer is shown, nobody signs in.
+  const connectionTests = connectionTestRouter({ federation: federation.service, setup: federation.connectionSetup, tickets: federation.testTickets });
+  app.use(connectionTests.routes()).use(connectionTests.allowedMethods());
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
   const accountPages = [

@@ -84,6 +84,8 @@ const configSchema = z
     purge: z.object({ intervalSeconds: seconds, batchSize: z.coerce.number().int().min(1).max(100_000) }),
     /** DNS servers (host or host:port) for domain verification; empty: the system's resolvers. */
     dnsServers: z.array(z.string().min(1)).default([]),
+    /** Upstream URLs (IdP metadata, OIDC issuers) may use http and reach loopback/private addresses; unset: outside production only. */
+    allowInsecureUpstreams: z.union([z.boolean(), z.stringbool()]).optional(),
     /** Unset outside production: mail goes to the log and to the /dev/mail outbox page. */
     smtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
     mailFrom: z.string().trim().min(3),
@@ -134,6 +136,7 @@ const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['http', 'headersTimeoutSeconds'], message: 'must not be longer than HTTP_REQUEST_TIMEOUT' });
     }
     if (config.env !== 'production') return;
+    if (config.allowInsecureUpstreams) ctx.addIssue({ code: 'custom', path: ['allowInsecureUpstreams'], message: 'must not be true in production' });
     if (!config.smtpUrl) ctx.addIssue({ code: 'custom', path: ['smtpUrl'], message: 'is required in production (password resets are sent by mail)' });
     const { protocol, hostname } = new URL(config.issuer);
     if (protocol !== 'https:' && hostname !== 'localhost') {
@@ -205,6 +208,7 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'PURGE_INTERVAL', path: 'purge.intervalSeconds', expected: 'a positive whole number of seconds' },
   { name: 'PURGE_BATCH_SIZE', path: 'purge.batchSize', expected: 'an integer between 1 and 100000' },
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
+  { name: 'ALLOW_INSECURE_UPSTREAMS', path: 'allowInsecureUpstreams', expected: 'true or false' },
   { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
   { name: 'BACKCHANNEL_LOGOUT_GIVE_UP_AFTER', path: 'backchannelLogout.giveUpAfterSeconds', expected: 'a positive whole number of seconds' },
   { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },

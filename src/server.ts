@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { type AppOptions, createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { connectDatabase } from './db/connection.ts';
+import { scheduleDailyJobs } from './db/daily-jobs.ts';
 import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
+import { SamlMaintenanceJob } from './federation/saml/saml-maintenance.job.ts';
 import { applyHttpLimits, httpServerOptions } from './http/http-limits.ts';
 import { deviceTokenOf } from './journey/device-cookie.ts';
 import { interactionUrls, refOf } from './journey/urls.ts';
@@ -18,6 +20,7 @@ import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
 import { ensureSigningKeys, keyRotationPolicy, loadPublishedKeys, rotateSigningKeysIfDue, signingKeysFingerprint } from './oidc/signing-keys.ts';
+import { DomainRecheckJob } from './orgs/domain-recheck.job.ts';
 import { createServices, type Services } from './services.ts';
 
 export interface RunningServer {
@@ -106,6 +109,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     services.admin.auditLog.purgeOlderThan(db, config.auditRetentionDays).catch((error: unknown) => logger.error({ err: error }, 'audit purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
+  const stopDailyJobs = scheduleDailyJobs(
+    db,
+    [
+      { name: DomainRecheckJob.jobName, run: () => services.sso.domainRecheck.run() },
+      { name: SamlMaintenanceJob.jobName, run: () => services.sso.samlMaintenance.run() },
+    ],
+    logger,
+  );
 
   const mailSender = new MailSender(db, services.mail.outgoingMails, services.mail.outbox, createMailDelivery(config, logger), config.mail, logger);
   mailSender.start();
@@ -141,6 +152,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await metricsServer?.close();
       host.stopPolling();
       clearInterval(purgeTimer);
+      stopDailyJobs();
       await mailSender.stop();
       await logoutSender.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

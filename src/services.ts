@@ -16,6 +16,7 @@ import { ConnectionRepository } from './federation/connection.repository.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { SocialEmailConfirmation } from './federation/social/email-confirmation.ts';
 import { createSignInRouting } from './hrd/hrd.module.ts';
+import { createSsoSetup } from './hrd/sso-setup.module.ts';
 import { MailOutbox } from './mail/mail-outbox.ts';
 import { OutgoingMailRepository } from './mail/outgoing-mail.repository.ts';
 import { ServiceMetrics } from './metrics/service-metrics.ts';
@@ -125,6 +126,7 @@ export function createServices(config: Config, db: Db) {
     }),
     notMe: new NotMeService({ db, config, accounts: accounts.repository, tokens: accounts.linkTokens, signOut: oidc.signOut }),
   };
+  const sso = createSsoSetup({ config, db, orgs, connections, accounts: accounts.repository, factors, outbox: mail.outbox, setup: federation.connectionSetup });
   const admin = createAdmin({
     config,
     db,
@@ -137,7 +139,7 @@ export function createServices(config: Config, db: Db) {
   });
   // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).
   const metrics = new ServiceMetrics();
-  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, factors, admin, metrics };
+  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, factors, admin, sso, metrics };
 }
 
 export type Services = ReturnType<typeof createServices>;

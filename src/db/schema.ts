@@ -405,3 +405,38 @@ export interface SessionDeviceTable {
 export interface Database {
   session_devices: SessionDeviceTable;
 }
+
+// Guided SSO setup (issue 11 items 4 and 5): merged into the tables above and into Database.
+export interface FederationConnectionTable {
+  /** When a test sign-in last succeeded; a connection is enabled only after one. */
+  tested_at: NullableTimestamp;
+  test_claims: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+}
+
+export interface OrganizationTable {
+  /** Under enforced SSO, the one owner who still signs in with a password and a second factor. */
+  sso_break_glass_account_id: Generated<string | null>;
+}
+
+export interface OrganizationDomainTable {
+  /** When the daily re-check found the TXT record gone (verified_at was cleared then). */
+  verification_lost_at: NullableTimestamp;
+}
+
+export interface DailyJobRunTable {
+  job: string;
+  run_on: string;
+  started_at: Generated<Date>;
+}
+
+export interface CertificateExpiryNoticeTable {
+  connection_id: string;
+  certificate_sha256: string;
+  threshold_days: number;
+  sent_at: Generated<Date>;
+}
+
+export interface Database {
+  daily_job_runs: DailyJobRunTable;
+  certificate_expiry_notices: CertificateExpiryNoticeTable;
+}
