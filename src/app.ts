@@ -33,6 +33,7 @@ import type { Services } from './services.ts';
 import { localeMiddleware } from './ui/locale.ts';
 
 const assetsDir = path.resolve(import.meta.dirname, '..', 'views', 'assets');
+const simpleWebAuthnBundleDir = path.resolve(import.meta.dirname, '..', 'node_modules', '@simplewebauthn', 'browser', 'dist', 'bundle');
 
 /**
  * oidc-provider's endpoints for apps and APIs (token, introspection, revocation, keys, userinfo,
@@ -68,7 +69,8 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     socialEmailConfirmation: selfService.socialEmailConfirmation,
     signInMetrics: services.metrics,
     signInAudit: services.admin.signInAudit,
-    factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck }),
+    factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck, enrolment: factors.enrolment }),
+    passkeys: factors.passkeys,
     factorConfirmation: factors.confirmation,
     devices: {
       remember: (accountId, deviceToken, userAgent, trust, locale = 'en') => factors.signIns.record(db, accountId, deviceToken, userAgent, trust, locale),
@@ -104,6 +106,8 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(securityHeaders());
   app.use(localeMiddleware);
   app.use(mount('/assets', serve(assetsDir, { maxage: 3600_000 })));
+  // The passkey pages' WebAuthn calls (views/assets/passkey.js): the library's own browser bundle.
+  app.use(mount('/assets/simplewebauthn', serve(simpleWebAuthnBundleDir, { maxage: 3600_000 })));
 
   const health = healthRouter(services.db);
   app.use(health.routes());

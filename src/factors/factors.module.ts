@@ -11,6 +11,7 @@ import { DeviceCheckService } from './device-check.service.ts';
 import { DeviceSignIns } from './device-sign-ins.ts';
 import { FactorService } from './factor.service.ts';
 import { FactorConfirmation } from './factor-confirmation.ts';
+import { FactorEnrolment } from './factor-enrolment.ts';
 import { FactorNotices } from './factor-notices.ts';
 import { FactorPolicy } from './factor-policy.ts';
 import { FactorSettingsRepository } from './factor-settings.repository.ts';
@@ -60,6 +61,7 @@ export function createFactors({ config, db, secretBox, accounts, linkTokens, out
     policy: new FactorPolicy({ clock, factors, devices, policies: factorPolicies }),
     confirmation: new FactorConfirmation({ factors, passkeys, devices, limiter: new AttemptLimiter(db, 'factor', { email: perAccount, ip: perIp }) }),
     notices,
+    enrolment: new FactorEnrolment({ factors, passkeys, notices }),
     signIns: new DeviceSignIns({ devices, notices }),
     sessionConfirmations: new SessionConfirmationRepository(db),
   };

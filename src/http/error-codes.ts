@@ -23,6 +23,7 @@ export const errorCodes = [
   'factors.code_invalid',
   'factors.last_factor_required',
   'factors.no_second_factor',
+  'factors.passkey_not_recognised',
   'federation.account_missing',
   'federation.cancelled',
   'federation.connection_not_found',

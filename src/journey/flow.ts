@@ -8,6 +8,7 @@ import type { AccountService } from '../accounts/account.service.ts';
 import type { SignInAudit } from '../audit/sign-in-audit.ts';
 import type { Consent } from '../consents/consent.ts';
 import type { FactorConfirmation } from '../factors/factor-confirmation.ts';
+import type { PasskeyService } from '../factors/passkey.service.ts';
 import type { FederationService } from '../federation/federation.service.ts';
 import type { PendingLink } from '../federation/linking-policy.ts';
 import type { SocialEmailConfirmation } from '../federation/social/email-confirmation.ts';
@@ -48,6 +49,8 @@ export interface JourneyDeps {
   signInAudit: Pick<SignInAudit, 'succeeded' | 'failed'>;
   /** What a sign-in still needs once the person is known (a second factor...): complete.ts. */
   factorPolicy: JourneyFactorPolicy;
+  /** Passkey ceremonies: sign-in without an account named (no allowCredentials), confirmation of a known one. */
+  passkeys: Pick<PasskeyService, 'authenticationOptions' | 'authenticate'>;
   /** Checks a second factor or a mailed device code, wrong ones counted per account and per IP. */
   factorConfirmation: Pick<FactorConfirmation, 'confirm'>;
   /** The browsers an account signed in from ("trust this device"), and the codes mailed to a new one. */
