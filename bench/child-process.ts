@@ -14,11 +14,15 @@ export interface PinnedChild {
 
 /**
  * Starts `node <script>` on the server core; stdout is dropped unless `captureStdout` is set.
- * BENCH_CPU_PROF=<dir> profiles it (`node --cpu-prof`), to find what a slow scenario spends time on.
+ * `profileDir` profiles it (`node --cpu-prof`): the .cpuprofile is written there when it exits.
  */
-export function startOnServerCore(layout: CoreLayout, script: string, env: NodeJS.ProcessEnv, options: { captureStdout?: boolean } = {}): PinnedChild {
-  const profileDir = process.env.BENCH_CPU_PROF;
-  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+export function startOnServerCore(
+  layout: CoreLayout,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  options: { captureStdout?: boolean; profileDir?: string } = {},
+): PinnedChild {
+  const nodeArgs = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
   const { command, args } = layout.serverCommand(process.execPath, [...nodeArgs, script]);
   const child = spawn(command, args, { env, stdio: ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'pipe'] });
   let stderr = '';

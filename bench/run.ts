@@ -2,16 +2,18 @@
  * `npm run bench`: throughput and latency of the token endpoint and of complete sign-ins, on
  * loopback, against a bare oidc-provider and the cost of bcrypt. See README.md, "Performance".
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { freePort } from '../src/db/embedded-postgres.ts';
 import type { BareProviderSetup } from './bare-provider.ts';
 import { type PinnedChild, runOnServerCore, startOnServerCore, waitUntilReady } from './child-process.ts';
 import { arrangeCores } from './cores.ts';
 import type { CryptoCeilings } from './crypto-ceilings.ts';
 import { type Fixtures, prepareFixtures } from './fixtures.ts';
-import { checkLogin, driveLogins, type LoginTarget } from './login-driver.ts';
+import { checkLogin, driveLogins, type LoginStats, type LoginTarget } from './login-driver.ts';
+import { monotonicMicros, type ProfileWindow, profileReport, summarizeProfile } from './profile-summary.ts';
 import { type BenchResults, ceilingsLine, type Machine, resultsTable, type WithCpu, writePerformanceSection } from './report.ts';
 import { readSettings, warmupSeconds } from './settings.ts';
 import { checkTokenEndpoint, type LoadResult, loadTokenEndpoint, type TokenTarget } from './token-load.ts';
@@ -21,6 +23,7 @@ const script = (name: string) => path.join(import.meta.dirname, name);
 const algs = ['RS256', 'ES256'] as const;
 const mixedConnections = 16;
 
+const { values: options } = parseArgs({ options: { profile: { type: 'boolean', default: false } } });
 const settings = readSettings();
 const warmup = warmupSeconds(settings);
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -55,8 +58,8 @@ process.once('SIGINT', () => {
   cleanUp().finally(() => process.exit(130));
 });
 
-async function startChild(name: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<PinnedChild> {
-  const child = startOnServerCore(layout, script(name), env);
+async function startChild(name: string, env: NodeJS.ProcessEnv, readyUrl: string, options: { profileDir?: string } = {}): Promise<PinnedChild> {
+  const child = startOnServerCore(layout, script(name), env, options);
   children.push(child);
   await waitUntilReady(child, readyUrl);
   return child;
@@ -108,13 +111,17 @@ function cryptoCeilings(bcryptCost: number): Promise<CryptoCeilings> {
   });
 }
 
-/** (c) */
-async function loginScenario(target: LoginTarget, service: PinnedChild): Promise<WithCpu<BenchResults['logins']>> {
+/** (c) `measure` adds the server's CPU time (and, profiling, marks the window). */
+async function loginScenario(
+  target: LoginTarget,
+  service: PinnedChild,
+  measure: (label: string, run: () => Promise<LoginStats>) => Promise<WithCpu<LoginStats>> = (_label, run) => withServerCpu(service, run),
+): Promise<WithCpu<LoginStats>> {
   log('complete logins');
   const concurrency = settings.BENCH_LOGIN_CONCURRENCY;
   await checkLogin(target);
   await driveLogins(target, { seconds: warmup, concurrency });
-  const logins = await withServerCpu(service, () => driveLogins(target, { seconds: settings.BENCH_SECONDS, concurrency }));
+  const logins = await measure('sign-ins', () => driveLogins(target, { seconds: settings.BENCH_SECONDS, concurrency }));
   log(
     `  ${logins.perSecond.toFixed(1)} logins/s, p99 ${Math.round(logins.p99Ms)} ms, ${logins.cpuMs.toFixed(1)} ms CPU each${logins.firstError ? `; first failure: ${logins.firstError}` : ''}`,
   );
@@ -134,15 +141,51 @@ async function mixedScenario(tokenTarget: TokenTarget, loginTarget: LoginTarget)
   return { alone, withLogins, logins };
 }
 
-try {
-  log(`${machine.cpuModel}, nproc ${nproc}, Node ${machine.node}; ${layout.description}; load average ${loadAtStart.toFixed(1)}`);
-  log('starting a throwaway PostgreSQL, registering clients, resource servers and a user, starting the service');
-  fixtures = await prepareFixtures(process.env, settings.BENCH_LOG_LEVEL);
-  const { config, serverEnv, serverUrl, machineClient, loginClient, resourceServers, user } = fixtures;
+/**
+ * `--profile`: the service runs under `node --cpu-prof` while it serves sign-ins, then
+ * client_credentials; the profile and a summary of self time per function and package in each
+ * measured window go to bench/profiles/<time>/ (git-ignored). Nothing is compared, README untouched.
+ */
+async function profileRun({ serverEnv, serverUrl, loginClient, user, machineClient, resourceServers, config }: Fixtures): Promise<void> {
+  const dir = path.join(import.meta.dirname, 'profiles', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  const service = await startChild('../src/main.ts', serverEnv, `${serverUrl}/readyz`, { profileDir: dir });
+  const windows: ProfileWindow[] = [];
+  const measured = async <T extends { completed: number }>(label: string, measure: () => Promise<T>) => {
+    const startMicros = monotonicMicros();
+    const result = await withServerCpu(service, measure);
+    windows.push({ label, startMicros, endMicros: monotonicMicros(), operations: result.completed });
+    return result;
+  };
+  const loginTarget: LoginTarget = { baseUrl: serverUrl, ...loginClient, ...user };
+  const logins = await loginScenario(loginTarget, service, measured);
+  const tokenTarget = { baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers.RS256 };
+  log('client_credentials, RS256 access tokens');
+  await checkTokenEndpoint(tokenTarget);
+  await loadTokenEndpoint(tokenTarget, { seconds: warmup, connections: settings.BENCH_CONNECTIONS });
+  const tokens = await measured('client_credentials RS256', () =>
+    loadTokenEndpoint(tokenTarget, { seconds: settings.BENCH_SECONDS, connections: settings.BENCH_CONNECTIONS }),
+  );
+  await service.stop();
+  const ceilings = await cryptoCeilings(config.bcryptCost);
+  const profile = readdirSync(dir).find((file) => file.endsWith('.cpuprofile'));
+  if (!profile) throw new Error(`the service wrote no .cpuprofile into ${dir}`);
+  const header = [
+    `# Profile of ${new Date().toISOString()}: ${machine.cpuModel}, ${layout.description}, load average ${loadAtStart.toFixed(1)} at the start`,
+    `Server CPU (all threads, /proc, profiler overhead included): sign-in ${logins.cpuMs.toFixed(1)} ms, of which bcrypt cost ${ceilings.bcryptCost} alone takes ${ceilings.bcryptCompares.cpuMs.toFixed(1)} ms, so ${(logins.cpuMs - ceilings.bcryptCompares.cpuMs).toFixed(1)} ms outside the hash; client_credentials RS256 ${tokens.cpuMs.toFixed(2)} ms.`,
+  ].join('\n\n');
+  const report = `${header}\n\n${profileReport(summarizeProfile(path.join(dir, profile), windows))}\n`;
+  writeFileSync(path.join(dir, 'summary.md'), report);
+  console.log(`\n${report}`);
+  log(`profile and summary in ${path.relative(projectRoot, dir)}/`);
+}
+
+async function fullRun(prepared: Fixtures): Promise<void> {
+  const { config, serverEnv, serverUrl, machineClient, loginClient, resourceServers, user } = prepared;
   const service = await startChild('../src/main.ts', serverEnv, `${serverUrl}/readyz`);
   const loginTarget: LoginTarget = { baseUrl: serverUrl, ...loginClient, ...user };
 
-  const tokens = await tokenScenarios(fixtures, service);
+  const tokens = await tokenScenarios(prepared, service);
   const ceilings = await cryptoCeilings(config.bcryptCost);
   log(`  ${ceilingsLine(ceilings)}`);
   const logins = await loginScenario(loginTarget, service);
@@ -156,6 +199,13 @@ try {
     writePerformanceSection(path.join(projectRoot, 'README.md'), results);
     log('figures written to README.md (## Performance)');
   }
+}
+
+try {
+  log(`${machine.cpuModel}, nproc ${nproc}, Node ${machine.node}; ${layout.description}; load average ${loadAtStart.toFixed(1)}`);
+  log('starting a throwaway PostgreSQL, registering clients, resource servers and a user, starting the service');
+  fixtures = await prepareFixtures(process.env, settings.BENCH_LOG_LEVEL);
+  await (options.profile ? profileRun(fixtures) : fullRun(fixtures));
 } catch (error) {
   console.error(`[bench] failed: ${(error as Error).stack ?? error}`);
   process.exitCode = 1;
