@@ -12,20 +12,42 @@ import { type PinnedChild, runOnServerCore, startOnServerCore, waitUntilReady } 
 import { arrangeCores } from './cores.ts';
 import type { CryptoCeilings } from './crypto-ceilings.ts';
 import { type Fixtures, prepareFixtures } from './fixtures.ts';
+import { seedLargeDatabase } from './large-database.ts';
 import { checkLogin, driveLogins, type LoginStats, type LoginTarget } from './login-driver.ts';
 import { monotonicMicros, type ProfileWindow, profileReport, summarizeProfile } from './profile-summary.ts';
-import { type BenchResults, ceilingsLine, type Machine, resultsTable, type WithCpu, writePerformanceSection } from './report.ts';
-import { readSettings, warmupSeconds } from './settings.ts';
-import { checkTokenEndpoint, type LoadResult, loadTokenEndpoint, type TokenTarget } from './token-load.ts';
+import { driveRefreshes } from './refresh-load.ts';
+import {
+  type BenchResults,
+  ceilingsLine,
+  largeTable,
+  type Machine,
+  resultsTable,
+  type SizeFigures,
+  type WithCpu,
+  type WorkerRun,
+  workersTable,
+  writePerformanceSection,
+} from './report.ts';
+import { mixedConnections, readSettings, warmupSeconds } from './settings.ts';
+import {
+  checkIntrospection,
+  checkTokenEndpoint,
+  introspectionRequest,
+  type LoadResult,
+  loadEndpoint,
+  loadTokenEndpoint,
+  type TokenTarget,
+} from './token-load.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
 const script = (name: string) => path.join(import.meta.dirname, name);
 const algs = ['RS256', 'ES256'] as const;
-const mixedConnections = 16;
 
 /** bcrypt's lowest cost (about 1 ms): profiles of sign-ins then show what the hash would hide. */
 const profileBcryptCost = 4;
-const { values: options } = parseArgs({ options: { profile: { type: 'boolean', default: false } } });
+const { values: options } = parseArgs({ options: { profile: { type: 'boolean', default: false }, large: { type: 'boolean', default: false } } });
+/** Accounts, and stored tokens, of the `--large` database. */
+const largeCount = 1_000_000;
 const settings = readSettings();
 const warmup = warmupSeconds(settings);
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -60,7 +82,12 @@ process.once('SIGINT', () => {
   cleanUp().finally(() => process.exit(130));
 });
 
-async function startChild(name: string, env: NodeJS.ProcessEnv, readyUrl: string, options: { profileDir?: string } = {}): Promise<PinnedChild> {
+async function startChild(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  readyUrl: string,
+  options: { profileDir?: string; allCores?: boolean } = {},
+): Promise<PinnedChild> {
   const child = startOnServerCore(layout, script(name), env, options);
   children.push(child);
   await waitUntilReady(child, readyUrl);
@@ -143,6 +170,93 @@ async function mixedScenario(tokenTarget: TokenTarget, loginTarget: LoginTarget)
   return { alone, withLogins, logins };
 }
 
+/** Keeps the peak resident memory of each serving process while load runs. */
+function watchMemory(service: PinnedChild): { stop(): number[] } {
+  const peaks: number[] = [];
+  const sample = () =>
+    service.workerRssMb().forEach((mb, index) => {
+      peaks[index] = Math.max(peaks[index] ?? 0, mb);
+    });
+  const timer = setInterval(sample, 500);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return peaks;
+    },
+  };
+}
+
+/** (e) Refresh-token rotation on as many app sessions as the mixed scenario has connections. */
+async function refreshScenario(service: PinnedChild, loginTarget: LoginTarget): Promise<WithCpu<LoadResult>> {
+  log('refresh-token grants');
+  const signedIn = await Promise.all(Array.from({ length: mixedConnections }, () => checkLogin(loginTarget)));
+  const chains = signedIn.map((tokens) => tokens.refresh_token ?? '');
+  if (chains.includes('')) throw new Error('the sign-in issued no refresh token');
+  const warmed = await driveRefreshes(loginTarget, chains, warmup);
+  const refresh = await withServerCpu(service, () => driveRefreshes(loginTarget, warmed.chains, settings.BENCH_SECONDS));
+  log(`  ${Math.round(refresh.perSecond)} refreshes/s, p99 ${refresh.p99Ms.toFixed(0)} ms, ${refresh.cpuMs.toFixed(2)} ms CPU each`);
+  return refresh;
+}
+
+/** (f) Introspection of a live refresh token by its app. */
+async function introspectionScenario(service: PinnedChild, loginTarget: LoginTarget): Promise<WithCpu<LoadResult>> {
+  log('token introspection');
+  const { refresh_token: token } = await checkLogin(loginTarget);
+  if (!token) throw new Error('the sign-in issued no refresh token');
+  const request = introspectionRequest(loginTarget.baseUrl, loginTarget, token);
+  await checkIntrospection(request);
+  await loadEndpoint(request, { seconds: warmup, connections: settings.BENCH_CONNECTIONS });
+  const introspection = await withServerCpu(service, () => loadEndpoint(request, { seconds: settings.BENCH_SECONDS, connections: settings.BENCH_CONNECTIONS }));
+  log(`  ${Math.round(introspection.perSecond)} introspections/s, p99 ${introspection.p99Ms} ms, ${introspection.cpuMs.toFixed(2)} ms CPU each`);
+  return introspection;
+}
+
+/** The figures compared between the small and the large database. */
+async function databaseSensitiveScenarios(service: PinnedChild, prepared: Fixtures): Promise<SizeFigures> {
+  const { serverUrl, machineClient, loginClient, resourceServers, user } = prepared;
+  const loginTarget: LoginTarget = { baseUrl: serverUrl, ...loginClient, ...user };
+  log('client_credentials, RS256 access tokens');
+  const tokens = await measureTokens(service, { baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers.RS256 });
+  log(`  ${Math.round(tokens.perSecond)} req/s, p99 ${tokens.p99Ms} ms, ${tokens.cpuMs.toFixed(2)} ms CPU each`);
+  return {
+    tokens,
+    logins: await loginScenario(loginTarget, service),
+    refresh: await refreshScenario(service, loginTarget),
+    introspection: await introspectionScenario(service, loginTarget),
+  };
+}
+
+/** (g) WEB_CONCURRENCY 1 and 2, the service free to use every core (shared with the load generator and PostgreSQL). */
+async function workersScenario({ serverEnv, serverUrl, machineClient, loginClient, resourceServers, user }: Fixtures): Promise<WorkerRun[]> {
+  const runs: WorkerRun[] = [];
+  for (const workers of [1, 2]) {
+    log(`WEB_CONCURRENCY=${workers} on all cores`);
+    const service = await startChild('../src/main.ts', { ...serverEnv, WEB_CONCURRENCY: String(workers) }, `${serverUrl}/readyz`, { allCores: true });
+    const memory = watchMemory(service);
+    const tokens = await measureTokens(service, { baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers.RS256 });
+    log(`  client_credentials RS256: ${Math.round(tokens.perSecond)} req/s, p99 ${tokens.p99Ms} ms`);
+    const logins = await loginScenario({ baseUrl: serverUrl, ...loginClient, ...user }, service);
+    runs.push({ workers, tokens, logins, peakRssMb: memory.stop() });
+    await service.stop();
+  }
+  return runs;
+}
+
+/** `--large`: the same figures after seeding a million accounts and a million tokens. */
+async function largeScenario(prepared: Fixtures, small: SizeFigures): Promise<BenchResults['large']> {
+  log(`seeding ${largeCount.toLocaleString('en-US')} accounts and ${largeCount.toLocaleString('en-US')} tokens`);
+  const seeded = await seedLargeDatabase(prepared.serverEnv.DATABASE_URL!, prepared.user.email, prepared.loginClient.clientId, {
+    accounts: largeCount,
+    tokens: largeCount,
+  });
+  log(`  seeded in ${Math.round(seeded.seedSeconds)} s`);
+  const service = await startChild('../src/main.ts', prepared.serverEnv, `${prepared.serverUrl}/readyz`);
+  const large = await databaseSensitiveScenarios(service, prepared);
+  await service.stop();
+  return { seeded, small, large };
+}
+
 /**
  * `--profile`: the service runs under `node --cpu-prof` while it serves sign-ins (bcrypt cost 4
  * unless BCRYPT_COST is set), then client_credentials; the profile and a summary of self time per function and package in each
@@ -190,13 +304,34 @@ async function fullRun(prepared: Fixtures): Promise<void> {
   const tokens = await tokenScenarios(prepared, service);
   const ceilings = await cryptoCeilings(config.bcryptCost);
   log(`  ${ceilingsLine(ceilings)}`);
+  const memory = watchMemory(service);
   const logins = await loginScenario(loginTarget, service);
+  const refresh = await refreshScenario(service, loginTarget);
+  const introspection = await introspectionScenario(service, loginTarget);
   const mixed = await mixedScenario({ baseUrl: serverUrl, ...machineClient, resourceServer: resourceServers.RS256 }, loginTarget);
+  const peakRssMb = memory.stop();
+  await service.stop();
+  const workers = await workersScenario(prepared);
+  const small: SizeFigures = { tokens: tokens.RS256.server, logins, refresh, introspection };
+  const large = options.large ? await largeScenario(prepared, small) : undefined;
   await cleanUp();
   machine.loadAverage.end = loadavg()[0]!;
 
-  const results: BenchResults = { date: new Date().toISOString().slice(0, 10), machine, settings, ceilings, tokens, logins, mixed };
-  console.log(`\n${resultsTable(results)}\n\n${ceilingsLine(ceilings)}\n`);
+  const results: BenchResults = {
+    date: new Date().toISOString().slice(0, 10),
+    machine,
+    settings,
+    ceilings,
+    tokens,
+    logins,
+    refresh,
+    introspection,
+    mixed,
+    peakRssMb,
+    workers,
+    large,
+  };
+  console.log(`\n${resultsTable(results)}\n\n${ceilingsLine(ceilings)}\n\n${workersTable(results)}\n\n${largeTable(results) ?? ''}\n`);
   if (settings.BENCH_WRITE_README === '1') {
     writePerformanceSection(path.join(projectRoot, 'README.md'), results);
     log('figures written to README.md (## Performance)');
