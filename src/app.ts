@@ -2,6 +2,8 @@ import path from 'node:path';
 import Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
+import { adminApi } from './admin/api/admin-api.router.ts';
+import { adminApiRoutes } from './admin/api/admin-api.routes.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { CookieKeys } from './http/cookie-keys.ts';
 import { errorHandler } from './http/error-handler.ts';
@@ -63,6 +65,7 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     socialLinking: federation.socialLinking,
     socialEmailConfirmation: selfService.socialEmailConfirmation,
     signInMetrics: services.metrics,
+    signInAudit: services.admin.signInAudit,
     factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck }),
     factorConfirmation: factors.confirmation,
     devices: {
@@ -102,6 +105,8 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
 
   const health = healthRouter(services.db);
   app.use(health.routes());
+  // The admin API: JSON, bearer tokens, the route table's roles.
+  app.use(adminApi(adminApiRoutes, { issuer: services.config.issuer, admin: services.admin }));
 
   const provider = () => host.provider;
   const { hrd, federation, abuse, selfService } = services;

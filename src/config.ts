@@ -78,6 +78,7 @@ const configSchema = z
     keyRefreshSeconds: seconds,
     /** Automatic signing-key rotation once the newest keys are this many days old (0: only `keys rotate`). */
     keyRotationDays: z.coerce.number().min(0).max(3650),
+    auditRetentionDays: z.coerce.number().int().min(1).max(36500),
     purge: z.object({ intervalSeconds: seconds, batchSize: z.coerce.number().int().min(1).max(100_000) }),
     /** DNS servers (host or host:port) for domain verification; empty: the system's resolvers. */
     dnsServers: z.array(z.string().min(1)).default([]),
@@ -197,6 +198,7 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'GRANT_TTL', path: 'ttl.grantSeconds', expected: 'a positive whole number of seconds' },
   { name: 'KEY_REFRESH_INTERVAL', path: 'keyRefreshSeconds', expected: 'a positive whole number of seconds' },
   { name: 'KEY_ROTATION_DAYS', path: 'keyRotationDays', expected: 'a number of days between 0 (off) and 3650' },
+  { name: 'AUDIT_RETENTION_DAYS', path: 'auditRetentionDays', expected: 'a whole number of days between 1 and 36500' },
   { name: 'PURGE_INTERVAL', path: 'purge.intervalSeconds', expected: 'a positive whole number of seconds' },
   { name: 'PURGE_BATCH_SIZE', path: 'purge.batchSize', expected: 'an integer between 1 and 100000' },
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createMailDelivery } from './mail/mail-delivery.ts';
 import { MailSender } from './mail/mail-sender.ts';
 import { enableMetrics } from './metrics/metrics.module.ts';
+import { ensureAdminApiResource } from './oidc/admin-api-resource.ts';
 import { LogoutSender } from './oidc/logout/logout-sender.ts';
 import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -80,6 +81,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const created = createServices(config, db);
   const services = options.services ? options.services(created) : created;
   await ensureSigningKeys(db, services.secretBox);
+  await ensureAdminApiResource(db, config.issuer);
 
   const built = await buildProvider(services, logger);
   const host = new ProviderHost(built.provider, built.fingerprint);
@@ -97,6 +99,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
     services.federation.service.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'federation purge failed'));
     services.accounts.linkTokens.purgeExpired(db).catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
+    services.admin.auditLog.purgeOlderThan(db, config.auditRetentionDays).catch((error: unknown) => logger.error({ err: error }, 'audit purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
 

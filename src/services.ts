@@ -4,6 +4,7 @@ import { AccountService } from './accounts/account.service.ts';
 import { AccountPasswordService } from './accounts/account-password.service.ts';
 import { LinkTokenRepository } from './accounts/link-token.repository.ts';
 import { PasswordHasher } from './accounts/password-hasher.ts';
+import { createAdmin } from './admin/admin.module.ts';
 import type { Config } from './config.ts';
 import { ConsentRepository } from './consents/consent.repository.ts';
 import { SecretBox } from './crypto/secret-box.ts';
@@ -103,9 +104,19 @@ export function createServices(config: Config, db: Db) {
     accountFactors: new AccountFactorsService({ db, factors, accountService: accounts.service, loginLimiter: abuse.loginLimiter }),
     socialEmailConfirmation: new SocialEmailConfirmation({ config, outbox: mail.outbox, linking: federation.socialLinking }),
   };
+  const admin = createAdmin({
+    config,
+    db,
+    secretBox,
+    accounts: accounts.repository,
+    clients: oidc.clients,
+    orgs,
+    signOutEverywhere: (trx, accountId, reason) => oidc.signOut.signOutEverywhere(trx, accountId, reason),
+    invite: (invitee) => selfService.invitations.invite(invitee),
+  });
   // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).
   const metrics = new ServiceMetrics();
-  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, factors, metrics };
+  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, factors, admin, metrics };
 }
 
 export type Services = ReturnType<typeof createServices>;

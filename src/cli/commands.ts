@@ -2,11 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { emailSchema } from '../accounts/email.ts';
 import { findPasswordProblem } from '../accounts/password-policy.ts';
+import { cliActor } from '../admin/admin-principal.ts';
+import { organizationRoles } from '../admin/roles.ts';
 import { everySealedColumn, reencryptSealedColumns } from '../crypto/secret-reencryption.ts';
 import { configurationSnapshotSchema, exportConfiguration, importConfiguration } from '../db/configuration-snapshot.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { isDataError } from '../db/transaction.ts';
 import { ConflictError } from '../http/errors.ts';
+import { adminApiResource, adminApiScope } from '../oidc/admin-api-resource.ts';
 import { RegistrationInvalidError, registerClient, registerResourceServer } from '../oidc/client-registration.ts';
 import { keyRotationPolicy, listSigningKeys, rotateSigningKeys } from '../oidc/signing-keys.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
@@ -52,6 +55,11 @@ export const usage = `Usage: npm run cli -- <command> [options]
                  [--name N] [--enforce-sso] [--json]
   connections trust-upstream --connection ID [--amr V ...] [--acr V ...]
                  (the upstream's amr/acr values that count as a second factor; none: ours is asked)
+  operators add --email E [--json]         make an account a platform operator
+  orgs add-admin --org ORG --email E [--role owner|admin] [--json]
+                                            make an account an owner or admin (default) of an organization
+  api-clients create (--org ORG [--role owner|admin] | --platform) --name N [--json]
+                                            a machine client of the admin API (client_credentials); prints its secret once
   (ORG is an organization id, or its name when unique)`;
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
@@ -107,6 +115,38 @@ const oneDomain = z
   .transform((domains) => domains[0]!);
 
 export const commands: Record<string, Command> = {
+  async 'operators add'({ admin }, options) {
+    const o = parse(z.object({ email: emailSchema }), options);
+    return admin.platformOperators.add(cliActor, o.email);
+  },
+
+  async 'orgs add-admin'({ admin, orgs: { organizationService } }, options) {
+    const o = parse(z.object({ org: organizationOption, email: emailSchema, role: z.enum(organizationRoles).default('admin') }), options);
+    const organization = await organizationService.find(o.org);
+    const granted = await admin.organizationAdmins.grant(cliActor, organization.id, { email: o.email, role: o.role });
+    return { organization_id: organization.id, account_id: granted.accountId, email: granted.email, role: granted.role };
+  },
+
+  async 'api-clients create'({ admin, orgs: { organizationService } }, options) {
+    const o = parse(
+      z
+        .object({ org: organizationOption.optional(), platform: z.boolean(), name: z.string().trim().min(1), role: z.enum(organizationRoles).default('admin') })
+        .refine((v) => (v.org === undefined) === v.platform, { path: ['org'], message: 'give either --org or --platform' }),
+      options,
+    );
+    const organizationId = o.org ? (await organizationService.find(o.org)).id : null;
+    const created = await admin.adminApiClients.create(cliActor, { name: o.name, organizationId, role: organizationId ? o.role : 'operator' });
+    return {
+      client_id: created.clientId,
+      client_secret: created.clientSecret,
+      organization_id: created.organizationId,
+      role: created.role,
+      token_endpoint: created.tokenEndpoint,
+      resource: created.resource,
+      scope: adminApiScope,
+    };
+  },
+
   async migrate({ db }) {
     const { results = [] } = await migrateToLatest(db);
     return results.length ? { applied: results.map((migration) => migration.migrationName) } : 'migrations are up to date';
@@ -127,9 +167,9 @@ export const commands: Record<string, Command> = {
     return { reencrypted: counts };
   },
 
-  async export({ db }, options) {
+  async export({ db, config }, options) {
     const { file } = parse(z.object({ file: z.string().min(1) }), options);
-    const snapshot = await exportConfiguration(db);
+    const snapshot = await exportConfiguration(db, { builtInResourceServers: [adminApiResource(config.issuer)] });
     // Only the operator may read it: it names every app and connection (their secrets stay sealed).
     writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
     return { file, exported: Object.fromEntries(Object.entries(snapshot.tables).map(([table, rows]) => [table, rows.length])) };

@@ -57,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
       'client-id': { type: 'string' },
       'client-secret': { type: 'string' },
       file: { type: 'string' },
+      role: { type: 'string' },
+      platform: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

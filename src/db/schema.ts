@@ -38,6 +38,8 @@ export interface AccountTable {
   locale: string | null;
   password_hash: string | null;
   password_changed_at: NullableTimestamp;
+  /** Set by an organization admin or SCIM: no sign-in, no token. */
+  disabled_at: NullableTimestamp;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -326,4 +328,54 @@ export interface Database {
   session_confirmations: SessionConfirmationTable;
   organization_mfa_policies: OrganizationMfaPolicyTable;
   connection_upstream_trust: ConnectionUpstreamTrustTable;
+}
+
+// The admin center (issue 11): merged into Database below.
+export interface PlatformOperatorTable {
+  account_id: string;
+  created_at: Generated<Date>;
+}
+
+export type OrganizationAdminRole = 'owner' | 'admin';
+
+export interface OrganizationAdminTable {
+  organization_id: string;
+  account_id: string;
+  role: OrganizationAdminRole;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export type OrganizationAdminRow = Selectable<OrganizationAdminTable>;
+
+export interface AdminApiClientTable {
+  client_id: string;
+  /** Null for a platform client (role operator). */
+  organization_id: string | null;
+  role: OrganizationAdminRole | 'operator';
+  created_at: Generated<Date>;
+}
+export type AdminApiClientRow = Selectable<AdminApiClientTable>;
+
+export interface AuditEventTable {
+  id: Generated<string>;
+  organization_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  before: ColumnType<unknown, string | null | undefined, string | null>;
+  after: ColumnType<unknown, string | null | undefined, string | null>;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  created_at: Generated<Date>;
+}
+export type AuditEventRow = Selectable<AuditEventTable>;
+
+export interface Database {
+  platform_operators: PlatformOperatorTable;
+  organization_admins: OrganizationAdminTable;
+  admin_api_clients: AdminApiClientTable;
+  audit_events: AuditEventTable;
 }

@@ -39,7 +39,7 @@ function describe(error: unknown): ErrorResponse {
 const retryAfter = { 'Retry-After': String(retryAfterSeconds) };
 
 function wantsJson(ctx: Context): boolean {
-  return ctx.accepts('html', 'json') === 'json';
+  return ctx.state.jsonErrors === true || ctx.accepts('html', 'json') === 'json';
 }
 
 export function errorHandler(logger: Logger) {

@@ -29,3 +29,8 @@ export function requestContext(logger: Logger) {
     }
   };
 }
+
+/** Where a request came from, as the audit log records it. */
+export function requestOrigin(ctx: Context): { ip: string; userAgent: string | undefined; requestId: string } {
+  return { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, requestId: ctx.state.requestId };
+}

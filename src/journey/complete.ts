@@ -1,3 +1,5 @@
+import { AppError } from '../http/errors.ts';
+import { requestOrigin } from '../http/request-context.ts';
 import { deviceTokenOf, ensureDeviceToken } from './device-cookie.ts';
 import type { SignInAttempt, SignInMethod } from './factor-policy.ts';
 import { asksForSignUp, finishInteraction, type JourneyFlow, saveStep, seeOther } from './flow.ts';
@@ -26,6 +28,8 @@ export async function completeSignIn(
   method: SignInMethod,
   options: CompletionOptions = {},
 ): Promise<void> {
+  // A disabled account (an admin's or SCIM's decision) gets no session, whatever it proved.
+  if ((await flow.deps.accounts.findById(account.id))?.disabled_at) throw new AppError('session.account_disabled', 403);
   const acrValues = typeof flow.details.params.acr_values === 'string' ? flow.details.params.acr_values : undefined;
   const deviceToken = deviceTokenOf(flow.ctx);
   const decision = await flow.deps.factorPolicy.decide({ account, method, clientId: String(flow.details.params.client_id), acrValues, deviceToken });
@@ -54,6 +58,7 @@ export async function completeSignIn(
   };
   // The journey's own state (steps, pending link) ends with the sign-in: only the login goes on.
   flow.deps.signInMetrics.record(method.kind, 'success');
+  await flow.deps.signInAudit.succeeded(account.id, method.kind, amr, requestOrigin(flow.ctx));
   // A sign-in, the sign-up page's or any other, answers the app's prompt=create too.
   await finishInteraction(flow, { login, ...(asksForSignUp(flow) ? { create: {} } : {}) }, { mergeWithLastSubmission: false });
 }

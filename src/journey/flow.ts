@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { AttemptLimiter } from '../abuse/attempt-limiter.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { AccountService } from '../accounts/account.service.ts';
+import type { SignInAudit } from '../audit/sign-in-audit.ts';
 import type { Consent } from '../consents/consent.ts';
 import type { FactorConfirmation } from '../factors/factor-confirmation.ts';
 import type { FederationService } from '../federation/federation.service.ts';
@@ -43,6 +44,8 @@ export interface JourneyDeps {
   socialEmailConfirmation: Pick<SocialEmailConfirmation, 'send' | 'check' | 'confirm' | 'lifetimeHours'>;
   /** Counts sign-ins by method and outcome (the metrics endpoint). */
   signInMetrics: SignInMetrics;
+  /** Sign-in events in the audit log of the account's organizations. */
+  signInAudit: Pick<SignInAudit, 'succeeded' | 'failed'>;
   /** What a sign-in still needs once the person is known (a second factor...): complete.ts. */
   factorPolicy: JourneyFactorPolicy;
   /** Checks a second factor or a mailed device code, wrong ones counted per account and per IP. */

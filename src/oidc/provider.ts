@@ -15,6 +15,7 @@ import { localeFor } from '../ui/locale.ts';
 import { renderPage } from '../ui/views.ts';
 import { accountClaims } from './account-claims.ts';
 import { accountClient } from './account-client.ts';
+import { adminCenterClient } from './admin-center-client.ts';
 import type { ClientRepository } from './client.repository.ts';
 import type { SignOutService } from './logout/sign-out.service.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
@@ -73,12 +74,13 @@ export function createProvider({
     },
     async findAccount(_ctx, sub) {
       const account = await accounts.findById(sub);
-      if (!account) return undefined;
+      // A disabled account gets no token: codes and refresh tokens issued before stop working too.
+      if (!account || account.disabled_at) return undefined;
       return { accountId: account.id, claims: () => accountClaims(account) };
     },
     // 'none' only for the account page's own client (account-client.ts), which needs a session, not tokens.
     responseTypes: ['code', 'none'],
-    clients: [accountClient(config.issuer)],
+    clients: [accountClient(config.issuer), adminCenterClient(config)],
     // domain_hint: the app knows the user's company, so home-realm discovery can skip the email page.
     extraParams: ['domain_hint'],
     extraClientMetadata: { properties: ['first_party', 'allowed_resources', 'pkce_optional'] },

@@ -72,15 +72,16 @@ export class OrganizationService {
       : new AppError('orgs.not_found', 404, { message: `No organization ${reference}` });
   }
 
-  async addDomain(organizationId: string, domain: string): Promise<DomainClaim> {
-    return describeClaim(await this.#organizations.insertDomain(this.#db, organizationId, domain, randomBytes(24).toString('base64url')));
+  /** Claims a domain (in the caller's transaction when given: the admin center's audit record). */
+  async addDomain(organizationId: string, domain: string, trx: Db = this.#db): Promise<DomainClaim> {
+    return describeClaim(await this.#organizations.insertDomain(trx, organizationId, domain, randomBytes(24).toString('base64url')));
   }
 
   /**
    * Proves a claimed domain: its TXT record `_signin-verification.<domain>` must hold our token,
    * or an operator vouches for it (`force`). A domain another organization proved stays theirs.
    */
-  async verifyDomain(organizationId: string, domain: string, options: { force: boolean }): Promise<DomainClaim> {
+  async verifyDomain(organizationId: string, domain: string, options: { force: boolean; record?: (trx: Db) => Promise<void> }): Promise<DomainClaim> {
     const claim = (await this.#organizations.domainsOf(organizationId)).find((row) => row.domain === domain);
     if (!claim) throw new AppError('orgs.domain_not_claimed', 404, { message: `The organization has not claimed ${domain}: add it first` });
     const described = describeClaim(claim);
@@ -90,7 +91,11 @@ export class OrganizationService {
         throw new AppError('orgs.domain_record_missing', 400, { message: `No TXT record ${described.record.name} with value ${described.record.value}` });
       }
     }
-    if (!(await this.#organizations.markDomainVerified(this.#db, organizationId, domain, options.force ? 'operator' : 'dns'))) throw domainTaken(domain);
+    // `record` (the audit log) commits with the proof or not at all.
+    await this.#db.transaction().execute(async (trx) => {
+      if (!(await this.#organizations.markDomainVerified(trx, organizationId, domain, options.force ? 'operator' : 'dns'))) throw domainTaken(domain);
+      await options.record?.(trx);
+    });
     return { ...described, verified: true };
   }
 

@@ -3,6 +3,7 @@ import { TooManyAttemptsError } from '../../abuse/attempt-limiter.ts';
 import { normalizeEmail } from '../../accounts/email.ts';
 import type { EnforcedSso } from '../../hrd/sso-enforcement.ts';
 import { BadRequestError } from '../../http/errors.ts';
+import { requestOrigin } from '../../http/request-context.ts';
 import { completeSignIn } from '../complete.ts';
 import { expectStep, type JourneyFlow, type JourneyStepDefinition, parseForm, renderStep } from '../flow.ts';
 import type { JourneyStep } from '../state.ts';
@@ -83,6 +84,7 @@ async function submitPassword(flow: JourneyFlow): Promise<void> {
   }
   if (!account) {
     flow.deps.signInMetrics.record('password', 'failure');
+    await flow.deps.signInAudit.failed(at.email, 'password', requestOrigin(flow.ctx));
     showPassword(flow, at, { error: 'error.session.invalid_credentials', remember }, 400);
     return;
   }

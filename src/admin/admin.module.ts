@@ -1,0 +1,73 @@
+import type { AccountRepository } from '../accounts/account.repository.ts';
+import { AuditLog } from '../audit/audit-log.ts';
+import { SignInAudit } from '../audit/sign-in-audit.ts';
+import type { Config } from '../config.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Db } from '../db/database.ts';
+import type { ClientRepository } from '../oidc/client.repository.ts';
+import { OrganizationAdminRepository } from '../orgs/organization-admin.repository.ts';
+import { OrganizationMemberRepository } from '../orgs/organization-member.repository.ts';
+import type { OrganizationsModule } from '../orgs/organizations.module.ts';
+import type { Locale } from '../ui/i18n.ts';
+import { AdminApiClientRepository } from './admin-api-client.repository.ts';
+import { AdminApiClientsService } from './admin-api-clients.service.ts';
+import { AdminApiTokens } from './admin-api-token.ts';
+import { AdminOrganizationsService } from './admin-organizations.service.ts';
+import { AuditEventsService } from './audit-events.service.ts';
+import { OrganizationAdminsService } from './organization-admins.service.ts';
+import { OrganizationUsersService } from './organization-users.service.ts';
+import { PlatformOperatorRepository } from './platform-operator.repository.ts';
+import { PlatformOperatorsService } from './platform-operators.service.ts';
+
+export interface AdminModuleDependencies {
+  config: Config;
+  db: Db;
+  secretBox: SecretBox;
+  accounts: AccountRepository;
+  clients: ClientRepository;
+  orgs: OrganizationsModule;
+  signOutEverywhere(trx: Db, accountId: string, reason: string): Promise<void>;
+  invite(invitee: { email: string; name?: string | undefined; locale: Locale }): Promise<{ accountId: string }>;
+}
+
+/** Roles, the audit log and the admin services shared by the admin API, the admin center and the CLI, for services.ts. */
+export function createAdmin({ config, db, secretBox, accounts, clients, orgs, signOutEverywhere, invite }: AdminModuleDependencies) {
+  const audit = new AuditLog();
+  const operators = new PlatformOperatorRepository();
+  const organizationAdmins = new OrganizationAdminRepository();
+  const members = new OrganizationMemberRepository();
+  const adminApiClients = new AdminApiClientRepository();
+  return {
+    auditLog: audit,
+    signInAudit: new SignInAudit(db, audit),
+    auditEvents: new AuditEventsService(db, audit),
+    adminApiTokens: new AdminApiTokens({
+      db,
+      issuer: config.issuer,
+      secretBox,
+      accounts,
+      operators,
+      organizationAdmins,
+      adminApiClients,
+      keyRefreshSeconds: config.keyRefreshSeconds,
+    }),
+    principalSources: { db, operators, organizationAdmins },
+    platformOperators: new PlatformOperatorsService({ db, accounts, operators, audit }),
+    organizationAdmins: new OrganizationAdminsService({ db, accounts, organizationAdmins, audit }),
+    organizationUsers: new OrganizationUsersService({
+      db,
+      accounts,
+      members,
+      organizations: orgs.organizations,
+      organizationAdmins,
+      operators,
+      signOutEverywhere,
+      invite,
+      audit,
+    }),
+    adminOrganizations: new AdminOrganizationsService({ db, organizations: orgs.organizations, organizationService: orgs.organizationService, audit }),
+    adminApiClients: new AdminApiClientsService({ db, issuer: config.issuer, clients, adminApiClients, audit }),
+  };
+}
+
+export type AdminModule = ReturnType<typeof createAdmin>;

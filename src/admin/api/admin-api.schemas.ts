@@ -1,0 +1,117 @@
+import 'zod-openapi';
+import { z } from 'zod';
+import { emailSchema } from '../../accounts/email.ts';
+import { domainSchema } from '../../orgs/domain-name.ts';
+import { supportedLocales } from '../../ui/i18n.ts';
+import { organizationRoles } from '../roles.ts';
+
+/** The zod schemas that validate admin API requests and describe its answers: the OpenAPI document is generated from them. */
+
+const uuid = z.uuid();
+export const organizationIdParam = z.object({ organizationId: uuid.meta({ description: 'The organization' }) });
+export const accountParams = organizationIdParam.extend({ accountId: uuid.meta({ description: 'The account' }) });
+export const domainParams = organizationIdParam.extend({ domain: domainSchema.meta({ description: 'The domain' }) });
+
+export const errorSchema = z
+  .object({ error: z.string().meta({ description: 'A stable error code', example: 'admin.not_found' }), request_id: z.string() })
+  .meta({ id: 'Error' });
+
+export const domainClaimSchema = z
+  .object({
+    domain: z.string(),
+    verified: z.boolean(),
+    record: z.object({ name: z.string(), value: z.string() }).meta({ description: 'The TXT record that proves ownership' }),
+  })
+  .meta({ id: 'DomainClaim' });
+
+export const organizationSchema = z
+  .object({ id: z.string(), name: z.string(), ssoEnforced: z.boolean(), domains: z.array(domainClaimSchema) })
+  .meta({ id: 'Organization' });
+
+export const newOrganizationSchema = z.object({ name: z.string().trim().min(1).max(200) }).meta({ id: 'NewOrganization' });
+
+export const memberSchema = z
+  .object({
+    accountId: z.string(),
+    email: z.string(),
+    name: z.string().nullable(),
+    emailVerified: z.boolean(),
+    disabled: z.boolean(),
+    memberSince: z.iso.datetime(),
+  })
+  .meta({ id: 'User' });
+
+export const memberListSchema = z.object({ users: z.array(memberSchema), total: z.number().int() }).meta({ id: 'UserList' });
+
+export const memberSearchQuery = z.object({
+  search: z.string().trim().max(200).optional().meta({ description: 'Start of the email, or part of the name' }),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export const inviteSchema = z
+  .object({ email: emailSchema, name: z.string().trim().min(1).max(200).optional(), locale: z.enum(supportedLocales).default('en') })
+  .meta({ id: 'Invitation' });
+
+export const adminSchema = z
+  .object({ accountId: z.string(), email: z.string(), name: z.string().nullable(), role: z.enum(organizationRoles), since: z.iso.datetime() })
+  .meta({ id: 'OrganizationAdmin' });
+
+export const grantSchema = z.object({ email: emailSchema, role: z.enum(organizationRoles) }).meta({ id: 'RoleGrant' });
+
+export const claimDomainSchema = z.object({ domain: domainSchema }).meta({ id: 'NewDomain' });
+
+export const auditQuery = z.object({
+  action: z.string().max(100).optional(),
+  actor: z.string().max(100).optional().meta({ description: 'Actor id (account or client)' }),
+  target: z.string().max(300).optional().meta({ description: 'Target id' }),
+  since: z.iso.datetime().optional(),
+  until: z.iso.datetime().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const auditExportQuery = auditQuery.extend({
+  format: z.enum(['csv', 'ndjson']).default('ndjson'),
+  limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+});
+
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    organizationId: z.string().nullable(),
+    actor: z.object({ type: z.string(), id: z.string().optional() }),
+    action: z.string(),
+    target: z.object({ type: z.string(), id: z.string().nullable() }),
+    before: z.unknown(),
+    after: z.unknown(),
+    origin: z.object({ ip: z.string().nullable(), userAgent: z.string().nullable(), requestId: z.string().nullable() }),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'AuditEvent' });
+
+export const auditListSchema = z.object({ events: z.array(auditEventSchema) }).meta({ id: 'AuditEventList' });
+
+export const newApiClientSchema = z
+  .object({ name: z.string().trim().min(1).max(200), role: z.enum(organizationRoles).default('admin') })
+  .meta({ id: 'NewApiClient' });
+
+export const apiClientSchema = z
+  .object({
+    client_id: z.string(),
+    client_secret: z.string().meta({ description: 'Shown once' }),
+    role: z.string(),
+    organization_id: z.string().nullable(),
+    token_endpoint: z.string(),
+    resource: z.string(),
+    scope: z.string(),
+  })
+  .meta({ id: 'ApiClient' });
+
+export const principalSchema = z
+  .object({
+    kind: z.enum(['account', 'client']),
+    id: z.string(),
+    operator: z.boolean(),
+    organizations: z.array(z.object({ organizationId: z.string(), role: z.string() })),
+  })
+  .meta({ id: 'Principal' });

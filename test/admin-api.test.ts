@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliActor } from '../src/admin/admin-principal.ts';
+import { type AdminApiRoute, adminApiRoutes } from '../src/admin/api/admin-api.routes.ts';
+import { type AdminRole, roleAtLeast } from '../src/admin/roles.ts';
+import { adminApiResource, adminApiScope } from '../src/oidc/admin-api-resource.ts';
+import type { RunningServer } from '../src/server.ts';
+import { startTestServer } from './helpers/test-server.ts';
+
+type Caller = { name: string; role: AdminRole; organization: 'a' | 'b' | null; token: string };
+
+describe('admin API: the route table, its roles and organization scoping', () => {
+  let server: RunningServer;
+  const orgs = { a: '', b: '' };
+  const callers: Caller[] = [];
+  let sequence = 0;
+
+  const api = (path: string, init: RequestInit & { token?: string } = {}) =>
+    fetch(new URL(`/admin/api/v1${path}`, server.url), {
+      ...init,
+      headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    });
+
+  async function tokenFor(clientId: string, clientSecret: string): Promise<string> {
+    const response = await fetch(new URL('/token', server.url), {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: adminApiScope, resource: adminApiResource(server.services.config.issuer) }),
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  async function addCaller(name: string, role: AdminRole, organization: 'a' | 'b' | null) {
+    const created = await server.services.admin.adminApiClients.create(cliActor, { name, organizationId: organization ? orgs[organization] : null, role });
+    callers.push({ name, role, organization, token: await tokenFor(created.clientId, created.clientSecret) });
+  }
+
+  /** A fresh member of organization A for each call, so that a removal or a disable leaves the next call its own target. */
+  async function memberOfA(options: { admin?: boolean } = {}): Promise<string> {
+    const email = `member${++sequence}@a.example.test`;
+    const account = await server.services.accounts.service.createAccount({ email, emailVerified: true });
+    await server.services.orgs.organizations.addMember(server.services.db, orgs.a, account.id);
+    if (options.admin) await server.services.admin.organizationAdmins.grant(cliActor, orgs.a, { email, role: 'admin' });
+    return account.id;
+  }
+
+  async function requestFor(route: AdminApiRoute, organizationId: string): Promise<{ path: string; body?: string }> {
+    const n = ++sequence;
+    const path = route.path
+      .replace('{organizationId}', organizationId)
+      .replace('{accountId}', route.path.includes('{accountId}') ? await memberOfA({ admin: route.operationId === 'revokeRole' }) : '')
+      .replace('{domain}', 'a.example.test');
+    const bodies: Record<string, unknown> = {
+      createOrganization: { name: `Org ${n}` },
+      inviteUser: { email: `invitee${n}@a.example.test` },
+      grantRole: { email: `member${n}@a.example.test`, role: 'admin' },
+      claimDomain: { domain: `claim${n}.example.test` },
+      createApiClient: { name: `client ${n}`, role: 'admin' },
+    };
+    if (route.operationId === 'grantRole') {
+      const account = await server.services.accounts.service.createAccount({ email: `member${n}@a.example.test`, emailVerified: true });
+      await server.services.orgs.organizations.addMember(server.services.db, orgs.a, account.id);
+    }
+    const body = bodies[route.operationId];
+    return { path, ...(body ? { body: JSON.stringify(body) } : {}) };
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const { organizationService } = server.services.orgs;
+    orgs.a = (await organizationService.create({ name: 'Org A', domains: ['a.example.test'], verifiedByOperator: true })).id;
+    orgs.b = (await organizationService.create({ name: 'Org B', domains: ['b.example.test'], verifiedByOperator: true })).id;
+    await addCaller('admin of A', 'admin', 'a');
+    await addCaller('owner of A', 'owner', 'a');
+    await addCaller('owner of B', 'owner', 'b');
+    await addCaller('operator', 'operator', null);
+  });
+  afterAll(() => server?.close());
+
+  it('declares a role for every route, and every route refuses a request without a token (401)', async () => {
+    for (const route of adminApiRoutes) {
+      expect(route.role, route.operationId).toMatch(/^(admin|owner|operator)$/);
+      const { path, body } = await requestFor(route, orgs.a);
+      const response = await api(path, { method: route.method.toUpperCase(), ...(body ? { body } : {}) });
+      expect(response.status, `${route.method} ${route.path}`).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    }
+  });
+
+  it('walks every route with every role: allowed up to the role, 403 above it, 404 for another organization', async () => {
+    for (const route of adminApiRoutes) {
+      for (const caller of callers) {
+        const { path, body } = await requestFor(route, orgs.a);
+        const response = await api(path, { method: route.method.toUpperCase(), token: caller.token, ...(body ? { body } : {}) });
+        const label = `${caller.name}: ${route.method} ${route.path} → ${response.status}`;
+        const foreign = route.scope === 'organization' && caller.organization !== 'a' && caller.role !== 'operator';
+        if (foreign) expect(response.status, label).toBe(404);
+        else if (!roleAtLeast(caller.role, route.role)) expect(response.status, label).toBe(403);
+        else expect(response.status, label).toBe(route.status);
+      }
+    }
+  });
+
+  it('answers 404 for an unknown path and a malformed id, never 500', async () => {
+    const [admin] = callers;
+    expect((await api('/nothing-here', { token: admin!.token })).status).toBe(404);
+    expect((await api('/organizations/not-a-uuid/users', { token: admin!.token })).status).toBe(404);
+    expect((await api(`/organizations/${randomUUID()}/users`, { token: admin!.token })).status).toBe(404);
+  });
+
+  it('refuses a token for another audience, and a token of an app that is not an admin client', async () => {
+    expect((await api('/me', { token: 'not-a-jwt' })).status).toBe(401);
+    const app = await server.services.oidc.clients.create(server.services.db, {
+      name: 'Some app',
+      redirectUris: [],
+      grantTypes: ['client_credentials'],
+      allowedResources: [adminApiResource(server.services.config.issuer)],
+    });
+    const token = await tokenFor(app.clientId, app.clientSecret!);
+    expect((await api('/me', { token })).status).toBe(401);
+  });
+
+  it('lets a role grant roles up to its own only', async () => {
+    const adminOfA = callers.find((caller) => caller.name === 'admin of A')!;
+    const account = await server.services.accounts.service.createAccount({ email: 'escalate@a.example.test', emailVerified: true });
+    await server.services.orgs.organizations.addMember(server.services.db, orgs.a, account.id);
+    const response = await api(`/organizations/${orgs.a}/admins`, {
+      method: 'POST',
+      token: adminOfA.token,
+      body: JSON.stringify({ email: 'escalate@a.example.test', role: 'owner' }),
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: 'admin.role_above_own' });
+  });
+
+  it('disabling a user blocks the account and records who did it, before and after, in the audit log', async () => {
+    const ownerOfA = callers.find((caller) => caller.name === 'owner of A')!;
+    const accountId = await memberOfA();
+    const response = await api(`/organizations/${orgs.a}/users/${accountId}/disable`, { method: 'POST', token: ownerOfA.token });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ disabled: true });
+    const events = await api(`/organizations/${orgs.a}/audit-events?target=${accountId}`, { token: ownerOfA.token });
+    const { events: rows } = (await events.json()) as { events: Array<{ action: string; before: unknown; after: unknown; origin: { ip: string } }> };
+    expect(rows[0]).toMatchObject({ action: 'user.disabled', before: { disabled: false }, after: { disabled: true } });
+    expect(rows[0]!.origin.ip).toBeTruthy();
+    expect((await server.services.accounts.repository.findById(accountId))?.disabled_at).toBeInstanceOf(Date);
+  });
+
+  it('exports the audit log as CSV and NDJSON', async () => {
+    const ownerOfA = callers.find((caller) => caller.name === 'owner of A')!;
+    const csv = await api(`/organizations/${orgs.a}/audit-events/export?format=csv`, { token: ownerOfA.token });
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    expect((await csv.text()).split('\n')[0]).toMatch(/action/);
+    const ndjson = await api(`/organizations/${orgs.a}/audit-events/export?format=ndjson`, { token: ownerOfA.token });
+    const lines = (await ndjson.text()).trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toHaveProperty('action');
+  });
+
+  it('publishes an OpenAPI 3.1 document that lints clean', async () => {
+    const response = await fetch(new URL('/admin/api/v1/openapi.json', server.url));
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toHaveLength(new Set(adminApiRoutes.map((route) => route.path)).size);
+    const { lintDocument, createConfig, BaseResolver, makeDocumentFromString } = await import('@redocly/openapi-core');
+    const problems = await lintDocument({
+      document: makeDocumentFromString(JSON.stringify(document), 'openapi.json'),
+      config: await createConfig({ extends: ['recommended'] }),
+      externalRefResolver: new BaseResolver(),
+    });
+    expect(problems.filter((problem) => problem.severity === 'error')).toEqual([]);
+  });
+});
