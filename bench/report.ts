@@ -171,7 +171,7 @@ export function resultsTable(results: BenchResults): string {
       `≥ ${goals.ofBcrypt} × bcrypt: ${verdicts(ofBcrypt >= goals.ofBcrypt, bcrypt.cpuMs / logins.cpuMs >= goals.ofBcrypt)}; ≤ ${goals.outsideHashMs} ms CPU outside the hash: ${verdict(logins.cpuMs - bcrypt.cpuMs <= goals.outsideHashMs)}`,
     ],
     plainRow(`(e) refresh_token grants, rotating, ${mixedConnections} app sessions side by side`, 'refreshes', results.refresh),
-    plainRow(`(f) token introspection of a refresh token by its app, ${settings.BENCH_CONNECTIONS} connections`, 'req', results.introspection),
+    plainRow(`(f) introspection of an opaque access token by its app, ${settings.BENCH_CONNECTIONS} connections`, 'req', results.introspection),
     [
       `(d) client_credentials RS256 at ${settings.BENCH_MIXED_RATE} req/s offered, no logins`,
       `${count(mixed.alone.perSecond)} req/s${failures(mixed.alone)}`,

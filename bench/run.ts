@@ -199,11 +199,10 @@ async function refreshScenario(service: PinnedChild, loginTarget: LoginTarget): 
   return refresh;
 }
 
-/** (f) Introspection of a live refresh token by its app. */
+/** (f) Introspection of a signed-in app's opaque access token, as an API checks the tokens it receives. */
 async function introspectionScenario(service: PinnedChild, loginTarget: LoginTarget): Promise<WithCpu<LoadResult>> {
   log('token introspection');
-  const { refresh_token: token } = await checkLogin(loginTarget);
-  if (!token) throw new Error('the sign-in issued no refresh token');
+  const { access_token: token } = await checkLogin(loginTarget);
   const request = introspectionRequest(loginTarget.baseUrl, loginTarget, token);
   await checkIntrospection(request);
   await loadEndpoint(request, { seconds: warmup, connections: settings.BENCH_CONNECTIONS });

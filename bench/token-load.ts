@@ -81,7 +81,7 @@ export async function loadEndpoint(request: FixedRequest, options: LoadOptions):
   };
 }
 
-/** Token introspection (RFC 7662) by the client the token was issued to, of a token that stays active. */
+/** Token introspection (RFC 7662) by the client the token was issued to (the policy allows no other), of a token that stays active. */
 export function introspectionRequest(baseUrl: string, client: { clientId: string; clientSecret: string }, token: string): FixedRequest {
   return {
     url: `${baseUrl}/token/introspection`,
