@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import pLimit from 'p-limit';
 import { freePort } from '../src/db/embedded-postgres.ts';
 import type { BareProviderSetup } from './bare-provider.ts';
 import { type PinnedChild, runOnServerCore, startOnServerCore, waitUntilReady } from './child-process.ts';
@@ -190,7 +191,9 @@ function watchMemory(service: PinnedChild): { stop(): number[] } {
 /** (e) Refresh-token rotation on as many app sessions as the mixed scenario has connections. */
 async function refreshScenario(service: PinnedChild, loginTarget: LoginTarget): Promise<WithCpu<LoadResult>> {
   log('refresh-token grants');
-  const signedIn = await Promise.all(Array.from({ length: mixedConnections }, () => checkLogin(loginTarget)));
+  // As many sign-ins at once as the login loops: more would pass the per-account limit on attempts in flight.
+  const signIn = pLimit(settings.BENCH_LOGIN_CONCURRENCY);
+  const signedIn = await Promise.all(Array.from({ length: mixedConnections }, () => signIn(() => checkLogin(loginTarget))));
   const chains = signedIn.map((tokens) => tokens.refresh_token ?? '');
   if (chains.includes('')) throw new Error('the sign-in issued no refresh token');
   const warmed = await driveRefreshes(loginTarget, chains, warmup);
