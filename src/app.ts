@@ -6,6 +6,7 @@ import { adminApi } from './admin/api/admin-api.router.ts';
 import { adminApiRoutes } from './admin/api/admin-api.routes.ts';
 import { connectionTestRouter } from './federation/connection-test.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
+import { CookieKeys } from './http/cookie-keys.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
 import { healthRouter } from './http/health.router.ts';
@@ -85,7 +86,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   // Behind the proxy, the client's address is the one the proxy appended to X-Forwarded-For (the
   // last); earlier entries come from the client and would let it pick its own rate-limit key.
   const app = new Koa({ proxy: services.config.trustProxy, maxIpsCount: 1 });
-  app.keys = [...services.config.cookieSecrets];
+  app.keys = new CookieKeys(services.config.cookieSecrets);
   // Errors are rendered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;
 
