@@ -149,6 +149,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
         socialSignIn: federation.socialSignIn,
         socialLinking: federation.socialLinking,
         federation: federation.service,
+        isAdministrator: (accountId) => services.admin.isAdministrator(accountId),
       },
       provider,
     ),

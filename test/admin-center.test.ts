@@ -131,6 +131,15 @@ describe('admin center pages', () => {
     }
   });
 
+  it('shows "Admin center" on My account for admins only', async () => {
+    const forAdmin = await agents.get('admin')!.follow(url('/account'));
+    expect(forAdmin.$('h1').text()).toBe('My account');
+    expect(forAdmin.$('a.admin-center-link').attr('href')).toBe('/admin');
+    const forNobody = await agents.get('nobody')!.follow(url('/account'));
+    expect(forNobody.$('h1').text()).toBe('My account');
+    expect(forNobody.$('a.admin-center-link')).toHaveLength(0);
+  });
+
   it('refuses a form without its CSRF token', async () => {
     const agent = agents.get('owner')!;
     const target = await newAccount(`csrf${++sequence}@a.example.test`, orgs.a);

@@ -14,6 +14,7 @@ import { AdminApiClientRepository } from './admin-api-client.repository.ts';
 import { AdminApiClientsService } from './admin-api-clients.service.ts';
 import { AdminApiTokens } from './admin-api-token.ts';
 import { AdminOrganizationsService } from './admin-organizations.service.ts';
+import { accountPrincipal, isAdmin } from './admin-principal.ts';
 import { AuditEventsService } from './audit-events.service.ts';
 import { AdminCenterSessionRepository } from './center/admin-center-session.repository.ts';
 import { AdminCenterSignIn } from './center/admin-center-sign-in.ts';
@@ -65,6 +66,8 @@ export function createAdmin({ config, db, secretBox, accounts, clients, orgs, si
       adminApiTokens,
     }),
     principalSources: { db, operators, organizationAdmins },
+    /** Whether the account holds any admin role (My account shows the way to the admin center). */
+    isAdministrator: async (accountId: string) => isAdmin(await accountPrincipal({ db, operators, organizationAdmins }, accountId)),
     platformOperators: new PlatformOperatorsService({ db, accounts, operators, audit }),
     organizationAdmins: new OrganizationAdminsService({ db, accounts, organizationAdmins, audit }),
     organizationUsers: new OrganizationUsersService({
