@@ -4,6 +4,8 @@ import mount from 'koa-mount';
 import serve from 'koa-static';
 import { adminApi } from './admin/api/admin-api.router.ts';
 import { adminApiRoutes } from './admin/api/admin-api.routes.ts';
+import { adminCenterPages } from './admin/center/admin-center.pages.ts';
+import { adminCenterRouter } from './admin/center/admin-center.router.ts';
 import { connectionTestRouter } from './federation/connection-test.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { CookieKeys } from './http/cookie-keys.ts';
@@ -114,6 +116,9 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(health.routes());
   // The admin API: JSON, bearer tokens, the route table's roles.
   app.use(adminApi(adminApiRoutes, { issuer: services.config.issuer, admin: services.admin }));
+  // The admin center's pages: the same services, its own sign-in as a relying party of this server.
+  const adminCenter = adminCenterRouter({ admin: services.admin, signIn: services.admin.adminCenterSignIn }, adminCenterPages);
+  app.use(adminCenter.routes()).use(adminCenter.allowedMethods());
 
   const provider = () => host.provider;
   const { hrd, federation, abuse, selfService } = services;
@@ -157,6 +162,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
         socialSignIn: federation.socialSignIn,
         socialLinking: federation.socialLinking,
         federation: federation.service,
+        isAdministrator: (accountId) => services.admin.isAdministrator(accountId),
       },
       provider,
     ),

@@ -135,6 +135,7 @@ export function createServices(config: Config, db: Db) {
     clients: oidc.clients,
     orgs,
     signOutEverywhere: (trx, accountId, reason) => oidc.signOut.signOutEverywhere(trx, accountId, reason),
+    resetFactors: (trx, accountId) => factors.service.removeAll(trx, accountId),
     invite: (invitee) => selfService.invitations.invite(invitee),
   });
   // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).

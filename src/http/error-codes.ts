@@ -12,6 +12,7 @@ export const errorCodes = [
   'account.link_expired',
   'account.no_password',
   'admin.account_not_found',
+  'admin.sign_in_failed',
   'admin.email_outside_domains',
   'admin.forbidden',
   'admin.invalid_request',
