@@ -20,6 +20,7 @@ import type { Logger } from './log.ts';
 import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 import { providerRequestTransaction } from './oidc/request-transaction.ts';
+import { scimApi } from './scim/scim.router.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
 import { accountFactorsRouter } from './self-service/my-account/account-factors.router.ts';
 import { homeRouter } from './self-service/my-account/home.router.ts';
@@ -106,6 +107,8 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(health.routes());
   // The admin API: JSON, bearer tokens, the route table's roles.
   app.use(adminApi(adminApiRoutes, { issuer: services.config.issuer, admin: services.admin }));
+  // SCIM 2.0 provisioning by an organization's IdP: its bearer token names the organization.
+  app.use(scimApi(services.scim));
 
   const provider = () => host.provider;
   const { hrd, federation, abuse, selfService } = services;

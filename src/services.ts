@@ -24,6 +24,7 @@ import { LogoutDeliveryRepository } from './oidc/logout/logout-delivery.reposito
 import { SignOutService } from './oidc/logout/sign-out.service.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
 import { createOrganizations } from './orgs/organizations.module.ts';
+import { createScim } from './scim/scim.module.ts';
 import { InvitationService } from './self-service/invitations/invitation.service.ts';
 import { AccountFactorsService } from './self-service/my-account/account-factors.service.ts';
 import { MyAccountService } from './self-service/my-account/my-account.service.ts';
@@ -114,9 +115,17 @@ export function createServices(config: Config, db: Db) {
     signOutEverywhere: (trx, accountId, reason) => oidc.signOut.signOutEverywhere(trx, accountId, reason),
     invite: (invitee) => selfService.invitations.invite(invitee),
   });
+  const scim = createScim({
+    db,
+    issuer: config.issuer,
+    accounts: accounts.repository,
+    organizations: orgs.organizations,
+    organizationUsers: admin.organizationUsers,
+    audit: admin.auditLog,
+  });
   // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).
   const metrics = new ServiceMetrics();
-  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, factors, admin, metrics };
+  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, factors, admin, scim, metrics };
 }
 
 export type Services = ReturnType<typeof createServices>;

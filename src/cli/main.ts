@@ -59,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
       file: { type: 'string' },
       role: { type: 'string' },
       platform: { type: 'boolean', default: false },
+      'expires-days': { type: 'string' },
+      'token-id': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
