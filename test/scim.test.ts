@@ -13,6 +13,7 @@ const patchOp = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const errorSchema = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const password = 'provisioned by the directory 2026';
 
+// biome-ignore lint/suspicious/noExplicitAny: SCIM bodies are read freely in the assertions.
 type Json = Record<string, any>;
 
 /** The request shapes of the Entra ID SCIM validator and Okta, against RFC 7643 and 7644. */

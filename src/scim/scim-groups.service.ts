@@ -1,8 +1,8 @@
-import { type AdminActor, auditActor, authorize } from '../admin/admin-principal.ts';
+import { type AdminActor, authorize } from '../admin/admin-principal.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Db } from '../db/database.ts';
 import type { ScimGroupRow } from '../db/schema.ts';
-import { isUniqueViolation } from '../db/transaction.ts';
+import { recordScimChange, scimTransaction } from './scim-changes.ts';
 import { invalidValue, scimNotFound } from './scim-error.ts';
 import { filterCondition } from './scim-filter.ts';
 import { groupFilterAttributes, type ScimGroupRepository } from './scim-group.repository.ts';
@@ -10,7 +10,7 @@ import { applyPatch } from './scim-patching.ts';
 import { type GroupInput, groupResource, readGroupInput, type ScimResource } from './scim-resources.ts';
 import { roleOfGroup, type ScimRoleSync } from './scim-roles.ts';
 import type { ScimUserRepository } from './scim-user.repository.ts';
-import { type ScimList, type ScimListQuery, uniqueness } from './scim-users.service.ts';
+import type { ScimList, ScimListQuery } from './scim-users.service.ts';
 
 export interface ScimGroupsDependencies {
   db: Db;
@@ -136,25 +136,12 @@ export class ScimGroupsService {
     return groups.map((group) => groupResource(this.#deps.baseUrl, group, members && (members.get(group.id) ?? [])));
   }
 
-  async #write<T>(work: (trx: Db) => Promise<T>): Promise<T> {
-    try {
-      return await this.#deps.db.transaction().execute(work);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw uniqueness('Another group has this displayName.');
-      throw error;
-    }
+  #write<T>(work: (trx: Db) => Promise<T>): Promise<T> {
+    return scimTransaction(this.#deps.db, 'Another group has this displayName.', work);
   }
 
   #record(trx: Db, actor: AdminActor, organizationId: string, groupId: string, action: string, before: unknown, after: unknown) {
-    return this.#deps.audit.record(trx, {
-      organizationId,
-      actor: auditActor(actor.principal),
-      origin: actor.origin,
-      action,
-      target: { type: 'scim_group', id: groupId },
-      before,
-      after,
-    });
+    return recordScimChange(this.#deps.audit, trx, actor, { organizationId, action, target: { type: 'scim_group', id: groupId }, before, after });
   }
 }
 

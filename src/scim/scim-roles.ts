@@ -1,10 +1,11 @@
-import { type AdminActor, auditActor } from '../admin/admin-principal.ts';
+import type { AdminActor } from '../admin/admin-principal.ts';
 import { roleAtLeast } from '../admin/roles.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Db } from '../db/database.ts';
 import type { OrganizationAdminRole } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
 import type { OrganizationAdminRepository } from '../orgs/organization-admin.repository.ts';
+import { recordScimChange } from './scim-changes.ts';
 import type { ScimGroupRepository } from './scim-group.repository.ts';
 import type { ScimUserRepository } from './scim-user.repository.ts';
 
@@ -70,10 +71,8 @@ export class ScimRoleSync {
   }
 
   #record(trx: Db, actor: AdminActor, organizationId: string, accountId: string, action: string, before?: string, after?: string) {
-    return this.#deps.audit.record(trx, {
+    return recordScimChange(this.#deps.audit, trx, actor, {
       organizationId,
-      actor: auditActor(actor.principal),
-      origin: actor.origin,
       action,
       target: { type: 'account', id: accountId },
       before: before ? { role: before } : null,

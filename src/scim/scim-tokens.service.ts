@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type AdminActor, type AdminPrincipal, auditActor, authorize, notFound } from '../admin/admin-principal.ts';
+import { type AdminActor, type AdminPrincipal, authorize, notFound } from '../admin/admin-principal.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../http/errors.ts';
+import { recordScimChange } from './scim-changes.ts';
 import type { ScimTokenRepository } from './scim-token.repository.ts';
 
 export interface ScimTokensDependencies {
@@ -57,12 +58,11 @@ export class ScimTokensService {
     const expiresAt = new Date(Date.now() + options.expiresInDays * 86_400_000);
     const row = await db.transaction().execute(async (trx) => {
       const inserted = await tokens.insert(trx, { organizationId, tokenHash: hashOf(token), expiresAt });
-      await audit.record(trx, {
+      await recordScimChange(audit, trx, actor, {
         organizationId,
-        actor: auditActor(actor.principal),
-        origin: actor.origin,
         action: 'scim_token.issued',
         target: { type: 'scim_token', id: inserted.id },
+        before: null,
         after: { expiresAt },
       });
       return inserted;
@@ -81,12 +81,12 @@ export class ScimTokensService {
     const { db, tokens, audit } = this.#deps;
     await db.transaction().execute(async (trx) => {
       if (!(await tokens.revoke(trx, organizationId, tokenId))) throw notFound();
-      await audit.record(trx, {
+      await recordScimChange(audit, trx, actor, {
         organizationId,
-        actor: auditActor(actor.principal),
-        origin: actor.origin,
         action: 'scim_token.revoked',
         target: { type: 'scim_token', id: tokenId },
+        before: null,
+        after: null,
       });
     });
   }

@@ -1,13 +1,13 @@
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import { normalizeEmail } from '../accounts/email.ts';
-import { type AdminActor, auditActor, authorize } from '../admin/admin-principal.ts';
+import { type AdminActor, authorize } from '../admin/admin-principal.ts';
 import type { OrganizationUsersService } from '../admin/organization-users.service.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Db } from '../db/database.ts';
-import { isUniqueViolation } from '../db/transaction.ts';
 import { emailDomain } from '../orgs/domain-name.ts';
 import type { OrganizationRepository } from '../orgs/organization.repository.ts';
-import { invalidValue, ScimError, scimNotFound } from './scim-error.ts';
+import { recordScimChange, scimTransaction, uniqueness } from './scim-changes.ts';
+import { invalidValue, scimNotFound } from './scim-error.ts';
 import { filterCondition } from './scim-filter.ts';
 import { applyPatch } from './scim-patching.ts';
 import { readUserInput, type ScimResource, type UserInput, userResource } from './scim-resources.ts';
@@ -37,8 +37,6 @@ export interface ScimList {
   startIndex: number;
   resources: ScimResource[];
 }
-
-export const uniqueness = (detail: string) => new ScimError('scim.uniqueness', 409, 'uniqueness', detail);
 
 /**
  * SCIM Users: the organization's members. userName is the email and must be in one of the
@@ -161,26 +159,12 @@ export class ScimUsersService {
     return records.map((record) => userResource(this.#deps.baseUrl, record, groups.get(record.accountId) ?? []));
   }
 
-  /** One transaction per request; a unique index refusing the externalId or the email is a 409. */
-  async #write<T>(work: (trx: Db) => Promise<T>): Promise<T> {
-    try {
-      return await this.#deps.db.transaction().execute(work);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw uniqueness('externalId or userName is already taken.');
-      throw error;
-    }
+  #write<T>(work: (trx: Db) => Promise<T>): Promise<T> {
+    return scimTransaction(this.#deps.db, 'externalId or userName is already taken.', work);
   }
 
   #record(trx: Db, actor: AdminActor, organizationId: string, accountId: string, action: string, before: unknown, after: unknown) {
-    return this.#deps.audit.record(trx, {
-      organizationId,
-      actor: auditActor(actor.principal),
-      origin: actor.origin,
-      action,
-      target: { type: 'account', id: accountId },
-      before,
-      after,
-    });
+    return recordScimChange(this.#deps.audit, trx, actor, { organizationId, action, target: { type: 'account', id: accountId }, before, after });
   }
 }
 

@@ -21,6 +21,16 @@ export interface ScimRouterDependencies {
 
 const defaultPageSize = 100;
 
+/** What the Users and Groups services have in common; `withMembers` is for Groups (excludedAttributes=members). */
+interface ScimResourceService {
+  list(actor: AdminActor, organizationId: string, query: ScimListQuery & { withMembers: boolean }): Promise<ScimList>;
+  get(actor: AdminActor, organizationId: string, id: string, withMembers: boolean): Promise<ScimResource>;
+  create(actor: AdminActor, organizationId: string, body: unknown): Promise<ScimResource>;
+  replace(actor: AdminActor, organizationId: string, id: string, body: unknown): Promise<ScimResource>;
+  patch(actor: AdminActor, organizationId: string, id: string, body: unknown): Promise<ScimResource>;
+  delete(actor: AdminActor, organizationId: string, id: string): Promise<void>;
+}
+
 /** startIndex below 1 counts as 1, count below 0 as 0 (RFC 7644 section 3.4.2.4); count is capped. */
 function listQuery(ctx: Context): ScimListQuery {
   const number = (name: string) => {
@@ -89,57 +99,36 @@ export function scimApi(deps: ScimRouterDependencies): Middleware {
     return { actor: { principal, origin: requestOrigin(ctx) }, organizationId: principal.organizationId };
   };
 
-  router.get('/Users', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    respondList(ctx, await users.list(actor, organizationId, listQuery(ctx)));
-  });
-  router.post('/Users', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    respondResource(ctx, await users.create(actor, organizationId, ctx.request.body), 201);
-  });
-  router.get('/Users/:id', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    respondResource(ctx, await users.get(actor, organizationId, ctx.params.id!));
-  });
-  router.put('/Users/:id', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    respondResource(ctx, await users.replace(actor, organizationId, ctx.params.id!, ctx.request.body));
-  });
-  router.patch('/Users/:id', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    respondResource(ctx, await users.patch(actor, organizationId, ctx.params.id!, ctx.request.body));
-  });
-  router.delete('/Users/:id', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    await users.delete(actor, organizationId, ctx.params.id!);
-    ctx.status = 204;
-  });
-
-  router.get('/Groups', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    respondList(ctx, await groups.list(actor, organizationId, { ...listQuery(ctx), withMembers: !excludesMembers(ctx) }));
-  });
-  router.post('/Groups', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    respondResource(ctx, await groups.create(actor, organizationId, ctx.request.body), 201);
-  });
-  router.get('/Groups/:id', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    respondResource(ctx, await groups.get(actor, organizationId, ctx.params.id!, !excludesMembers(ctx)));
-  });
-  router.put('/Groups/:id', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    respondResource(ctx, await groups.replace(actor, organizationId, ctx.params.id!, ctx.request.body));
-  });
-  router.patch('/Groups/:id', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    respondResource(ctx, await groups.patch(actor, organizationId, ctx.params.id!, ctx.request.body));
-  });
-  router.delete('/Groups/:id', async (ctx) => {
-    const { actor, organizationId } = await authenticated(ctx);
-    await groups.delete(actor, organizationId, ctx.params.id!);
-    ctx.status = 204;
-  });
+  // Users and Groups answer the same six requests (RFC 7644 section 3).
+  const resourceRoutes = (path: string, service: ScimResourceService) => {
+    router.get(path, async (ctx) => {
+      const { actor, organizationId } = await authenticated(ctx);
+      respondList(ctx, await service.list(actor, organizationId, { ...listQuery(ctx), withMembers: !excludesMembers(ctx) }));
+    });
+    router.post(path, async (ctx) => {
+      const { actor, organizationId } = await authenticated(ctx);
+      respondResource(ctx, await service.create(actor, organizationId, ctx.request.body), 201);
+    });
+    router.get(`${path}/:id`, async (ctx) => {
+      const { actor, organizationId } = await authenticated(ctx);
+      respondResource(ctx, await service.get(actor, organizationId, ctx.params.id!, !excludesMembers(ctx)));
+    });
+    router.put(`${path}/:id`, async (ctx) => {
+      const { actor, organizationId } = await authenticated(ctx);
+      respondResource(ctx, await service.replace(actor, organizationId, ctx.params.id!, ctx.request.body));
+    });
+    router.patch(`${path}/:id`, async (ctx) => {
+      const { actor, organizationId } = await authenticated(ctx);
+      respondResource(ctx, await service.patch(actor, organizationId, ctx.params.id!, ctx.request.body));
+    });
+    router.delete(`${path}/:id`, async (ctx) => {
+      const { actor, organizationId } = await authenticated(ctx);
+      await service.delete(actor, organizationId, ctx.params.id!);
+      ctx.status = 204;
+    });
+  };
+  resourceRoutes('/Users', users);
+  resourceRoutes('/Groups', groups);
 
   const handle = compose([
     bodyParser({ enableTypes: ['json'], extendTypes: { json: ['application/scim+json'] }, jsonLimit: '64kb' }) as Middleware,
