@@ -4,6 +4,7 @@ import mount from 'koa-mount';
 import serve from 'koa-static';
 import { adminApi } from './admin/api/admin-api.router.ts';
 import { adminApiRoutes } from './admin/api/admin-api.routes.ts';
+import { connectionTestRouter } from './federation/connection-test.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
@@ -23,14 +24,17 @@ import { providerRequestTransaction } from './oidc/request-transaction.ts';
 import { scimApi } from './scim/scim.router.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
 import { accountFactorsRouter } from './self-service/my-account/account-factors.router.ts';
+import { accountSessionsRouter } from './self-service/my-account/account-sessions.router.ts';
 import { homeRouter } from './self-service/my-account/home.router.ts';
 import { myAccountRouter } from './self-service/my-account/my-account.router.ts';
+import { notMeRouter } from './self-service/not-me/not-me.router.ts';
 import { recoveryRouter } from './self-service/recovery/recovery.router.ts';
 import { signUpRouter } from './self-service/signup/signup.router.ts';
 import type { Services } from './services.ts';
 import { localeMiddleware } from './ui/locale.ts';
 
 const assetsDir = path.resolve(import.meta.dirname, '..', 'views', 'assets');
+const simpleWebAuthnBundleDir = path.resolve(import.meta.dirname, '..', 'node_modules', '@simplewebauthn', 'browser', 'dist', 'bundle');
 
 /**
  * oidc-provider's endpoints for apps and APIs (token, introspection, revocation, keys, userinfo,
@@ -66,10 +70,11 @@ function journeyDeps(services: Services, host: ProviderHost, options: AppOptions
     socialEmailConfirmation: selfService.socialEmailConfirmation,
     signInMetrics: services.metrics,
     signInAudit: services.admin.signInAudit,
-    factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck }),
+    factorPolicy: options.factorPolicy ?? accountFactorPolicy(factors.policy, { newDeviceCheck: services.config.newDeviceCheck, enrolment: factors.enrolment }),
+    passkeys: factors.passkeys,
     factorConfirmation: factors.confirmation,
     devices: {
-      remember: (accountId, deviceToken, userAgent, trust) => factors.devices.remember(db, accountId, deviceToken, userAgent, trust),
+      remember: (accountId, deviceToken, userAgent, trust, locale = 'en') => factors.signIns.record(db, accountId, deviceToken, userAgent, trust, locale),
       sendCode: async (accountId, deviceToken, locale) =>
         factors.notices.deviceCode(accountId, await factors.devices.issueCode(accountId, deviceToken), locale),
     },
@@ -102,6 +107,8 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(securityHeaders());
   app.use(localeMiddleware);
   app.use(mount('/assets', serve(assetsDir, { maxage: 3600_000 })));
+  // The passkey pages' WebAuthn calls (views/assets/passkey.js): the library's own browser bundle.
+  app.use(mount('/assets/simplewebauthn', serve(simpleWebAuthnBundleDir, { maxage: 3600_000 })));
 
   const health = healthRouter(services.db);
   app.use(health.routes());
@@ -124,6 +131,9 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   });
   app.use(mount('/federation', formBodyParser('512kb')));
   app.use(federationCallbacks.routes()).use(federationCallbacks.allowedMethods());
+  // A connection's test sign-in (draft mode): the upstream's answer is shown, nobody signs in.
+  const connectionTests = connectionTestRouter({ federation: federation.service, setup: federation.connectionSetup, tickets: federation.testTickets });
+  app.use(connectionTests.routes()).use(connectionTests.allowedMethods());
   // Account pages (each router parses its own forms and checks CSRF). The mail outbox page shows
   // live links: it does not exist in production.
   const accountPages = [
@@ -139,7 +149,9 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
       provider,
     ),
     invitationRouter(selfService.invitations),
+    notMeRouter(selfService.notMe),
     accountFactorsRouter({ accountFactors: selfService.accountFactors, accounts: services.accounts.repository }, provider),
+    accountSessionsRouter(selfService.accountSessions, provider),
     myAccountRouter(
       {
         issuer: services.config.issuer,

@@ -78,10 +78,14 @@ const configSchema = z
     keyRefreshSeconds: seconds,
     /** Automatic signing-key rotation once the newest keys are this many days old (0: only `keys rotate`). */
     keyRotationDays: z.coerce.number().min(0).max(3650),
+    /** After `clients rotate-secret`, how long an app's previous secret is still accepted (0: not at all). */
+    clientSecretGraceDays: z.coerce.number().int().min(0).max(365),
     auditRetentionDays: z.coerce.number().int().min(1).max(36500),
     purge: z.object({ intervalSeconds: seconds, batchSize: z.coerce.number().int().min(1).max(100_000) }),
     /** DNS servers (host or host:port) for domain verification; empty: the system's resolvers. */
     dnsServers: z.array(z.string().min(1)).default([]),
+    /** Upstream URLs (IdP metadata, OIDC issuers) may use http and reach loopback/private addresses; unset: outside production only. */
+    allowInsecureUpstreams: z.union([z.boolean(), z.stringbool()]).optional(),
     /** Unset outside production: mail goes to the log and to the /dev/mail outbox page. */
     smtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
     mailFrom: z.string().trim().min(3),
@@ -132,6 +136,7 @@ const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['http', 'headersTimeoutSeconds'], message: 'must not be longer than HTTP_REQUEST_TIMEOUT' });
     }
     if (config.env !== 'production') return;
+    if (config.allowInsecureUpstreams) ctx.addIssue({ code: 'custom', path: ['allowInsecureUpstreams'], message: 'must not be true in production' });
     if (!config.smtpUrl) ctx.addIssue({ code: 'custom', path: ['smtpUrl'], message: 'is required in production (password resets are sent by mail)' });
     const { protocol, hostname } = new URL(config.issuer);
     if (protocol !== 'https:' && hostname !== 'localhost') {
@@ -198,10 +203,12 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; e
   { name: 'GRANT_TTL', path: 'ttl.grantSeconds', expected: 'a positive whole number of seconds' },
   { name: 'KEY_REFRESH_INTERVAL', path: 'keyRefreshSeconds', expected: 'a positive whole number of seconds' },
   { name: 'KEY_ROTATION_DAYS', path: 'keyRotationDays', expected: 'a number of days between 0 (off) and 3650' },
+  { name: 'CLIENT_SECRET_GRACE_DAYS', path: 'clientSecretGraceDays', expected: 'a whole number of days between 0 and 365' },
   { name: 'AUDIT_RETENTION_DAYS', path: 'auditRetentionDays', expected: 'a whole number of days between 1 and 36500' },
   { name: 'PURGE_INTERVAL', path: 'purge.intervalSeconds', expected: 'a positive whole number of seconds' },
   { name: 'PURGE_BATCH_SIZE', path: 'purge.batchSize', expected: 'an integer between 1 and 100000' },
   { name: 'DNS_SERVERS', path: 'dnsServers', expected: 'a comma-separated list of DNS servers (host or host:port) for domain verification' },
+  { name: 'ALLOW_INSECURE_UPSTREAMS', path: 'allowInsecureUpstreams', expected: 'true or false' },
   { name: 'SMTP_URL', path: 'smtpUrl', expected: 'an smtp:// or smtps:// URL' },
   { name: 'BACKCHANNEL_LOGOUT_GIVE_UP_AFTER', path: 'backchannelLogout.giveUpAfterSeconds', expected: 'a positive whole number of seconds' },
   { name: 'MAIL_FROM', path: 'mailFrom', expected: 'a sender address such as "Sign-in <no-reply@example.com>"' },

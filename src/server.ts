@@ -3,9 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { type AppOptions, createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { connectDatabase } from './db/connection.ts';
+import { scheduleDailyJobs } from './db/daily-jobs.ts';
 import type { Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrator.ts';
+import { SamlMaintenanceJob } from './federation/saml/saml-maintenance.job.ts';
 import { applyHttpLimits, httpServerOptions } from './http/http-limits.ts';
+import { deviceTokenOf } from './journey/device-cookie.ts';
 import { interactionUrls, refOf } from './journey/urls.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createMailDelivery } from './mail/mail-delivery.ts';
@@ -17,6 +20,7 @@ import { purgeExpiredModels } from './oidc/postgres-adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { ProviderHost } from './oidc/provider-host.ts';
 import { ensureSigningKeys, keyRotationPolicy, loadPublishedKeys, rotateSigningKeysIfDue, signingKeysFingerprint } from './oidc/signing-keys.ts';
+import { DomainRecheckJob } from './orgs/domain-recheck.job.ts';
 import { createServices, type Services } from './services.ts';
 
 export interface RunningServer {
@@ -43,6 +47,8 @@ async function buildProvider(services: Services, logger: Logger) {
     consents,
     signingKeys: keys,
     logger,
+    sessionSignedIn: (ctx, session) =>
+      oidc.sessionDevices.record(oidc.requestTransactions.executor, session.uid, session.accountId, deviceTokenOf(ctx), ctx.get('user-agent')),
     interactionUrl: (interaction) => interactionUrls.signIn(refOf(interaction)),
   });
   services.metrics.observeProvider(provider);
@@ -99,9 +105,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     purgeExpiredModels(db, config.purge.batchSize).catch((error: unknown) => logger.error({ err: error }, 'purge failed'));
     services.federation.service.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'federation purge failed'));
     services.accounts.linkTokens.purgeExpired(db).catch((error: unknown) => logger.error({ err: error }, 'link token purge failed'));
+    services.oidc.sessionDevices.purgeEnded(db).catch((error: unknown) => logger.error({ err: error }, 'session device purge failed'));
     services.admin.auditLog.purgeOlderThan(db, config.auditRetentionDays).catch((error: unknown) => logger.error({ err: error }, 'audit purge failed'));
   }, config.purge.intervalSeconds * 1000);
   purgeTimer.unref();
+  const stopDailyJobs = scheduleDailyJobs(
+    db,
+    [
+      { name: DomainRecheckJob.jobName, run: () => services.sso.domainRecheck.run() },
+      { name: SamlMaintenanceJob.jobName, run: () => services.sso.samlMaintenance.run() },
+    ],
+    logger,
+  );
 
   const mailSender = new MailSender(db, services.mail.outgoingMails, services.mail.outbox, createMailDelivery(config, logger), config.mail, logger);
   mailSender.start();
@@ -137,6 +152,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await metricsServer?.close();
       host.stopPolling();
       clearInterval(purgeTimer);
+      stopDailyJobs();
       await mailSender.stop();
       await logoutSender.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

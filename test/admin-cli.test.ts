@@ -1,31 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../src/admin/admin-principal.ts';
 import { adminApiResource, adminApiScope } from '../src/oidc/admin-api-resource.ts';
 import type { RunningServer } from '../src/server.ts';
-import { cliRunner, testSecretsEnv } from './helpers/processes.ts';
+import { serverWithCli } from './helpers/cli-server.ts';
 import { authorizationRequest, redirectUri, registerRelyingParty } from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
-import { startTestServer } from './helpers/test-server.ts';
 import { UserAgent } from './helpers/user-agent.ts';
 
 const password = 'separation of concerns 1974';
 
 describe('admin roles from the command line, and a disabled account', () => {
-  let server: RunningServer & { databaseUrl: string };
-  let env: Record<string, string>;
-  const { cli, cliJson } = cliRunner(() => env);
+  const { server: running, cli, cliJson } = serverWithCli();
+  let server: RunningServer;
 
   beforeAll(async () => {
-    server = await startTestServer({
-      overrides: { cookieSecrets: [testSecretsEnv.COOKIE_SECRETS], keyEncryptionSecret: testSecretsEnv.KEY_ENCRYPTION_SECRET },
-    });
-    env = { NODE_ENV: 'test', DATABASE_URL: server.databaseUrl, ISSUER: server.services.config.issuer, ...testSecretsEnv };
+    server = running();
     await server.services.orgs.organizationService.create({ name: 'Initech', domains: ['initech.example.test'], verifiedByOperator: true });
     for (const email of ['peter@initech.example.test', 'bill@initech.example.test']) {
       await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
     }
   });
-  afterAll(() => server?.close());
 
   it('operators add, orgs add-admin and api-clients create give roles the admin API sees', async () => {
     expect(await cliJson('operators', 'add', '--email', 'bill@initech.example.test')).toMatchObject({ added: true });
@@ -48,7 +42,9 @@ describe('admin roles from the command line, and a disabled account', () => {
     }).then((response) => response.json() as Promise<{ access_token: string }>);
     const me = await fetch(new URL('/admin/api/v1/me', server.url), { headers: { authorization: `Bearer ${token.access_token}` } });
     expect(await me.json()).toMatchObject({ kind: 'client', operator: false, organizations: [{ role: 'admin' }] });
+  });
 
+  it('refuses a role that does not exist, and --org with --platform, as usage errors', async () => {
     const wrong = await cli('orgs', 'add-admin', '--org', 'Initech', '--email', 'peter@initech.example.test', '--role', 'emperor');
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/^--role: /);

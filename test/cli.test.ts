@@ -152,7 +152,7 @@ describe('npm run cli against DATABASE_URL', () => {
     }
   });
 
-  it('answers bad input with one line on stderr and exit code 2, never echoing a password', async () => {
+  it('answers bad input with one line on stderr and exit code 2', async () => {
     expectBadInput(await cli('clients', 'create', '--redirect-uri', 'https://app.example.com/cb'), /^--name: /);
     expectBadInput(await cli('clients', 'create', '--name', 'X', '--redirect-uri', 'not a url'), /^--redirect-uri\.0: /);
     expectBadInput(await cli('clients', 'create', '--name', 'X'), /^--redirect-uri: required for authorization_code clients$/);
@@ -166,7 +166,9 @@ describe('npm run cli against DATABASE_URL', () => {
     );
     expectBadInput(await cli('clients', 'create', '--name', 'X', '--bogus'), /Unknown option '--bogus'/);
     expectBadInput(await cli('clients', 'explode'), /^Unknown command "clients explode"/);
+  });
 
+  it('refuses a bad email and a weak password in one line, never echoing the password', async () => {
     const badUser = await cli('users', 'create', '--email', 'not-an-email', '--password', 'hunter2');
     expectBadInput(badUser, /^--email: .*; --password: /);
     expect(badUser.stderr).not.toContain('hunter2');

@@ -14,7 +14,12 @@ describe('npm run cli -- export / import', () => {
   let target: RunningServer & { databaseUrl: string };
   const dir = mkdtempSync(path.join(tmpdir(), 'signin-export-'));
   const secrets = { cookieSecrets: [testSecretsEnv.COOKIE_SECRETS], keyEncryptionSecret: testSecretsEnv.KEY_ENCRYPTION_SECRET };
-  const envOf = (server: { databaseUrl: string }) => ({ NODE_ENV: 'test', DATABASE_URL: server.databaseUrl, ...testSecretsEnv });
+  const envOf = (server: RunningServer & { databaseUrl: string }) => ({
+    NODE_ENV: 'test',
+    DATABASE_URL: server.databaseUrl,
+    ISSUER: server.services.config.issuer,
+    ...testSecretsEnv,
+  });
   const atSource = cliRunner(() => envOf(source));
   const atTarget = cliRunner(() => envOf(target));
   const tablesOf = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { tables: Record<string, unknown[]> }).tables;

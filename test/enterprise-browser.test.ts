@@ -32,6 +32,7 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     const acme = await server.services.orgs.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
     const saml = await server.services.federation.connectionSetup.createSaml({
       organizationId: acme.id,
+      enabledByOperator: true,
       name: 'Acme',
       metadata: { url: idp.metadataUrl },
       enforceSso: false,
@@ -42,6 +43,7 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     const globex = await server.services.orgs.organizationService.create({ name: 'Globex', domains: ['globex.test'], verifiedByOperator: true });
     const oidc = await server.services.federation.connectionSetup.createOidc({
       organizationId: globex.id,
+      enabledByOperator: true,
       name: 'Globex',
       issuer: upstream.issuer,
       clientId: 'signin',
@@ -122,6 +124,7 @@ describe.skipIf(!browserAvailable)(`enterprise sign-in in Chromium${browserAvail
     const initrode = await server.services.orgs.organizationService.create({ name: 'Initrode', domains: ['initrode.test'], verifiedByOperator: true });
     const enforced = await server.services.federation.connectionSetup.createSaml({
       organizationId: initrode.id,
+      enabledByOperator: true,
       name: 'Initrode',
       metadata: { xml: idp.metadataXml },
       enforceSso: true,

@@ -20,6 +20,7 @@ describe('enterprise sign-in with OpenID Connect (a second oidc-provider as the 
     const organization = await server.services.orgs.organizationService.create({ name: 'Globex', domains: ['globex.test'], verifiedByOperator: true });
     const created = await server.services.federation.connectionSetup.createOidc({
       organizationId: organization.id,
+      enabledByOperator: true,
       name: 'Globex IdP',
       issuer: upstream.issuer,
       clientId: 'signin-service',
@@ -150,6 +151,7 @@ describe('enterprise sign-in with OpenID Connect (a second oidc-provider as the 
     const organization = await server.services.orgs.organizationService.create({ name: 'Offline Inc', domains: [], verifiedByOperator: false });
     const offline = await server.services.federation.connectionSetup.createOidc({
       organizationId: organization.id,
+      enabledByOperator: true,
       name: 'Offline',
       issuer: 'http://127.0.0.1:9/nowhere',
       clientId: 'x',

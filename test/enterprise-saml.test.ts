@@ -21,6 +21,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
     organizationId = organization.id;
     connection = await server.services.federation.connectionSetup.createSaml({
       organizationId,
+      enabledByOperator: true,
       name: 'Acme ADFS',
       metadata: { url: idp.metadataUrl },
       enforceSso: false,
@@ -93,6 +94,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
     try {
       const created = await server.services.federation.connectionSetup.createSaml({
         organizationId,
+        enabledByOperator: true,
         name: 'Unsigned',
         metadata: { xml: lenientIdp.metadataXml },
         enforceSso: false,
@@ -108,6 +110,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
       // The IdP's metadata asks for signed requests: they are signed whatever the option said.
       const strict = await server.services.federation.connectionSetup.createSaml({
         organizationId,
+        enabledByOperator: true,
         name: 'Strict',
         metadata: { xml: idp.metadataXml },
         enforceSso: false,
@@ -298,6 +301,7 @@ describe('enterprise sign-in with SAML 2.0 (samlify IdP on loopback)', () => {
     try {
       const created = await server.services.federation.connectionSetup.createSaml({
         organizationId,
+        enabledByOperator: true,
         name: 'Acme Okta',
         metadata: { xml: postIdp.metadataXml },
         enforceSso: false,

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.ts';
-import { cliRunner, testSecretsEnv } from './helpers/processes.ts';
-import { startTestServer } from './helpers/test-server.ts';
+import { serverWithCli } from './helpers/cli-server.ts';
 
 describe('CLI: organization MFA policy and upstream trust', () => {
-  let server: RunningServer & { databaseUrl: string };
-  let env: Record<string, string>;
-  const { cli, cliJson } = cliRunner(() => env);
+  const { server: running, cli, cliJson } = serverWithCli();
+  let server: RunningServer;
 
   beforeAll(async () => {
-    server = await startTestServer({
-      overrides: { cookieSecrets: [testSecretsEnv.COOKIE_SECRETS], keyEncryptionSecret: testSecretsEnv.KEY_ENCRYPTION_SECRET },
-    });
-    env = { NODE_ENV: 'test', DATABASE_URL: server.databaseUrl, ...testSecretsEnv };
+    server = running();
   });
-  afterAll(() => server?.close());
 
   it('orgs update sets, changes and lifts the requirement; bad input is a usage error', async () => {
     const org = await server.services.orgs.organizationService.create({ name: 'Initech', domains: [], verifiedByOperator: false });

@@ -19,6 +19,7 @@ describe('home-realm discovery on the sign-in pages', () => {
     const acme = await server.services.orgs.organizationService.create({ name: 'Acme', domains: ['acme.test'], verifiedByOperator: true });
     const connection = await server.services.federation.connectionSetup.createSaml({
       organizationId: acme.id,
+      enabledByOperator: true,
       name: 'Acme',
       metadata: { xml: idp.metadataXml },
       enforceSso: false,
@@ -30,6 +31,7 @@ describe('home-realm discovery on the sign-in pages', () => {
     const squatter = await server.services.orgs.organizationService.create({ name: 'Squatter', domains: ['bigcorp.test'], verifiedByOperator: false });
     await server.services.federation.connectionSetup.createSaml({
       organizationId: squatter.id,
+      enabledByOperator: true,
       name: 'Squatter',
       metadata: { xml: idp.metadataXml },
       enforceSso: false,

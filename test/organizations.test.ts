@@ -61,6 +61,7 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
       'Initech',
       '--metadata-file',
       metadataFile,
+      '--enabled',
     );
     const issuer = server.services.config.issuer;
     expect(connection).toMatchObject({
@@ -117,7 +118,15 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
 
   it('connections create-saml reads metadata from a URL; create-oidc prints the redirect URI and keeps the secret encrypted', async () => {
     await cliJson('orgs', 'create', '--name', 'Vandelay', '--domain', 'vandelay.test', '--verified');
-    const saml = await cliJson<{ id: string; idp_entity_id: string }>('connections', 'create-saml', '--org', 'Vandelay', '--metadata-url', idp.metadataUrl);
+    const saml = await cliJson<{ id: string; idp_entity_id: string }>(
+      'connections',
+      'create-saml',
+      '--org',
+      'Vandelay',
+      '--metadata-url',
+      idp.metadataUrl,
+      '--enabled',
+    );
     expect(saml.idp_entity_id).toBe(idp.entityId);
     const upstream = await UpstreamOidcProvider.start({ clients: [] });
     try {
@@ -167,6 +176,7 @@ describe('organizations, proven domains, home-realm discovery and enforced SSO (
       'Wayne Enterprises',
       '--metadata-url',
       idp.metadataUrl,
+      '--enabled',
       '--enforce-sso',
     );
     // The email page now sends Bruce to the company IdP: no password page at all.

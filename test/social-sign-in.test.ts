@@ -214,6 +214,7 @@ describe('social sign-in (Google, Microsoft, LinkedIn, Facebook stand-ins on loo
         const organization = await server.services.orgs.organizationService.create({ name: 'Initech', domains: ['initech.test'], verifiedByOperator: true });
         const connection = await server.services.federation.connectionSetup.createOidc({
           organizationId: organization.id,
+          enabledByOperator: true,
           name: 'Initech IdP',
           issuer: companyIdp.issuer,
           clientId: 'signin-service',

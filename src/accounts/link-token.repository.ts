@@ -33,11 +33,14 @@ export class LinkTokenRepository {
     this.#db = db;
   }
 
-  /** Returns the token to put in the link. */
-  async issue(db: Db, accountId: string, purpose: AccountTokenPurpose, lifetimeSeconds: number): Promise<string> {
+  /**
+   * Returns the token to put in the link. `keepEarlier`: the earlier links of this purpose keep
+   * working (each "This wasn't me" notice must, whichever of them is read).
+   */
+  async issue(db: Db, accountId: string, purpose: AccountTokenPurpose, lifetimeSeconds: number, { keepEarlier = false } = {}): Promise<string> {
     const token = newToken();
     await withinTransaction(db, async (trx) => {
-      await this.voidAll(trx, accountId, [purpose]);
+      if (!keepEarlier) await this.voidAll(trx, accountId, [purpose]);
       await trx
         .insertInto('account_tokens')
         .values({ account_id: accountId, purpose, token_hash: digest(token), expires_at: sql`now() + make_interval(secs => ${lifetimeSeconds})` })

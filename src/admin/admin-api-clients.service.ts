@@ -4,7 +4,7 @@ import { AppError } from '../http/errors.ts';
 import { adminApiResource, ensureAdminApiResource } from '../oidc/admin-api-resource.ts';
 import type { ClientRepository } from '../oidc/client.repository.ts';
 import type { AdminApiClientRepository } from './admin-api-client.repository.ts';
-import { type AdminActor, auditActor, authorize } from './admin-principal.ts';
+import { type AdminActor, adminChange, authorize } from './admin-principal.ts';
 import { type AdminRole, mayGrant } from './roles.ts';
 
 export interface AdminApiClientsDependencies {
@@ -46,14 +46,14 @@ export class AdminApiClientsService {
     const created = await db.transaction().execute(async (trx) => {
       const client = await clients.create(trx, { name: input.name, redirectUris: [], grantTypes: ['client_credentials'], allowedResources: [resource] });
       await adminApiClients.insert(trx, { client_id: client.clientId, organization_id: input.organizationId, role: input.role });
-      await audit.record(trx, {
-        organizationId: input.organizationId,
-        actor: auditActor(actor.principal),
-        origin: actor.origin,
-        action: 'api_client.created',
-        target: { type: 'client', id: client.clientId },
-        after: { name: input.name, role: input.role },
-      });
+      await audit.record(
+        trx,
+        adminChange(actor, input.organizationId, {
+          action: 'api_client.created',
+          target: { type: 'client', id: client.clientId },
+          after: { name: input.name, role: input.role },
+        }),
+      );
       return client;
     });
     return {

@@ -3,7 +3,7 @@ import type { Db } from '../db/database.ts';
 import { AppError } from '../http/errors.ts';
 import type { OrganizationRepository } from '../orgs/organization.repository.ts';
 import type { DomainClaim, OrganizationService, OrganizationSummary } from '../orgs/organization.service.ts';
-import { type AdminActor, auditActor, authorize, notFound, visibleOrganizations } from './admin-principal.ts';
+import { type AdminActor, adminChange, authorize, notFound, visibleOrganizations } from './admin-principal.ts';
 
 export interface AdminOrganizationsDependencies {
   db: Db;
@@ -45,14 +45,14 @@ export class AdminOrganizationsService {
     const { db, organizations, organizationService, audit } = this.#deps;
     const created = await db.transaction().execute(async (trx) => {
       const organization = await organizations.insert(trx, input.name);
-      await audit.record(trx, {
-        organizationId: organization.id,
-        actor: auditActor(actor.principal),
-        origin: actor.origin,
-        action: 'organization.created',
-        target: { type: 'organization', id: organization.id },
-        after: { name: organization.name },
-      });
+      await audit.record(
+        trx,
+        adminChange(actor, organization.id, {
+          action: 'organization.created',
+          target: { type: 'organization', id: organization.id },
+          after: { name: organization.name },
+        }),
+      );
       return organization;
     });
     return organizationService.summary(created);
@@ -64,14 +64,14 @@ export class AdminOrganizationsService {
     const { db, organizationService, audit } = this.#deps;
     await db.transaction().execute(async (trx) => {
       await organizationService.addDomain(organizationId, domain, trx);
-      await audit.record(trx, {
-        organizationId,
-        actor: auditActor(actor.principal),
-        origin: actor.origin,
-        action: 'domain.claimed',
-        target: { type: 'domain', id: domain },
-        after: { domain, verified: false },
-      });
+      await audit.record(
+        trx,
+        adminChange(actor, organizationId, {
+          action: 'domain.claimed',
+          target: { type: 'domain', id: domain },
+          after: { domain, verified: false },
+        }),
+      );
     });
     return (await this.get(actor, organizationId)).domains.find((claim) => claim.domain === domain)!;
   }
@@ -85,15 +85,15 @@ export class AdminOrganizationsService {
     const verified = await this.#deps.organizationService.verifyDomain(organizationId, domain, {
       force: false,
       record: (trx) =>
-        this.#deps.audit.record(trx, {
-          organizationId,
-          actor: auditActor(actor.principal),
-          origin: actor.origin,
-          action: 'domain.verified',
-          target: { type: 'domain', id: domain },
-          before: { verified: false },
-          after: { verified: true },
-        }),
+        this.#deps.audit.record(
+          trx,
+          adminChange(actor, organizationId, {
+            action: 'domain.verified',
+            target: { type: 'domain', id: domain },
+            before: { verified: false },
+            after: { verified: true },
+          }),
+        ),
     });
     return verified;
   }

@@ -1,4 +1,4 @@
-import type { AuditActor, AuditOrigin } from '../audit/audit-log.ts';
+import type { AuditActor, AuditEntry, AuditOrigin } from '../audit/audit-log.ts';
 import type { Db } from '../db/database.ts';
 import type { AdminApiClientRow, OrganizationAdminRole } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
@@ -30,6 +30,11 @@ export function auditActor(principal: AdminPrincipal): AuditActor {
   if (principal.kind === 'cli') return { type: 'cli' };
   if (principal.kind === 'scim') return { type: 'scim', id: principal.tokenId };
   return principal.kind === 'account' ? { type: 'account', id: principal.accountId } : { type: 'client', id: principal.clientId };
+}
+
+/** The audit entry of a change this actor made in an organization (null: the platform). */
+export function adminChange(actor: AdminActor, organizationId: string | null, change: Pick<AuditEntry, 'action' | 'target' | 'before' | 'after'>): AuditEntry {
+  return { organizationId, actor: auditActor(actor.principal), origin: actor.origin, ...change };
 }
 
 export function isOperator(principal: AdminPrincipal): boolean {

@@ -4,7 +4,7 @@ import type { Db } from '../db/database.ts';
 import type { OrganizationAdminRole } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
 import type { OrganizationAdmin, OrganizationAdminRepository } from '../orgs/organization-admin.repository.ts';
-import { type AdminActor, auditActor, authorize, notFound } from './admin-principal.ts';
+import { type AdminActor, adminChange, authorize, notFound } from './admin-principal.ts';
 import { mayGrant } from './roles.ts';
 
 export interface OrganizationAdminsDependencies {
@@ -44,15 +44,15 @@ export class OrganizationAdminsService {
       if (existing && !mayGrant(held, existing.role)) throw aboveOwnRole();
       if (existing?.role === 'owner' && grant.role !== 'owner') await this.#keepAnotherOwner(trx, organizationId, account.id);
       await organizationAdmins.upsert(trx, organizationId, account.id, grant.role);
-      await audit.record(trx, {
-        organizationId,
-        actor: auditActor(actor.principal),
-        origin: actor.origin,
-        action: 'organization_admin.granted',
-        target: { type: 'account', id: account.id },
-        before: existing ? { role: existing.role } : null,
-        after: { role: grant.role },
-      });
+      await audit.record(
+        trx,
+        adminChange(actor, organizationId, {
+          action: 'organization_admin.granted',
+          target: { type: 'account', id: account.id },
+          before: existing ? { role: existing.role } : null,
+          after: { role: grant.role },
+        }),
+      );
       return (await organizationAdmins.list(trx, organizationId)).find((admin) => admin.accountId === account.id)!;
     });
   }
@@ -66,15 +66,15 @@ export class OrganizationAdminsService {
       if (!mayGrant(held, existing.role)) throw aboveOwnRole();
       if (existing.role === 'owner') await this.#keepAnotherOwner(trx, organizationId, accountId);
       await organizationAdmins.remove(trx, organizationId, accountId);
-      await audit.record(trx, {
-        organizationId,
-        actor: auditActor(actor.principal),
-        origin: actor.origin,
-        action: 'organization_admin.revoked',
-        target: { type: 'account', id: accountId },
-        before: { role: existing.role },
-        after: null,
-      });
+      await audit.record(
+        trx,
+        adminChange(actor, organizationId, {
+          action: 'organization_admin.revoked',
+          target: { type: 'account', id: accountId },
+          before: { role: existing.role },
+          after: null,
+        }),
+      );
     });
   }
 

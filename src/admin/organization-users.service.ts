@@ -7,7 +7,7 @@ import type { OrganizationRepository } from '../orgs/organization.repository.ts'
 import type { OrganizationAdminRepository } from '../orgs/organization-admin.repository.ts';
 import type { MemberSearch, OrganizationMember, OrganizationMemberRepository } from '../orgs/organization-member.repository.ts';
 import type { Locale } from '../ui/i18n.ts';
-import { type AdminActor, auditActor, authorize, isOperator, notFound } from './admin-principal.ts';
+import { type AdminActor, adminChange, authorize, isOperator, notFound } from './admin-principal.ts';
 import type { PlatformOperatorRepository } from './platform-operator.repository.ts';
 import { mayGrant } from './roles.ts';
 
@@ -68,14 +68,14 @@ export class OrganizationUsersService {
     const accountId = existing ? existing.id : (await invite(invitee)).accountId;
     await db.transaction().execute(async (trx) => {
       await organizations.addMember(trx, organizationId, accountId);
-      await audit.record(trx, {
-        organizationId,
-        actor: auditActor(actor.principal),
-        origin: actor.origin,
-        action: existing ? 'user.added' : 'user.invited',
-        target: { type: 'account', id: accountId },
-        after: { email: invitee.email },
-      });
+      await audit.record(
+        trx,
+        adminChange(actor, organizationId, {
+          action: existing ? 'user.added' : 'user.invited',
+          target: { type: 'account', id: accountId },
+          after: { email: invitee.email },
+        }),
+      );
     });
     return (await members.find(db, organizationId, accountId))!;
   }
@@ -138,15 +138,15 @@ export class OrganizationUsersService {
       if (targetRole && !mayGrant(held, targetRole)) throw new AppError('admin.role_above_own', 403);
       await change(trx);
       const after = await members.find(trx, organizationId, accountId);
-      await audit.record(trx, {
-        organizationId,
-        actor: auditActor(actor.principal),
-        origin: actor.origin,
-        action: `user.${action}`,
-        target: { type: 'account', id: accountId },
-        before: { disabled: before.disabled, member: true },
-        after: after ? { disabled: after.disabled, member: true } : { member: false },
-      });
+      await audit.record(
+        trx,
+        adminChange(actor, organizationId, {
+          action: `user.${action}`,
+          target: { type: 'account', id: accountId },
+          before: { disabled: before.disabled, member: true },
+          after: after ? { disabled: after.disabled, member: true } : { member: false },
+        }),
+      );
       return after ?? before;
     });
   }

@@ -2,7 +2,7 @@ import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../http/errors.ts';
-import { type AdminActor, auditActor, authorize } from './admin-principal.ts';
+import { type AdminActor, adminChange, authorize } from './admin-principal.ts';
 import type { PlatformOperatorRepository } from './platform-operator.repository.ts';
 
 /** Platform operators are named by an operator (the first one on the command line). */
@@ -21,14 +21,14 @@ export class PlatformOperatorsService {
       if (!account) throw new AppError('admin.account_not_found', 404, { message: `No account for ${email}` });
       const added = await operators.add(trx, account.id);
       if (added) {
-        await audit.record(trx, {
-          organizationId: null,
-          actor: auditActor(actor.principal),
-          origin: actor.origin,
-          action: 'operator.added',
-          target: { type: 'account', id: account.id },
-          after: { operator: true },
-        });
+        await audit.record(
+          trx,
+          adminChange(actor, null, {
+            action: 'operator.added',
+            target: { type: 'account', id: account.id },
+            after: { operator: true },
+          }),
+        );
       }
       return { accountId: account.id, email: account.email, added };
     });

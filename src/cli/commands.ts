@@ -8,9 +8,22 @@ import { everySealedColumn, reencryptSealedColumns } from '../crypto/secret-reen
 import { configurationSnapshotSchema, exportConfiguration, importConfiguration } from '../db/configuration-snapshot.ts';
 import { migrateToLatest } from '../db/migrator.ts';
 import { isDataError } from '../db/transaction.ts';
+import { connectionTestTicketSeconds } from '../federation/connection-test-tickets.ts';
+import { connectionTestUrl } from '../federation/connection-test-urls.ts';
+import { attributePresetNames } from '../federation/saml/saml-attributes.ts';
 import { ConflictError } from '../http/errors.ts';
-import { adminApiScope } from '../oidc/admin-api-resource.ts';
-import { RegistrationInvalidError, registerClient, registerResourceServer } from '../oidc/client-registration.ts';
+import { adminApiResource, adminApiScope } from '../oidc/admin-api-resource.ts';
+import {
+  ClientHasNoSecretError,
+  ClientNotFoundError,
+  deleteClient,
+  platformScope,
+  RegistrationInvalidError,
+  registerClient,
+  registerResourceServer,
+  rotateClientSecret,
+} from '../oidc/client-registration.ts';
+import { issueInitialAccessToken } from '../oidc/dynamic-registration.ts';
 import { keyRotationPolicy, listSigningKeys, rotateSigningKeys } from '../oidc/signing-keys.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
 import { defaultScimTokenDays } from '../scim/scim-tokens.service.ts';
@@ -38,6 +51,10 @@ export const usage = `Usage: npm run cli -- <command> [options]
                  (--pkce-optional: a legacy confidential app may omit PKCE; S256 is required otherwise)
   clients list [--json]
   clients delete CLIENT_ID
+  clients rotate-secret --client CLIENT_ID [--grace-days N] [--json]
+                                            a new secret; the previous one still works N days (CLIENT_SECRET_GRACE_DAYS, 7)
+  clients initial-access-token [--expires-in SECONDS] [--json]
+                                            a token that lets one app register itself (RFC 7591) until it expires (default 1 day)
   users create --email E --password P [--name N] [--verified] [--json]
   users invite --email E [--name N] [--locale en|fr] [--json]
                                             mail a link to choose a password (sent by the running server)
@@ -50,10 +67,23 @@ export const usage = `Usage: npm run cli -- <command> [options]
                  (checks the TXT record _signin-verification.D; --force: an operator vouches for it)
   orgs update --org ORG [--require-mfa [--phishing-resistant] [--grace-days N]] [--json]
                  (members need a second factor, or passkeys only; without --require-mfa: no requirement)
-  connections create-saml --org ORG (--metadata-url U | --metadata-file F) [--name N] [--enforce-sso]
-                 [--login-hint subject|query|none] [--unsigned-requests] [--json]
+  domains claim --org ORG --domain D [--json]       (public suffixes and free-mail domains are refused)
+  domains verify --org ORG --domain D [--force] [--json]
+  domains list --org ORG [--json]                  (verified domains are re-checked daily)
+  connections add --org ORG (--metadata-url HTTPS_URL | --metadata-file F | --issuer U --client-id C --client-secret S)
+                 [--preset adfs|entra|okta|google] [--name N] [--json]
+                 (a draft: test it, then enable it)
+  connections test --connection ID [--json]        prints the test sign-in URL to open (valid one hour)
+  connections enable --connection ID [--json]      refused before a successful test sign-in
+  connections show --connection ID [--json]        setup state, last test's claims, certificate expiry
+  connections create-saml --org ORG (--metadata-url U | --metadata-file F) [--name N] [--enabled [--enforce-sso]]
+                 [--preset adfs|entra|okta|google] [--login-hint subject|query|none] [--unsigned-requests] [--json]
   connections create-oidc --org ORG --issuer U --client-id C --client-secret S [--scope S ...]
-                 [--name N] [--enforce-sso] [--json]
+                 [--name N] [--enabled [--enforce-sso]] [--json]
+                 (--enabled: an operator vouches for the connection, no test sign-in; otherwise a draft)
+  orgs enforce-sso --org ORG --break-glass EMAIL [--json]
+                 (needs an enabled connection; EMAIL: an owner with a second factor, who keeps the password)
+  orgs relax-sso --org ORG [--json]
   connections trust-upstream --connection ID [--amr V ...] [--acr V ...]
                  (the upstream's amr/acr values that count as a second factor; none: ours is asked)
   operators add --email E [--json]         make an account a platform operator
@@ -108,11 +138,26 @@ async function registering<T>(optionNames: Record<string, string>, register: () 
   }
 }
 
+/** Runs an app-management service; an unknown app, or a public one asked for its secret, becomes one usage line. */
+async function managingClient<T>(clientId: string, manage: () => Promise<T>): Promise<T> {
+  try {
+    return await manage();
+  } catch (error) {
+    if (error instanceof ClientNotFoundError) throw new CliUsageError(`No client ${clientId}`);
+    if (error instanceof ClientHasNoSecretError) throw new CliUsageError(`${clientId} is a public client: it has no secret`);
+    throw error;
+  }
+}
+
 const textOption = z.string().optional();
 const listOption = z.array(z.string()).optional();
 const flagOption = z.boolean().optional();
 
+/** An initial access token lets anyone holding it register apps: 30 days at most. */
+const maxInitialAccessTokenSeconds = 30 * 86_400;
+
 const organizationOption = z.string().trim().min(1);
+const connectionOption = z.string().trim().min(1);
 const oneDomain = z
   .array(domainSchema)
   .length(1, 'give exactly one --domain')
@@ -188,9 +233,9 @@ export const commands: Record<string, Command> = {
     return { reencrypted: counts };
   },
 
-  async export({ db }, options) {
+  async export({ db, config }, options) {
     const { file } = parse(z.object({ file: z.string().min(1) }), options);
-    const snapshot = await exportConfiguration(db);
+    const snapshot = await exportConfiguration(db, { builtInResourceServers: [adminApiResource(config.issuer)] });
     // Only the operator may read it: it names every app and connection (their secrets stay sealed).
     writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o600 });
     return { file, exported: Object.fromEntries(Object.entries(snapshot.tables).map(([table, rows]) => [table, rows.length])) };
@@ -263,8 +308,29 @@ export const commands: Record<string, Command> = {
 
   async 'clients delete'({ db, oidc: { clients } }, _options, [clientId]) {
     if (!clientId) throw new CliUsageError('clients delete needs a CLIENT_ID');
-    if (!(await clients.delete(db, clientId))) throw new CliUsageError(`No client ${clientId}`);
+    await managingClient(clientId, () => db.transaction().execute((trx) => deleteClient(trx, clients, platformScope, clientId)));
     return { deleted: clientId };
+  },
+
+  async 'clients rotate-secret'({ db, oidc: { clients }, config }, options) {
+    const o = parse(
+      z.object({ client: z.string().trim().min(1), 'grace-days': z.coerce.number().int().min(0).max(365).default(config.clientSecretGraceDays) }),
+      options,
+    );
+    const rotated = await managingClient(o.client, () =>
+      db.transaction().execute((trx) => rotateClientSecret(trx, clients, platformScope, o.client, { graceSeconds: o['grace-days'] * 86_400 })),
+    );
+    return {
+      client_id: rotated.clientId,
+      client_secret: rotated.clientSecret,
+      previous_secret_expires_at: rotated.previousSecretExpiresAt?.toISOString() ?? null,
+    };
+  },
+
+  async 'clients initial-access-token'({ db }, options) {
+    const o = parse(z.object({ 'expires-in': z.coerce.number().int().min(60).max(maxInitialAccessTokenSeconds).default(86_400) }), options);
+    const issued = await issueInitialAccessToken(db, o['expires-in']);
+    return { initial_access_token: issued.token, expires_at: issued.expiresAt.toISOString() };
   },
 
   async 'users create'({ accounts: { service: accountService } }, options) {
@@ -375,7 +441,10 @@ export const commands: Record<string, Command> = {
           'enforce-sso': z.boolean(),
           'login-hint': z.enum(['subject', 'query', 'none']).optional(),
           'unsigned-requests': z.boolean(),
+          enabled: z.boolean(),
+          preset: z.enum(attributePresetNames).optional(),
         })
+        .refine((v) => v.enabled || !v['enforce-sso'], { path: ['enforce-sso'], message: 'goes with --enabled (or use orgs enforce-sso after a test sign-in)' })
         .refine((v) => (v['metadata-url'] === undefined) !== (v['metadata-file'] === undefined), {
           path: ['metadata-url'],
           message: 'give either --metadata-url or --metadata-file',
@@ -388,23 +457,39 @@ export const commands: Record<string, Command> = {
       name: o.name ?? `${organization.name} SAML`,
       metadata: o['metadata-url'] ? { url: o['metadata-url'] } : { xml: readFileSync(o['metadata-file']!, 'utf8') },
       enforceSso: o['enforce-sso'],
+      enabledByOperator: o.enabled,
       signAuthnRequests: !o['unsigned-requests'],
       ...(o['login-hint'] ? { loginHint: o['login-hint'] } : {}),
+      ...(o.preset ? { attributes: { preset: o.preset } } : {}),
     });
-    return { id: created.id, idp_entity_id: created.idpEntityId, sp_entity_id: created.entityId, acs_url: created.acsUrl, metadata_url: created.metadataUrl };
+    return {
+      id: created.id,
+      draft: created.draft,
+      idp_entity_id: created.idpEntityId,
+      attribute_preset: created.attributePreset,
+      sp_entity_id: created.entityId,
+      acs_url: created.acsUrl,
+      metadata_url: created.metadataUrl,
+    };
   },
 
   async 'connections create-oidc'({ orgs: { organizationService }, federation: { connectionSetup } }, options) {
     const o = parse(
-      z.object({
-        org: organizationOption,
-        name: z.string().trim().min(1).optional(),
-        issuer: absoluteUrl,
-        'client-id': z.string().min(1),
-        'client-secret': z.string().min(1),
-        scope: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).optional(),
-        'enforce-sso': z.boolean(),
-      }),
+      z
+        .object({
+          org: organizationOption,
+          name: z.string().trim().min(1).optional(),
+          issuer: absoluteUrl,
+          'client-id': z.string().min(1),
+          'client-secret': z.string().min(1),
+          scope: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).optional(),
+          'enforce-sso': z.boolean(),
+          enabled: z.boolean(),
+        })
+        .refine((v) => v.enabled || !v['enforce-sso'], {
+          path: ['enforce-sso'],
+          message: 'goes with --enabled (or use orgs enforce-sso after a test sign-in)',
+        }),
       options,
     );
     const organization = await organizationService.find(o.org);
@@ -415,8 +500,66 @@ export const commands: Record<string, Command> = {
       clientId: o['client-id'],
       clientSecret: o['client-secret'],
       enforceSso: o['enforce-sso'],
+      enabledByOperator: o.enabled,
       ...(o.scope?.length ? { scopes: o.scope.includes('openid') ? o.scope : ['openid', ...o.scope] } : {}),
     });
-    return { id: created.id, redirect_uri: created.redirectUri };
+    return { id: created.id, draft: created.draft, redirect_uri: created.redirectUri };
+  },
+
+  // Guided SSO setup: domains, draft connections, their test sign-in, enabling, enforcing.
+  async 'domains claim'(services, options) {
+    return commands['orgs add-domain']!(services, options, []);
+  },
+
+  async 'domains verify'(services, options) {
+    return commands['orgs verify-domain']!(services, options, []);
+  },
+
+  async 'domains list'({ orgs: { organizationService } }, options) {
+    const o = parse(z.object({ org: organizationOption }), options);
+    return (await organizationService.summary(await organizationService.find(o.org))).domains;
+  },
+
+  /** A draft connection: SAML from metadata, or OIDC from its issuer's discovery document. */
+  async 'connections add'(services, options) {
+    return commands[options.issuer === undefined ? 'connections create-saml' : 'connections create-oidc']!(services, options, []);
+  },
+
+  async 'connections test'({ config, federation: { connectionSetup, testTickets } }, options) {
+    const o = parse(z.object({ connection: connectionOption }), options);
+    const setup = await connectionSetup.setupOf(o.connection);
+    const ticket = await testTickets.issue(setup.id);
+    return {
+      connection: setup.id,
+      open: `${config.issuer}${connectionTestUrl(setup.id)}?ticket=${encodeURIComponent(ticket)}`,
+      expires_in_seconds: connectionTestTicketSeconds,
+      last_tested_at: setup.testedAt,
+    };
+  },
+
+  async 'connections enable'({ federation: { connectionSetup } }, options) {
+    const o = parse(z.object({ connection: connectionOption }), options);
+    const enabled = await connectionSetup.enable(o.connection);
+    return { connection: enabled.id, enabled: true, tested_at: enabled.testedAt };
+  },
+
+  async 'connections show'({ federation: { connectionSetup } }, options) {
+    const o = parse(z.object({ connection: connectionOption }), options);
+    const setup = await connectionSetup.setupOf(o.connection);
+    return { ...setup, certificates: await connectionSetup.certificateExpiries(setup.id) };
+  },
+
+  async 'orgs enforce-sso'({ orgs: { organizationService }, sso }, options) {
+    const o = parse(z.object({ org: organizationOption, 'break-glass': emailSchema.optional() }), options);
+    const organization = await organizationService.find(o.org);
+    const { breakGlassAccountId } = await sso.enforcement.enforce(organization.id, o['break-glass']);
+    return { organization: organization.id, ssoEnforced: true, breakGlass: { accountId: breakGlassAccountId, email: o['break-glass'] } };
+  },
+
+  async 'orgs relax-sso'({ orgs: { organizationService }, sso }, options) {
+    const o = parse(z.object({ org: organizationOption }), options);
+    const organization = await organizationService.find(o.org);
+    await sso.enforcement.relax(organization.id);
+    return { organization: organization.id, ssoEnforced: false };
   },
 };

@@ -20,6 +20,7 @@ export function everySealedColumn(boxes: { secretBox: Resealer; federationStates
   return [
     { table: 'signing_keys', key: 'kid', column: 'private_jwk_encrypted', box: secretBox },
     { table: 'clients', key: 'id', column: 'secret_encrypted', box: secretBox },
+    { table: 'client_previous_secrets', key: 'client_id', column: 'secret_encrypted', box: secretBox },
     { table: 'federation_connections', key: 'id', column: 'secrets_encrypted', box: secretBox },
     { table: 'federation_callbacks', key: 'id', column: 'payload_encrypted', box: secretBox },
     { table: 'outgoing_mails', key: 'id', column: 'content_encrypted', box: secretBox },

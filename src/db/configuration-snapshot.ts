@@ -29,7 +29,11 @@ export const configurationSnapshotSchema = z.object({
 
 export type ConfigurationSnapshot = z.infer<typeof configurationSnapshotSchema>;
 
-export async function exportConfiguration(db: Db): Promise<ConfigurationSnapshot> {
+/**
+ * `builtInResourceServers`: resource servers each instance registers for itself at start (the
+ * admin API, named after its ISSUER): a copy elsewhere has its own.
+ */
+export async function exportConfiguration(db: Db, options: { builtInResourceServers: string[] }): Promise<ConfigurationSnapshot> {
   return db.transaction().execute(async (trx) => {
     // One snapshot of every table, whatever commits meanwhile.
     await sql`set transaction isolation level repeatable read`.execute(trx);
@@ -37,7 +41,8 @@ export async function exportConfiguration(db: Db): Promise<ConfigurationSnapshot
     for (const { table, key } of snapshotTables) {
       const order = sql.join(key.map((column) => sql.ref(column)));
       const { rows: found } = await sql<{ rows: Record<string, unknown>[] | null }>`
-        select jsonb_agg(to_jsonb(t) order by ${order}) as rows from ${sql.table(table)} t`.execute(trx);
+        select jsonb_agg(to_jsonb(t) order by ${order}) as rows from ${sql.table(table)} t
+        where ${table === 'resource_servers' ? sql`not (identifier = any(${options.builtInResourceServers}))` : sql`true`}`.execute(trx);
       tables[table] = found[0]?.rows ?? [];
     }
     return { format: 'signin-configuration', version: 1, exportedAt: new Date().toISOString(), tables };

@@ -22,6 +22,8 @@ export interface ClientTable {
   metadata: Json<Record<string, unknown>>;
   secret_encrypted: string | null;
   first_party: Generated<boolean>;
+  /** The organization whose admins manage the app; null: a platform app. */
+  organization_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -330,6 +332,17 @@ export interface Database {
   connection_upstream_trust: ConnectionUpstreamTrustTable;
 }
 
+// Client secret rotation with a grace period (issue 11, apps): merged into Database below.
+export interface ClientPreviousSecretTable {
+  client_id: string;
+  secret_encrypted: string;
+  expires_at: Timestamp;
+}
+
+export interface Database {
+  client_previous_secrets: ClientPreviousSecretTable;
+}
+
 // The admin center (issue 11): merged into Database below.
 export interface PlatformOperatorTable {
   account_id: string;
@@ -423,4 +436,52 @@ export interface Database {
   scim_users: ScimUserTable;
   scim_groups: ScimGroupTable;
   scim_group_members: ScimGroupMemberTable;
+}
+
+// Sessions and the browsers they were signed in from (My account): merged into Database below.
+export interface SessionDeviceTable {
+  session_uid: string;
+  account_id: string;
+  device_hash: string | null;
+  user_agent: Generated<string>;
+  signed_in_at: Generated<Date>;
+}
+
+export interface Database {
+  session_devices: SessionDeviceTable;
+}
+
+// Guided SSO setup (issue 11 items 4 and 5): merged into the tables above and into Database.
+export interface FederationConnectionTable {
+  /** When a test sign-in last succeeded; a connection is enabled only after one. */
+  tested_at: NullableTimestamp;
+  test_claims: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+}
+
+export interface OrganizationTable {
+  /** Under enforced SSO, the one owner who still signs in with a password and a second factor. */
+  sso_break_glass_account_id: Generated<string | null>;
+}
+
+export interface OrganizationDomainTable {
+  /** When the daily re-check found the TXT record gone (verified_at was cleared then). */
+  verification_lost_at: NullableTimestamp;
+}
+
+export interface DailyJobRunTable {
+  job: string;
+  run_on: string;
+  started_at: Generated<Date>;
+}
+
+export interface CertificateExpiryNoticeTable {
+  connection_id: string;
+  certificate_sha256: string;
+  threshold_days: number;
+  sent_at: Generated<Date>;
+}
+
+export interface Database {
+  daily_job_runs: DailyJobRunTable;
+  certificate_expiry_notices: CertificateExpiryNoticeTable;
 }

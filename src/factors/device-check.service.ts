@@ -15,8 +15,17 @@ export function newDeviceToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-function deviceHash(token: string): string {
+export function deviceHash(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
+}
+
+/** Trust (and knowledge of a browser) given before the password changed or trust was revoked no longer counts. */
+function trustResetAt(account: { password_changed_at: Date | null } | undefined, settings: { trust_revoked_at: Date | null } | undefined): number {
+  return Math.max(account?.password_changed_at?.getTime() ?? 0, settings?.trust_revoked_at?.getTime() ?? 0);
+}
+
+function trustHolds(device: AccountDeviceRow, resetAt: number, now: Date): boolean {
+  return device.trusted_at !== null && device.trusted_at.getTime() > resetAt && (device.trusted_until?.getTime() ?? 0) > now.getTime();
 }
 
 export interface DeviceStanding {
@@ -55,12 +64,17 @@ export class DeviceCheckService {
       settings.find(accountId),
     ]);
     if (!device) return { known: false, trusted: false };
-    const resetAt = Math.max(account?.password_changed_at?.getTime() ?? 0, accountSettings?.trust_revoked_at?.getTime() ?? 0);
-    const now = clock.now().getTime();
-    return {
-      known: device.last_seen_at.getTime() > resetAt,
-      trusted: device.trusted_at !== null && device.trusted_at.getTime() > resetAt && (device.trusted_until?.getTime() ?? 0) > now,
-    };
+    const resetAt = trustResetAt(account, accountSettings);
+    return { known: device.last_seen_at.getTime() > resetAt, trusted: trustHolds(device, resetAt, clock.now()) };
+  }
+
+  /** The account's browsers whose "trust this device" still holds (My account), most recently used first. */
+  async trustedDevices(accountId: string): Promise<AccountDeviceRow[]> {
+    const { clock, accounts, devices, settings } = this.#deps;
+    const [rows, account, accountSettings] = await Promise.all([devices.listOfAccount(accountId), accounts.findById(accountId), settings.find(accountId)]);
+    const resetAt = trustResetAt(account, accountSettings);
+    const now = clock.now();
+    return rows.filter((device) => trustHolds(device, resetAt, now));
   }
 
   /** Mails a new 6-digit code for this browser (10 minutes, 5 tries); the previous code stops working. Returns the code to mail. */
@@ -82,10 +96,15 @@ export class DeviceCheckService {
     return devices.tryCode(db, accountId, deviceHash(deviceToken), codeDigest(accountId, code), clock.now());
   }
 
-  /** Records a completed sign-in from this browser, trusted for 30 days when asked. */
-  async remember(trx: Db, accountId: string, deviceToken: string, userAgent: string, trust: boolean): Promise<void> {
-    const now = this.#deps.clock.now();
-    await this.#deps.devices.remember(
+  /**
+   * Records a completed sign-in from this browser, trusted for 30 days when asked. Returns whether
+   * it is news to the account: a browser it never used, though it used others (an account's first
+   * browser, the one it was created or first signed in with, is no news).
+   */
+  async remember(trx: Db, accountId: string, deviceToken: string, userAgent: string, trust: boolean): Promise<boolean> {
+    const { clock, devices } = this.#deps;
+    const now = clock.now();
+    const inserted = await devices.remember(
       trx,
       accountId,
       deviceHash(deviceToken),
@@ -93,6 +112,7 @@ export class DeviceCheckService {
       now,
       trust ? new Date(now.getTime() + deviceTrustMs) : undefined,
     );
+    return inserted && (await devices.countOfAccount(accountId, trx)) > 1;
   }
 
   list(accountId: string): Promise<AccountDeviceRow[]> {
@@ -105,6 +125,11 @@ export class DeviceCheckService {
 
   forget(trx: Db, accountId: string, deviceId: string): Promise<boolean> {
     return this.#deps.devices.forget(trx, accountId, deviceId);
+  }
+
+  /** Ends the trust of every device of the account but this browser's ("sign out other sessions"). */
+  endTrustOfOthers(trx: Db, accountId: string, deviceToken: string | undefined): Promise<void> {
+    return this.#deps.devices.endTrustExcept(trx, accountId, deviceToken ? deviceHash(deviceToken) : undefined);
   }
 
   /** Ends the trust of every device of the account (password reset, sign out everywhere, "this wasn't me"). */

@@ -20,20 +20,39 @@ export class DeviceRepository {
     return db.selectFrom('account_devices').selectAll().where('account_id', '=', accountId).orderBy('last_seen_at', 'desc').execute();
   }
 
-  /** Records a sign-in from this browser; `trustedUntil` set means "trust this device". */
-  async remember(trx: Db, accountId: string, deviceHash: string, userAgent: string, at: Date, trustedUntil?: Date): Promise<void> {
+  /** Records a sign-in from this browser; `trustedUntil` set means "trust this device". Returns whether the row is new. */
+  async remember(trx: Db, accountId: string, deviceHash: string, userAgent: string, at: Date, trustedUntil?: Date): Promise<boolean> {
     const trust = trustedUntil ? { trusted_at: at, trusted_until: trustedUntil } : {};
-    await trx
+    const row = await trx
       .insertInto('account_devices')
       .values({ account_id: accountId, device_hash: deviceHash, user_agent: userAgent, created_at: at, last_seen_at: at, ...trust })
       .onConflict((oc) => oc.columns(['account_id', 'device_hash']).doUpdateSet({ last_seen_at: at, user_agent: userAgent, ...trust }))
-      .execute();
+      // xmax is 0 on a row this statement inserted, not on one it updated.
+      .returning(sql<boolean>`xmax = 0`.as('inserted'))
+      .executeTakeFirstOrThrow();
+    return row.inserted;
+  }
+
+  async countOfAccount(accountId: string, db: Db = this.#db): Promise<number> {
+    const row = await db
+      .selectFrom('account_devices')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('account_id', '=', accountId)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
   }
 
   async forget(trx: Db, accountId: string, deviceId: string): Promise<boolean> {
     if (!/^[0-9a-f-]{36}$/i.test(deviceId)) return false;
     const result = await trx.deleteFrom('account_devices').where('account_id', '=', accountId).where('id', '=', deviceId).executeTakeFirst();
     return result.numDeletedRows > 0n;
+  }
+
+  /** "Sign out other sessions": only this browser (if any) stays trusted. */
+  async endTrustExcept(trx: Db, accountId: string, keepDeviceHash: string | undefined): Promise<void> {
+    let update = trx.updateTable('account_devices').set({ trusted_at: null, trusted_until: null }).where('account_id', '=', accountId);
+    if (keepDeviceHash) update = update.where('device_hash', '<>', keepDeviceHash);
+    await update.execute();
   }
 
   /** A new code voids the account's earlier ones. */

@@ -55,7 +55,7 @@ export class FactorNotices {
     const { db, accounts, tokens, outbox, issuer } = this.#deps;
     const account = await accounts.findById(accountId);
     if (!account) return;
-    const token = await tokens.issue(db, account.id, 'not_me', notMeLinkSeconds);
+    const token = await tokens.issue(db, account.id, 'not_me', notMeLinkSeconds, { keepEarlier: true });
     await outbox.enqueue({
       to: account.email,
       template,

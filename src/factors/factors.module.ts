@@ -8,8 +8,10 @@ import type { MailOutbox } from '../mail/mail-outbox.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { DeviceRepository } from './device.repository.ts';
 import { DeviceCheckService } from './device-check.service.ts';
+import { DeviceSignIns } from './device-sign-ins.ts';
 import { FactorService } from './factor.service.ts';
 import { FactorConfirmation } from './factor-confirmation.ts';
+import { FactorEnrolment } from './factor-enrolment.ts';
 import { FactorNotices } from './factor-notices.ts';
 import { FactorPolicy } from './factor-policy.ts';
 import { FactorSettingsRepository } from './factor-settings.repository.ts';
@@ -49,6 +51,7 @@ export function createFactors({ config, db, secretBox, accounts, linkTokens, out
   const devices = new DeviceCheckService({ db, clock, accounts, devices: new DeviceRepository(db), settings });
   const factorPolicies = new FactorPolicyRepository(db);
   const { perAccount, perIp } = config.rateLimits.factor;
+  const notices = new FactorNotices({ db, issuer: config.issuer, accounts, tokens: linkTokens, outbox });
   return {
     clock,
     service: factors,
@@ -57,7 +60,9 @@ export function createFactors({ config, db, secretBox, accounts, linkTokens, out
     policies: factorPolicies,
     policy: new FactorPolicy({ clock, factors, devices, policies: factorPolicies }),
     confirmation: new FactorConfirmation({ factors, passkeys, devices, limiter: new AttemptLimiter(db, 'factor', { email: perAccount, ip: perIp }) }),
-    notices: new FactorNotices({ db, issuer: config.issuer, accounts, tokens: linkTokens, outbox }),
+    notices,
+    enrolment: new FactorEnrolment({ factors, passkeys, notices }),
+    signIns: new DeviceSignIns({ devices, notices }),
     sessionConfirmations: new SessionConfirmationRepository(db),
   };
 }

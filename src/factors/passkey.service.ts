@@ -36,6 +36,11 @@ export interface PasskeyAssertion {
   userVerified: boolean;
 }
 
+/** hwk for a device-bound key, swk for a synced one; user when the authenticator verified the person. */
+function passkeyAmr(deviceType: string, userVerified: boolean): Amr[] {
+  return [deviceType === 'singleDevice' ? 'hwk' : 'swk', ...(userVerified ? (['user'] as const) : [])];
+}
+
 export interface Ceremony<T> {
   challengeId: string;
   options: T;
@@ -70,12 +75,15 @@ export class PasskeyService {
     return { challengeId: await this.#saveChallenge(options.challenge, accountId), options };
   }
 
-  /** Verifies and stores a new passkey of the account that asked for the options; false when it does not verify. */
-  async register(accountId: string, challengeId: string, response: RegistrationResponseJSON, name: string): Promise<boolean> {
+  /**
+   * Verifies and stores a new passkey of the account that asked for the options; undefined when it
+   * does not verify. Its amr say what the ceremony proved (a sign-in that enrols it counts them).
+   */
+  async register(accountId: string, challengeId: string, response: RegistrationResponseJSON, name: string): Promise<Amr[] | undefined> {
     const { db, clock, passkeys, settings } = this.#deps;
     return db.transaction().execute(async (trx) => {
       const challenge = await passkeys.takeChallenge(trx, challengeId, clock.now());
-      if (!challenge || challenge.account_id !== accountId) return false;
+      if (!challenge || challenge.account_id !== accountId) return undefined;
       const verification = await verifyRegistrationResponse({
         response,
         expectedChallenge: challenge.challenge,
@@ -83,9 +91,9 @@ export class PasskeyService {
         expectedRPID: this.#rpId,
         requireUserVerification: false,
       }).catch(() => undefined);
-      if (!verification?.verified) return false;
-      const { credential, credentialDeviceType, credentialBackedUp } = verification.registrationInfo;
-      if (await passkeys.find(credential.id, trx)) return false;
+      if (!verification?.verified) return undefined;
+      const { credential, credentialDeviceType, credentialBackedUp, userVerified } = verification.registrationInfo;
+      if (await passkeys.find(credential.id, trx)) return undefined;
       await passkeys.insert(trx, {
         credentialId: credential.id,
         accountId,
@@ -97,7 +105,7 @@ export class PasskeyService {
         name,
       });
       await settings.markFactorsChanged(trx, accountId, clock.now());
-      return true;
+      return passkeyAmr(credentialDeviceType, userVerified);
     });
   }
 
@@ -140,8 +148,7 @@ export class PasskeyService {
       if (!verification?.verified) return undefined;
       const { newCounter, userVerified } = verification.authenticationInfo;
       await passkeys.recordUse(trx, key.credential_id, newCounter, clock.now());
-      const amr: Amr[] = [key.device_type === 'singleDevice' ? 'hwk' : 'swk', ...(userVerified ? (['user'] as const) : [])];
-      return { accountId: key.account_id, credentialId: key.credential_id, amr, userVerified };
+      return { accountId: key.account_id, credentialId: key.credential_id, amr: passkeyAmr(key.device_type, userVerified), userVerified };
     });
   }
 

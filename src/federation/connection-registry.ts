@@ -18,13 +18,16 @@ export class ConnectionRegistry {
     this.#configured = new Map(configured.map((connection) => [connection.record.id, connection]));
   }
 
-  /** The enabled connection with this id, ready to use; unknown and disabled ones are not found. */
-  async load(connectionId: string): Promise<UpstreamConnection> {
+  /**
+   * The enabled connection with this id, ready to use; unknown and disabled ones are not found.
+   * `drafts`: a disabled one too, for its test sign-in (whose answer signs nobody in).
+   */
+  async load(connectionId: string, options: { drafts?: boolean } = {}): Promise<UpstreamConnection> {
     const configured = this.#configured.get(connectionId);
     if (configured) return configured;
     const record = await this.#connections.findById(connectionId);
     const factory = record && this.#factories[record.type];
-    if (!record?.enabled || !factory) throw new NotFoundError('federation.connection_not_found');
+    if (!record || !(record.enabled || options.drafts) || !factory) throw new NotFoundError('federation.connection_not_found');
     return factory(record);
   }
 }

@@ -9,8 +9,8 @@ export interface FederationState {
   connectionId: string;
   /** "Remember me": whether the session outlives the browser once the upstream answers. */
   remember?: boolean;
-  /** Set when the sign-in links an identity from the account page rather than signing in an interaction. */
-  returnTo?: 'account';
+  /** Set when the sign-in links an identity from the account page, or tests a connection (nobody signs in), rather than signing in an interaction. */
+  returnTo?: 'account' | 'test';
   /** OIDC: the nonce the ID token must carry and the PKCE verifier of the code. */
   nonce?: string;
   codeVerifier?: string;

@@ -7,6 +7,7 @@ import { AccountLinking } from './account-linking.ts';
 import type { ConnectionRepository } from './connection.repository.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { ConnectionSetupService } from './connection-setup.service.ts';
+import { ConnectionTestTickets } from './connection-test-tickets.ts';
 import { FederatedIdentityRepository } from './federated-identity.repository.ts';
 import { FederationService } from './federation.service.ts';
 import { FederationCallbackRepository } from './federation-callback.repository.ts';
@@ -31,7 +32,7 @@ export function createFederation(config: Config, db: Db, { secretBox, accounts, 
   const federatedIdentities = new FederatedIdentityRepository(db);
   const samlMessages = new SamlMessageRepository(db);
   const states = new FederationStateBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
-  const allowInsecureRequests = config.env !== 'production';
+  const allowInsecureRequests = config.allowInsecureUpstreams ?? config.env !== 'production';
   const discovery = new OidcDiscoveryCache();
   const oidcDependencies = { issuer: config.issuer, states, discovery, allowInsecureRequests };
   const socialSignIn = new SocialSignIn(config.social, oidcDependencies);
@@ -48,7 +49,14 @@ export function createFederation(config: Config, db: Db, { secretBox, accounts, 
     connections,
     identities: federatedIdentities,
     states,
-    connectionSetup: new ConnectionSetupService({ db, connections, organizations: orgs.organizations, issuer: config.issuer, allowInsecureRequests }),
+    testTickets: new ConnectionTestTickets(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious),
+    connectionSetup: new ConnectionSetupService({
+      db,
+      connections,
+      organizations: orgs.organizations,
+      issuer: config.issuer,
+      fetchPolicy: { allowInsecure: allowInsecureRequests, dnsServers: config.dnsServers },
+    }),
     service: new FederationService({
       db,
       registry,

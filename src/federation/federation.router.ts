@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { NotFoundError } from '../http/errors.ts';
+import { connectionTestUrl } from './connection-test-urls.ts';
 import type { FederationService, ReceivedCallback } from './federation.service.ts';
 import { SamlConnection } from './saml/saml.connection.ts';
 import type { CallbackParams } from './upstream-connection.ts';
@@ -27,7 +28,10 @@ export function federationRouter(deps: {
     const callback = await deps.federation.receiveCallback(String(ctx.params.connectionId), params);
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
-    ctx.redirect(callback.returnTo === 'account' ? `/account/linked?callback=${encodeURIComponent(callback.callbackId)}` : deps.resumeUrl(callback));
+    const callbackQuery = `callback=${encodeURIComponent(callback.callbackId)}`;
+    if (callback.returnTo === 'account') ctx.redirect(`/account/linked?${callbackQuery}`);
+    else if (callback.returnTo === 'test') ctx.redirect(`${connectionTestUrl(String(ctx.params.connectionId))}/result?${callbackQuery}`);
+    else ctx.redirect(deps.resumeUrl(callback));
   };
 
   // OIDC authorization responses (query), and SAML responses (HTTP-POST binding, a cross-site form post).
@@ -35,7 +39,8 @@ export function federationRouter(deps: {
   router.post('/saml/acs', (ctx) => forward(ctx, stringParams(ctx.request.body)));
 
   router.get('/saml/metadata', async (ctx) => {
-    const connection = await deps.federation.registry.load(String(ctx.params.connectionId));
+    // A draft's too: the IdP must know our SP before its test sign-in can run.
+    const connection = await deps.federation.registry.load(String(ctx.params.connectionId), { drafts: true });
     if (!(connection instanceof SamlConnection)) throw new NotFoundError();
     ctx.type = 'application/samlmetadata+xml';
     ctx.body = connection.metadataXml();

@@ -1,5 +1,6 @@
 import { randomId } from '../crypto/random-id.ts';
 import type { Db } from '../db/database.ts';
+import { NotFoundError } from '../http/errors.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import type { FederationCallbackRepository } from './federation-callback.repository.ts';
 import { FederationError } from './federation-error.ts';
@@ -53,10 +54,17 @@ export class FederationService {
     return withConnection(connectionId, () => connection.begin(input));
   }
 
+  /** Starts a draft (or enabled) connection's test sign-in: its answer comes back to the test result, and signs nobody in. */
+  async startTest(connectionId: string, uid: string): Promise<BeginResult> {
+    const connection = await this.registry.load(connectionId, { drafts: true });
+    return withConnection(connectionId, () => connection.begin({ uid, returnTo: 'test', loginHint: undefined }));
+  }
+
   /** Keeps what the upstream sent and says where the browser goes next: the interaction (or account page) the state names. */
   async receiveCallback(connectionId: string, params: CallbackParams): Promise<ReceivedCallback> {
-    const connection = await this.registry.load(connectionId);
+    const connection = await this.registry.load(connectionId, { drafts: true });
     const { uid, appClientId, returnTo } = await connection.stateOf(params);
+    assertUsable(connection.record, returnTo);
     const callbackId = randomId();
     await this.#callbacks.save(this.#db, callbackId, uid, connectionId, params);
     return { uid, appClientId, callbackId, returnTo };
@@ -84,9 +92,10 @@ export class FederationService {
   async takeAnswer(uid: string, callbackId: string): Promise<UpstreamAnswer> {
     const callback = await this.#callbacks.take(this.#db, callbackId, uid);
     if (!callback) throw new FederationError('federation.state_expired');
-    const connection = await this.registry.load(callback.connectionId);
+    const connection = await this.registry.load(callback.connectionId, { drafts: true });
     return withConnection(connection.record.id, async () => {
       const state = await connection.stateOf(callback.params);
+      assertUsable(connection.record, state.returnTo);
       const profile = await connection.complete(callback.params);
       return { connection: connection.record, profile, state };
     });
@@ -96,6 +105,11 @@ export class FederationService {
     await this.#callbacks.purgeExpired(this.#db);
     await this.#samlMessages.purgeExpired(this.#db);
   }
+}
+
+/** A draft connection answers its test sign-in only: an answer meant for anything else is as if it did not exist. */
+function assertUsable(record: ConnectionRecord, returnTo: FederationState['returnTo']): void {
+  if (!record.enabled && returnTo !== 'test') throw new NotFoundError('federation.connection_not_found');
 }
 
 async function withConnection<T>(connectionId: string, attempt: () => Promise<T>): Promise<T> {

@@ -12,6 +12,8 @@ export interface UpstreamProfile {
   name: string | undefined;
   /** What the upstream says it did to sign the person in (OIDC amr/acr claims), counted only where the connection trusts them. */
   authentication?: UpstreamAuthentication | undefined;
+  /** What the upstream sent, unmapped (SAML NameID and attributes, OIDC claims): shown by a connection's test sign-in. */
+  received?: Record<string, unknown>;
 }
 
 export interface UpstreamAuthentication {
@@ -43,8 +45,8 @@ export interface BeginInput {
   uid: string;
   /** The app the interaction signs in to: the way back to it, should the interaction be gone on return. */
   appClientId?: unknown;
-  /** Where the answer goes back to: the interaction's resume URL (default) or the account page. */
-  returnTo?: 'account';
+  /** Where the answer goes back to: the interaction's resume URL (default), the account page, or a connection's test result. */
+  returnTo?: FederationState['returnTo'];
   loginHint: string | undefined;
   /** The "remember me" choice made before leaving (none offered: undefined); it travels in the sealed state and applies on return. */
   remember?: boolean;

@@ -20,7 +20,13 @@ export class OrganizationHomeRealmDiscovery implements HomeRealmDiscovery {
 
   async discover(email: string): Promise<SignInRoute> {
     const domain = emailDomain(email);
-    return domain ? this.discoverDomain(domain) : password;
+    const route = domain ? await this.discoverDomain(domain) : password;
+    // The break-glass owner of an organization enforcing SSO signs in with a password and a second factor.
+    if (route.kind === 'federated') {
+      const verified = await this.#organizations.findVerifiedDomain(domain!);
+      if (verified && (await this.#organizations.isBreakGlassEmail(verified.organization_id, email))) return password;
+    }
+    return route;
   }
 
   /** The same decision for a bare domain: a relying party's `domain_hint`. */

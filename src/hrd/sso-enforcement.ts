@@ -35,12 +35,15 @@ export class SsoEnforcement {
     const domain = emailDomain(email);
     const verified = domain ? await this.#organizations.findVerifiedDomain(domain) : undefined;
     const organization = verified ? await this.#organizations.findById(verified.organization_id) : undefined;
+    // The break-glass owner keeps the password (and second factor): the one way in should the IdP fail.
+    if (organization && (await this.#organizations.isBreakGlassEmail(organization.id, email))) return undefined;
     return this.#firstEnforcing(organization ? [organization] : []);
   }
 
   /** Enforcement by an organization the account is a member of, whatever its email. */
   async forAccount(accountId: string): Promise<EnforcedSso | undefined> {
-    return this.#firstEnforcing(await this.#organizations.organizationsOfAccount(accountId));
+    const organizations = await this.#organizations.organizationsOfAccount(accountId);
+    return this.#firstEnforcing(organizations.filter((organization) => organization.sso_break_glass_account_id !== accountId));
   }
 
   async #firstEnforcing(organizations: OrganizationRow[]): Promise<EnforcedSso | undefined> {

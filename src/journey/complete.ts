@@ -47,7 +47,7 @@ export async function completeSignIn(
   }
   const pending = flow.state.pendingLink;
   if (pending) await flow.deps.socialLinking.link(pending, account.id);
-  await flow.deps.devices.remember(account.id, ensureDeviceToken(flow.ctx), flow.ctx.get('user-agent'), options.trustDevice === true);
+  await flow.deps.devices.remember(account.id, ensureDeviceToken(flow.ctx), flow.ctx.get('user-agent'), options.trustDevice === true, flow.locale);
   const amr = decision.amr ?? method.amr;
   const login = {
     accountId: account.id,

@@ -3,7 +3,7 @@ import type { JourneyStep } from './state.ts';
 
 /** How the person proved who they are in this sign-in. */
 export interface SignInMethod {
-  kind: 'password' | 'federated' | 'social_email' | 'sign_up';
+  kind: 'password' | 'passkey' | 'federated' | 'social_email' | 'sign_up';
   /** Authentication method references (RFC 8176) of every factor passed so far: `pwd`, `fed`... */
   amr: string[];
   /** "Remember me"; undefined (no choice offered) keeps oidc-provider's default, a persistent session. */
@@ -12,6 +12,8 @@ export interface SignInMethod {
   connectionId?: string;
   /** What that upstream says it did (amr/acr), a second factor only where the connection trusts those values. */
   upstream?: { amr: string[]; acr?: string | undefined };
+  /** "Later" chosen on the enrolment page: honoured by the policy while the organization's grace period lasts. */
+  enrolmentPostponed?: boolean;
 }
 
 export interface SignInAttempt {

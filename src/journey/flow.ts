@@ -8,6 +8,7 @@ import type { AccountService } from '../accounts/account.service.ts';
 import type { SignInAudit } from '../audit/sign-in-audit.ts';
 import type { Consent } from '../consents/consent.ts';
 import type { FactorConfirmation } from '../factors/factor-confirmation.ts';
+import type { PasskeyService } from '../factors/passkey.service.ts';
 import type { FederationService } from '../federation/federation.service.ts';
 import type { PendingLink } from '../federation/linking-policy.ts';
 import type { SocialEmailConfirmation } from '../federation/social/email-confirmation.ts';
@@ -48,11 +49,14 @@ export interface JourneyDeps {
   signInAudit: Pick<SignInAudit, 'succeeded' | 'failed'>;
   /** What a sign-in still needs once the person is known (a second factor...): complete.ts. */
   factorPolicy: JourneyFactorPolicy;
+  /** Passkey ceremonies: sign-in without an account named (no allowCredentials), confirmation of a known one. */
+  passkeys: Pick<PasskeyService, 'authenticationOptions' | 'authenticate'>;
   /** Checks a second factor or a mailed device code, wrong ones counted per account and per IP. */
   factorConfirmation: Pick<FactorConfirmation, 'confirm'>;
   /** The browsers an account signed in from ("trust this device"), and the codes mailed to a new one. */
   devices: {
-    remember(accountId: string, deviceToken: string, userAgent: string, trust: boolean): Promise<void>;
+    /** Also mails a "new sign-in" notice (in `locale` unless the account has its own) from a browser the account never used. */
+    remember(accountId: string, deviceToken: string, userAgent: string, trust: boolean, locale?: Locale): Promise<void>;
     sendCode(accountId: string, deviceToken: string, locale: Locale): Promise<void>;
   };
 }

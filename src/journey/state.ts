@@ -7,24 +7,30 @@ import type { PendingLink } from '../federation/linking-policy.ts';
  */
 /** The first factor passed, kept while a further step is asked (factor-policy.ts SignInMethod). */
 const signInMethodSchema = z.object({
-  kind: z.enum(['password', 'federated', 'social_email', 'sign_up']),
+  kind: z.enum(['password', 'passkey', 'federated', 'social_email', 'sign_up']),
   amr: z.array(z.string()),
   remember: z.boolean().optional(),
   connectionId: z.string().optional(),
   upstream: z.object({ amr: z.array(z.string()), acr: z.string().optional() }).optional(),
+  enrolmentPostponed: z.boolean().optional(),
 });
 
 /** The account a further step confirms: known, but not signed in yet. */
 const signingInSchema = { accountId: z.string(), email: z.string(), method: signInMethodSchema };
 
 const journeyStepSchema = z.discriminatedUnion('step', [
-  z.object({ step: z.literal('password'), email: z.string() }),
+  /** `after`: a first factor already passed (a passkey without user verification), the password its second. */
+  z.object({ step: z.literal('password'), email: z.string(), after: z.object(signingInSchema).optional() }),
   z.object({ step: z.literal('federated'), email: z.string(), connectionId: z.string() }),
   // prompt=create: sent to the sign-up page, then back once the new account's email is confirmed.
   z.object({ step: z.literal('sign_up') }),
   z.object({ step: z.literal('signed_up'), accountId: z.string() }),
   /** "Confirm it's you": one of the account's factors (the policy's choice of methods). */
   z.object({ step: z.literal('confirm'), ...signingInSchema, methods: z.array(z.enum(['totp', 'recovery_code', 'passkey'])).min(1) }),
+  /** An organization requires a factor the account lacks: set one up (only a passkey if phishing-resistant); `deadline` (ms) while "Later" is allowed. */
+  z.object({ step: z.literal('enrol'), ...signingInSchema, phishingResistant: z.boolean(), deadline: z.number().optional() }),
+  /** The authenticator app just set up at sign-in, its recovery codes shown once: "Continue" goes on. */
+  z.object({ step: z.literal('enrolled'), ...signingInSchema }),
   /** A browser this account never used, without a factor: a code mailed to the address. */
   z.object({ step: z.literal('device_code'), ...signingInSchema }),
 ]);

@@ -19,6 +19,8 @@ export const mailTemplates = [
   'factor-removed',
   'new-device-code',
   'new-device-sign-in',
+  'domain-verification-lost',
+  'certificate-expiring',
 ] as const;
 export type MailTemplate = (typeof mailTemplates)[number];
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AdapterPayload } from 'oidc-provider';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -26,6 +26,8 @@ export interface NewClient {
   backchannelLogoutUri?: string;
   /** The app needs the session id (`sid`) in its logout tokens. */
   backchannelLogoutSessionRequired?: boolean;
+  /** The organization whose admins manage it; none: a platform app. */
+  organizationId?: string;
 }
 
 export interface RegisteredClient {
@@ -42,10 +44,21 @@ export interface ClientSummary {
   grantTypes: string[];
   pkceOptional: boolean;
   backchannelLogoutUri: string | null;
+  organizationId: string | null;
   createdAt: Date;
 }
 
+/** What a change of an app's settings needs to know of it (its row locked until the transaction ends). */
+export interface ClientForUpdate {
+  clientId: string;
+  isPublic: boolean;
+  grantTypes: string[];
+}
+
 const randomToken = (bytes: number) => randomBytes(bytes).toString('base64url');
+const digest = (value: string) => createHash('sha256').update(value).digest();
+/** Constant time whatever the lengths: both sides are compared as digests. */
+const sameSecret = (expected: string, actual: string) => timingSafeEqual(digest(expected), digest(actual));
 
 /**
  * The token endpoint looks its client up on every request; a short cache spares a query and a
@@ -99,13 +112,17 @@ export class ClientRepository {
         metadata: JSON.stringify(metadata),
         secret_encrypted: clientSecret ? await this.#secrets.seal(clientSecret) : null,
         first_party: client.firstParty ?? false,
+        organization_id: client.organizationId ?? null,
       })
       .execute();
     return clientSecret ? { clientId, clientSecret } : { clientId };
   }
 
-  async list(): Promise<ClientSummary[]> {
-    const rows = await this.#db.selectFrom('clients').selectAll().orderBy('created_at').execute();
+  /** Every app, or one organization's. */
+  async list(organizationId?: string): Promise<ClientSummary[]> {
+    let query = this.#db.selectFrom('clients').selectAll().orderBy('created_at');
+    if (organizationId !== undefined) query = query.where('organization_id', '=', organizationId);
+    const rows = await query.execute();
     return rows.map((row) => {
       const metadata = row.metadata as { redirect_uris?: string[]; grant_types?: string[]; pkce_optional?: boolean; backchannel_logout_uri?: string };
       return {
@@ -117,6 +134,7 @@ export class ClientRepository {
         grantTypes: metadata.grant_types ?? [],
         pkceOptional: metadata.pkce_optional === true,
         backchannelLogoutUri: metadata.backchannel_logout_uri ?? null,
+        organizationId: row.organization_id,
         createdAt: row.created_at,
       };
     });
@@ -126,6 +144,105 @@ export class ClientRepository {
     const result = await db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
     this.#metadataCache.delete(clientId);
     return result.numDeletedRows > 0n;
+  }
+
+  /** The app, locked; with `organizationId`, only if it belongs to that organization. */
+  async findForUpdate(trx: Db, clientId: string, organizationId?: string): Promise<ClientForUpdate | undefined> {
+    let query = trx.selectFrom('clients').select(['id', 'metadata', 'secret_encrypted']).where('id', '=', clientId);
+    if (organizationId !== undefined) query = query.where('organization_id', '=', organizationId);
+    const row = await query.forUpdate().executeTakeFirst();
+    if (!row) return undefined;
+    const grantTypes = (row.metadata as { grant_types?: string[] }).grant_types ?? ['authorization_code'];
+    return { clientId: row.id, isPublic: row.secret_encrypted === null, grantTypes };
+  }
+
+  /**
+   * Gives a confidential app a new secret. The one it replaces stays accepted until
+   * `previousAcceptedUntil` (replacing an earlier previous secret), or no longer at all when null.
+   */
+  async rotateSecret(trx: Db, clientId: string, previousAcceptedUntil: Date | null): Promise<string> {
+    const { secret_encrypted: replaced } = await trx
+      .selectFrom('clients')
+      .select('secret_encrypted')
+      .where('id', '=', clientId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const secret = randomToken(32);
+    await trx
+      .updateTable('clients')
+      .set({ secret_encrypted: await this.#secrets.seal(secret), updated_at: sql`now()` })
+      .where('id', '=', clientId)
+      .execute();
+    if (previousAcceptedUntil && replaced) {
+      const previous = { secret_encrypted: replaced, expires_at: previousAcceptedUntil };
+      await trx
+        .insertInto('client_previous_secrets')
+        .values({ client_id: clientId, ...previous })
+        .onConflict((conflict) => conflict.column('client_id').doUpdateSet(previous))
+        .execute();
+    } else {
+      await trx.deleteFrom('client_previous_secrets').where('client_id', '=', clientId).execute();
+    }
+    this.#metadataCache.delete(clientId);
+    return secret;
+  }
+
+  async updateRedirectUris(trx: Db, clientId: string, uris: { redirectUris: string[]; postLogoutRedirectUris?: string[] | undefined }): Promise<void> {
+    const changed = {
+      redirect_uris: uris.redirectUris,
+      ...(uris.postLogoutRedirectUris ? { post_logout_redirect_uris: uris.postLogoutRedirectUris } : {}),
+    };
+    await trx
+      .updateTable('clients')
+      .set({ metadata: sql`metadata || ${JSON.stringify(changed)}::jsonb`, updated_at: sql`now()` })
+      .where('id', '=', clientId)
+      .execute();
+    this.#metadataCache.delete(clientId);
+  }
+
+  /**
+   * Whether `secret` is the app's secret as stored now, or the one it replaced while still in its
+   * grace period. Read past the cache: a rotation by another process counts at once.
+   */
+  async acceptsStoredSecret(clientId: string, secret: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('clients')
+      .leftJoin('client_previous_secrets as previous', (join) =>
+        join.onRef('previous.client_id', '=', 'clients.id').on('previous.expires_at', '>', sql<Date>`now()`),
+      )
+      .select(['clients.secret_encrypted as current', 'previous.secret_encrypted as previous'])
+      .where('clients.id', '=', clientId)
+      .executeTakeFirst();
+    for (const sealed of [row?.current, row?.previous]) {
+      if (sealed && sameSecret(await this.#secrets.open(sealed), secret)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Creates or replaces a dynamically registered client (oidc-provider's validated metadata). Such a
+   * client is never first-party, whatever its metadata says; its secret is sealed like any other.
+   */
+  async saveRegistration(db: Db, clientId: string, payload: AdapterPayload): Promise<void> {
+    const { client_id: _id, client_secret: secret, first_party: _firstParty, ...metadata } = payload;
+    const row = {
+      name: typeof metadata.client_name === 'string' ? metadata.client_name : clientId,
+      metadata: JSON.stringify(metadata),
+      secret_encrypted: typeof secret === 'string' ? await this.#secrets.seal(secret) : null,
+    };
+    await db
+      .insertInto('clients')
+      .values({ id: clientId, ...row, first_party: false })
+      .onConflict((conflict) => conflict.column('id').doUpdateSet({ ...row, updated_at: sql`now()` }))
+      .execute();
+    this.#metadataCache.delete(clientId);
+  }
+
+  /** The names of the registered apps among `clientIds`. */
+  async names(clientIds: string[]): Promise<Map<string, string>> {
+    if (!clientIds.length) return new Map();
+    const rows = await this.#db.selectFrom('clients').select(['id', 'name']).where('id', 'in', clientIds).execute();
+    return new Map(rows.map((row) => [row.id, row.name]));
   }
 
   /** The apps among `clientIds` that take back-channel logout tokens, and whether each needs the session id in them. */

@@ -18,10 +18,11 @@ const alreadyConsumed = (model: string) =>
  * refresh either rotates completely or not at all.
  */
 export class PostgresAdapter implements Adapter {
-  readonly #scope: TransactionScope;
+  readonly #scope: Pick<TransactionScope, 'executor'>;
   readonly #model: string;
 
-  constructor(scope: TransactionScope, model: string) {
+  /** `scope`: a request's TransactionScope, or `{ executor: trx }` to write in a transaction of one's own. */
+  constructor(scope: Pick<TransactionScope, 'executor'>, model: string) {
     this.#scope = scope;
     this.#model = model;
   }
@@ -106,11 +107,17 @@ export class PostgresAdapter implements Adapter {
   }
 }
 
-/** Clients are registered through the CLI or the admin center, never through this adapter. */
+/**
+ * Clients live in the `clients` table. The CLI and the admin center register them through the
+ * repository; the provider writes here only for dynamic registration (RFC 7591 / 7592: create,
+ * update, delete with the registration access token).
+ */
 export class ClientAdapter implements Adapter {
+  readonly #scope: TransactionScope;
   readonly #clients: ClientRepository;
 
-  constructor(clients: ClientRepository) {
+  constructor(scope: TransactionScope, clients: ClientRepository) {
+    this.#scope = scope;
     this.#clients = clients;
   }
 
@@ -118,8 +125,11 @@ export class ClientAdapter implements Adapter {
     return this.#clients.findProviderMetadata(id);
   }
 
-  upsert(): Promise<void> {
-    return Promise.reject(new Error('clients are read-only for the provider'));
+  upsert(id: string, payload: AdapterPayload): Promise<void> {
+    return this.#clients.saveRegistration(this.#scope.executor, id, payload);
+  }
+  async destroy(id: string): Promise<void> {
+    await this.#clients.delete(this.#scope.executor, id);
   }
   findByUid(): Promise<undefined> {
     return Promise.resolve(undefined);
@@ -130,16 +140,13 @@ export class ClientAdapter implements Adapter {
   consume(): Promise<void> {
     return Promise.resolve();
   }
-  destroy(): Promise<void> {
-    return Promise.resolve();
-  }
   revokeByGrantId(): Promise<void> {
     return Promise.resolve();
   }
 }
 
 export function createAdapterFactory(scope: TransactionScope, clients: ClientRepository): (model: string) => Adapter {
-  return (model) => (model === 'Client' ? new ClientAdapter(clients) : new PostgresAdapter(scope, model));
+  return (model) => (model === 'Client' ? new ClientAdapter(scope, clients) : new PostgresAdapter(scope, model));
 }
 
 /**

@@ -16,9 +16,11 @@ import { accountClaims } from './account-claims.ts';
 import { accountClient } from './account-client.ts';
 import { adminCenterClient } from './admin-center-client.ts';
 import type { ClientRepository } from './client.repository.ts';
+import { checkRegistration, registrationPolicyName } from './dynamic-registration.ts';
 import type { SignOutService } from './logout/sign-out.service.ts';
 import { createAdapterFactory } from './postgres-adapter.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
+import { signInAssuranceClaims } from './sign-in-assurance-claims.ts';
 import { signingAlgorithms } from './signing-keys.ts';
 import { stepUpInteractionPolicy } from './step-up-policy.ts';
 
@@ -33,6 +35,8 @@ export interface ProviderDependencies {
   signOut: SignOutService;
   signingKeys: JWK[];
   logger: Logger;
+  /** A sign-in has just resumed into this session, in the request's transaction (My account lists sessions with their browser). */
+  sessionSignedIn: (ctx: Context, session: { uid: string; accountId: string }) => Promise<void>;
   /** The first page of an interaction (the sign-in journey builds every interaction URL). */
   interactionUrl: (interaction: { uid: string; params: { client_id?: unknown } }) => string;
 }
@@ -54,6 +58,7 @@ export function createProvider({
   signOut,
   signingKeys,
   logger,
+  sessionSignedIn,
   interactionUrl,
 }: ProviderDependencies): Provider {
   const { ttl } = config;
@@ -77,6 +82,10 @@ export function createProvider({
       if (!account || account.disabled_at) return undefined;
       return { accountId: account.id, claims: () => accountClaims(account) };
     },
+    // When the person signed in, in every ID token (merged into oidc-provider's client defaults),
+    // and with acr in JWT access tokens and introspection (RFC 9470).
+    clientDefaults: { require_auth_time: true },
+    extraTokenClaims: signInAssuranceClaims,
     // 'none' only for the account page's own client (account-client.ts), which needs a session, not tokens.
     responseTypes: ['code', 'none'],
     clients: [accountClient(config.issuer), adminCenterClient(config)],
@@ -100,6 +109,15 @@ export function createProvider({
       revocation: { enabled: true, allowedPolicy: (_ctx, caller, token) => token.clientId === caller.clientId },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      // RFC 7591 / 7592: only with an initial access token (`clients initial-access-token`), each
+      // carrying the registration rules; the registration access token then reads, updates, deletes.
+      registration: {
+        enabled: true,
+        initialAccessToken: true,
+        policies: { [registrationPolicyName]: (_ctx, properties) => checkRegistration(properties) },
+        issueRegistrationAccessToken: true,
+      },
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx, form) {
@@ -204,6 +222,22 @@ export function createProvider({
   provider.Client.prototype.backchannelLogout = function queueBackchannelLogout(this: InstanceType<typeof provider.Client>, sub: string, sid: string) {
     return signOut.sessionEnded(requestTransactions.executor, { clientId: this.clientId, subject: sub, sid });
   };
+  // oidc-provider knows one client_secret per app. After a rotation the replaced one is still
+  // accepted during its grace period, and a secret rotated by another process is accepted before
+  // this one's client cache has caught up: the stored secrets are asked only when the cached one
+  // does not match (compareClientSecret is the override point its maintainer points to, issue #631).
+  const compareCachedSecret = provider.Client.prototype.compareClientSecret;
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: InstanceType<typeof provider.Client>, actual: string) {
+    return (await compareCachedSecret.call(this, actual)) || clients.acceptsStoredSecret(this.clientId, actual);
+  };
+  // After the resume of a sign-in (its session saved, the request's transaction still open).
+  provider.use(async (ctx, next) => {
+    await next();
+    const { route, result, session } = ctx.oidc ?? {};
+    if (route === 'resume' && result?.login && session?.accountId && ctx.status < 500) {
+      await sessionSignedIn(ctx as unknown as Context, { uid: session.uid, accountId: session.accountId });
+    }
+  });
   // oidc-provider answers its own unexpected errors (a generic server_error, no details): log them here.
   provider.on('backchannel.error', (ctx: KoaContextWithOIDC, error: unknown, client: { clientId: string }) => {
     logger.error({ err: error, requestId: (ctx as unknown as Context).state?.requestId, clientId: client.clientId }, 'back-channel logout not queued');

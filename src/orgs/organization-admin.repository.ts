@@ -56,3 +56,15 @@ export class OrganizationAdminRepository {
     return db.selectFrom('organization_admins').select(['organization_id as organizationId', 'role']).where('account_id', '=', accountId).execute();
   }
 }
+
+/** Where mail about an organization's setup goes (lost domain records, expiring IdP certificates): its owners. */
+export async function organizationOwnerEmails(db: Db, organizationId: string): Promise<Array<{ email: string; locale: string | null }>> {
+  return db
+    .selectFrom('organization_admins')
+    .innerJoin('accounts', 'accounts.id', 'organization_admins.account_id')
+    .select(['accounts.email', 'accounts.locale'])
+    .where('organization_admins.organization_id', '=', organizationId)
+    .where('organization_admins.role', '=', 'owner')
+    .orderBy('accounts.email')
+    .execute();
+}

@@ -27,6 +27,27 @@ export class OrganizationRepository {
     await db.updateTable('organizations').set({ sso_enforced: enforced, updated_at: sql`now()` }).where('id', '=', id).execute();
   }
 
+  /** SSO enforced or not, and the break-glass owner who keeps a password under it (null when not enforced). */
+  async setSsoEnforcement(db: Db, id: string, enforcement: { enforced: boolean; breakGlassAccountId: string | null }): Promise<void> {
+    await db
+      .updateTable('organizations')
+      .set({ sso_enforced: enforcement.enforced, sso_break_glass_account_id: enforcement.breakGlassAccountId, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Whether `email` is the organization's break-glass owner. */
+  async isBreakGlassEmail(organizationId: string, email: string, db: Db = this.#db): Promise<boolean> {
+    const row = await db
+      .selectFrom('organizations')
+      .innerJoin('accounts', 'accounts.id', 'organizations.sso_break_glass_account_id')
+      .select('organizations.id')
+      .where('organizations.id', '=', organizationId)
+      .where('accounts.email', '=', email.trim().toLowerCase())
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   insertDomain(db: Db, organizationId: string, domain: string, verificationToken: string): Promise<OrganizationDomainRow> {
     return db
       .insertInto('organization_domains')
@@ -58,6 +79,21 @@ export class OrganizationRepository {
       if (isUniqueViolation(error)) return false;
       throw error;
     }
+  }
+
+  /** Domains proven by their TXT record (an operator's word is not re-checked), for the daily re-check. */
+  dnsVerifiedDomains(db: Db = this.#db): Promise<OrganizationDomainRow[]> {
+    return db.selectFrom('organization_domains').selectAll().where('verified_at', 'is not', null).where('verified_by', '=', 'dns').orderBy('domain').execute();
+  }
+
+  /** The TXT record is gone: the domain stops routing until it is verified again. */
+  async markDomainLost(db: Db, organizationId: string, domain: string): Promise<void> {
+    await db
+      .updateTable('organization_domains')
+      .set({ verified_at: null, verified_by: null, verification_lost_at: sql`now()` })
+      .where('organization_id', '=', organizationId)
+      .where('domain', '=', domain)
+      .execute();
   }
 
   async addMember(db: Db, organizationId: string, accountId: string): Promise<void> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/database.ts';
 import type { OrganizationDomainRow, OrganizationRow } from '../db/schema.ts';
 import { AppError } from '../http/errors.ts';
+import { assertClaimableDomain } from './claimable-domain.ts';
 import type { DnsTxtLookup } from './dns-txt-lookup.ts';
 import type { OrganizationRepository } from './organization.repository.ts';
 
@@ -22,7 +23,7 @@ export interface OrganizationSummary {
   domains: DomainClaim[];
 }
 
-function describeClaim(row: OrganizationDomainRow): DomainClaim {
+export function describeClaim(row: OrganizationDomainRow): DomainClaim {
   return {
     domain: row.domain,
     verified: row.verified_at !== null,
@@ -45,6 +46,7 @@ export class OrganizationService {
   }
 
   async create(input: { name: string; domains: string[]; verifiedByOperator: boolean }): Promise<OrganizationSummary> {
+    for (const domain of input.domains) assertClaimableDomain(domain);
     const organization = await this.#db.transaction().execute(async (trx) => {
       const created = await this.#organizations.insert(trx, input.name);
       for (const domain of input.domains) {
@@ -74,6 +76,7 @@ export class OrganizationService {
 
   /** Claims a domain (in the caller's transaction when given: the admin center's audit record). */
   async addDomain(organizationId: string, domain: string, trx: Db = this.#db): Promise<DomainClaim> {
+    assertClaimableDomain(domain);
     return describeClaim(await this.#organizations.insertDomain(trx, organizationId, domain, randomBytes(24).toString('base64url')));
   }
 

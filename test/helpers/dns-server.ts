@@ -3,10 +3,11 @@ import dns2 from 'dns2';
 const { Packet } = dns2;
 const nxdomain = 3;
 
-/** A DNS server on loopback (UDP) answering TXT queries from a table the test fills; other names do not exist. */
+/** A DNS server on loopback (UDP) answering TXT and A queries from tables the test fills; other names do not exist. */
 export class TestDnsServer {
   readonly #server: ReturnType<typeof dns2.createServer>;
   readonly #records = new Map<string, string[]>();
+  readonly #addresses = new Map<string, string>();
   /** host:port, as the sign-in service's `dnsServers` setting expects. */
   address = '';
 
@@ -17,7 +18,11 @@ export class TestDnsServer {
         const response = Packet.createResponseFromRequest(request);
         const question = request.questions[0];
         const values = question ? this.#records.get(question.name.toLowerCase()) : undefined;
-        if (!values) response.header.rcode = nxdomain;
+        const address = question ? this.#addresses.get(question.name.toLowerCase()) : undefined;
+        if (address) {
+          if (question!.type === Packet.TYPE.A)
+            response.answers.push({ name: question!.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 1, address } as never);
+        } else if (!values) response.header.rcode = nxdomain;
         else if (question!.type === Packet.TYPE.TXT) {
           for (const data of values) response.answers.push({ name: question!.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 1, data } as never);
         }
@@ -34,6 +39,11 @@ export class TestDnsServer {
 
   setTxt(name: string, values: string[]): void {
     this.#records.set(name.toLowerCase(), values);
+  }
+
+  /** An IPv4 address for `name` (A record; AAAA queries get no answer). */
+  setAddress(name: string, address: string): void {
+    this.#addresses.set(name.toLowerCase(), address);
   }
 
   close(): Promise<void> {

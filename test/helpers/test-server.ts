@@ -16,6 +16,8 @@ export interface TestServerOptions {
   logger?: Logger;
   /** What a sign-in needs beyond its first factor (a recording or demanding stand-in). */
   factorPolicy?: FactorPolicy;
+  /** The issuer's host name (default 127.0.0.1); `localhost` for WebAuthn, which browsers refuse on an IP address. */
+  issuerHost?: string;
   /** Stands in for members of the services, passed to startServer before anything uses them. */
   services?: StartOptions['services'];
 }
@@ -36,7 +38,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     { NODE_ENV: 'test' },
     {
       ...testSecrets,
-      issuer: `http://127.0.0.1:${port}`,
+      issuer: `http://${options.issuerHost ?? '127.0.0.1'}:${port}`,
       databaseUrl,
       dataDir: mkdtempSync(path.join(tmpdir(), 'signin-data-')),
       ...options.overrides,

@@ -157,6 +157,7 @@ export async function connectHooli(
   const organization = await services.orgs.organizationService.create({ name: 'Hooli', domains: ['hooli.test'], verifiedByOperator: true });
   const connection = await services.federation.connectionSetup.createOidc({
     organizationId: organization.id,
+    enabledByOperator: true,
     name: 'Hooli IdP',
     issuer: idp.issuer,
     clientId: 'signin-service',

@@ -217,7 +217,7 @@ export class OidcConnection implements UpstreamConnection {
     if (typeof claims.sub !== 'string' || !claims.sub) throw new FederationError('federation.oidc_invalid_response', { message: 'no subject' });
     const mapped = this.#profile(claims);
     const profile = this.#hooks.profile ? await this.#hooks.profile(claims, mapped) : mapped;
-    return { ...profile, authentication: upstreamAuthentication(claims) };
+    return { ...profile, authentication: upstreamAuthentication(claims), received: claims };
   }
 
   async #idTokenClaims(config: client.Configuration, callbackUrl: URL, checks: CodeChecks): Promise<Record<string, unknown>> {

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import * as xpath from 'xpath';
 import { AppError } from '../../http/errors.ts';
@@ -25,8 +26,22 @@ function invalid(message: string): AppError {
   return new AppError('federation.saml_metadata_invalid', 400, { message: `Invalid IdP metadata: ${message}` });
 }
 
+/** When each signing certificate (a base64 DER body) stops being valid; unreadable ones are left out. */
+export function certificateExpiries(certificates: readonly string[]): { sha256: string; subject: string; notAfter: Date }[] {
+  return certificates.flatMap((body) => {
+    try {
+      const certificate = new X509Certificate(Buffer.from(body, 'base64'));
+      return [{ sha256: certificate.fingerprint256, subject: certificate.subject, notAfter: new Date(certificate.validTo) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** Reads what we need from an IdP's SAML metadata (an EntityDescriptor, or the first IdP of an EntitiesDescriptor). */
 export function parseIdpMetadata(xml: string): IdpDescriptor {
+  // No document type at all: its entities are how XXE and entity expansion ("billion laughs") get in.
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw invalid('a document type declaration (DTD) is not accepted');
   const errors: string[] = [];
   const document = new DOMParser({ errorHandler: { error: (m) => errors.push(m), fatalError: (m) => errors.push(m) } }).parseFromString(xml, 'text/xml');
   if (errors.length > 0 || !document?.documentElement) throw invalid('not well-formed XML');

@@ -78,3 +78,48 @@ export function mapAttributes(
   const name = firstValue(attributes, mapping.name) ?? ([givenName, familyName].filter(Boolean).join(' ') || undefined);
   return { email: email && looksLikeEmail(email) ? email : undefined, givenName, familyName, name };
 }
+
+const wsClaims = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims';
+
+/**
+ * What each common IdP sends by default, tried before the general defaults (which stay behind them
+ * for attributes an admin renamed): ADFS and Entra ID use claim URIs, Okta and Google plain names.
+ */
+export const attributePresets = {
+  adfs: {
+    email: [`${wsClaims}/emailaddress`, `${wsClaims}/upn`],
+    givenName: [`${wsClaims}/givenname`],
+    familyName: [`${wsClaims}/surname`],
+    name: ['http://schemas.xmlsoap.org/claims/CommonName', `${wsClaims}/name`],
+  },
+  entra: {
+    email: [`${wsClaims}/emailaddress`, `${wsClaims}/name`],
+    givenName: [`${wsClaims}/givenname`],
+    familyName: [`${wsClaims}/surname`],
+    name: ['http://schemas.microsoft.com/identity/claims/displayname'],
+  },
+  okta: { email: ['email'], givenName: ['firstName'], familyName: ['lastName'], name: ['displayName'] },
+  google: { email: ['email'], givenName: ['firstName'], familyName: ['lastName'], name: ['name'] },
+} satisfies Record<string, AttributeMapping>;
+export type AttributePreset = keyof typeof attributePresets;
+export const attributePresetNames = Object.keys(attributePresets) as AttributePreset[];
+
+/** The preset an IdP's entity id or sign-in URL gives away; undefined: another IdP (the general defaults). */
+export function detectAttributePreset(idp: { entityId: string; ssoUrl: string }): AttributePreset | undefined {
+  const both = `${idp.entityId} ${idp.ssoUrl}`;
+  if (/sts\.windows\.net|login\.microsoftonline\.com/.test(both)) return 'entra';
+  if (/\/adfs\/(services\/trust|ls)/i.test(both)) return 'adfs';
+  if (/\.okta(preview)?\.com|\.oktapreview\.com/.test(both)) return 'okta';
+  if (/accounts\.google\.com/.test(both)) return 'google';
+  return undefined;
+}
+
+/**
+ * The mapping of a connection: the preset's names first, then the general defaults, then each field
+ * an admin overrides replaced by exactly the names given.
+ */
+export function attributeMappingFor(preset: AttributePreset | undefined, overrides: Partial<AttributeMapping> = {}): AttributeMapping {
+  const base = preset ? attributePresets[preset] : undefined;
+  const merged = (field: keyof AttributeMapping) => overrides[field] ?? [...new Set([...(base?.[field] ?? []), ...defaultAttributeMapping[field]])];
+  return attributeMappingSchema.parse({ email: merged('email'), givenName: merged('givenName'), familyName: merged('familyName'), name: merged('name') });
+}

@@ -253,16 +253,13 @@ export class SamlConnection implements UpstreamConnection {
     }
 
     if (!profile.nameID) throw new FederationError('federation.saml_invalid_response');
-    const mapped = mapAttributes(
-      (profile.attributes as Record<string, unknown> | undefined) ?? {},
-      profile.nameID,
-      profile.nameIDFormat,
-      this.settings.attributes,
-    );
+    const attributes = (profile.attributes as Record<string, unknown> | undefined) ?? {};
+    const mapped = mapAttributes(attributes, profile.nameID, profile.nameIDFormat, this.settings.attributes);
     return {
       connectionId: this.record.id,
       subject: profile.nameID,
       ...mapped,
+      received: { NameID: profile.nameID, NameIDFormat: profile.nameIDFormat ?? null, ...attributes },
       // An IdP vouches for the addresses it asserts; account linking still trusts only the organization's proven domains.
       emailVerified: mapped.email !== undefined,
     };

@@ -7,13 +7,14 @@ import { ensureDeviceToken } from '../device-cookie.ts';
 import { expectPrompt, type JourneyFlow, type JourneyStepDefinition, parseForm, renderStep, seeOther } from '../flow.ts';
 import type { JourneyStep } from '../state.ts';
 import { interactionUrls } from '../urls.ts';
+import { postedCeremony } from './passkey.step.ts';
 
 type ConfirmStep = Extract<JourneyStep, { step: 'confirm' | 'device_code' }>;
-/** The ways this page takes a code (a passkey needs its own script: not offered here). */
-type CodeMethod = 'totp' | 'recovery_code' | 'device_code';
+/** The ways this page confirms: a code typed, or a passkey of the account (passkey.js). */
+type ConfirmMethod = 'totp' | 'recovery_code' | 'device_code' | 'passkey';
 
 const confirmForm = z.object({
-  method: z.enum(['totp', 'recovery_code', 'device_code']),
+  method: z.enum(['totp', 'recovery_code', 'device_code', 'passkey']),
   code: z.string().max(64).default(''),
   trust: z.literal('on').optional(),
 });
@@ -25,19 +26,19 @@ function confirmStepOf(flow: JourneyFlow): ConfirmStep {
   return at;
 }
 
-function codeMethodsOf(at: ConfirmStep): CodeMethod[] {
-  return at.step === 'device_code' ? ['device_code'] : at.methods.filter((method) => method !== 'passkey');
+function methodsOf(at: ConfirmStep): ConfirmMethod[] {
+  return at.step === 'device_code' ? ['device_code'] : at.methods;
 }
 
 interface ConfirmView {
-  method?: CodeMethod;
+  method?: ConfirmMethod;
   error?: string;
   errorParams?: Record<string, string | number>;
   trust?: boolean;
 }
 
 function showConfirm(flow: JourneyFlow, at: ConfirmStep, view: ConfirmView = {}, status = 200): void {
-  const methods = codeMethodsOf(at);
+  const methods = methodsOf(at);
   const asked = view.method ?? flow.ctx.query.method;
   const method = methods.find((candidate) => candidate === asked) ?? methods[0];
   renderStep(
@@ -50,13 +51,18 @@ function showConfirm(flow: JourneyFlow, at: ConfirmStep, view: ConfirmView = {},
       errorParams: view.errorParams ?? {},
       trust: view.trust ?? false,
       otherMethods: methods.filter((other) => other !== method).map((other) => ({ method: other, href: interactionUrls.signIn(flow.ref, { method: other }) })),
-      links: { action: interactionUrls.step(flow.ref, 'confirm'), resend: interactionUrls.step(flow.ref, 'confirm-resend') },
+      links: {
+        action: interactionUrls.step(flow.ref, 'confirm'),
+        resend: interactionUrls.step(flow.ref, 'confirm-resend'),
+        passkeyOptions: interactionUrls.step(flow.ref, 'confirm-passkey-options'),
+      },
     },
     { status },
   );
 }
 
-function proofOf(flow: JourneyFlow, method: CodeMethod, code: string): FactorProof {
+function proofOf(flow: JourneyFlow, method: ConfirmMethod, code: string): FactorProof {
+  if (method === 'passkey') return { kind: 'passkey', ...postedCeremony(flow) };
   if (method === 'device_code') return { kind: 'device_code', code, deviceToken: ensureDeviceToken(flow.ctx) };
   return { kind: method, code };
 }
@@ -69,10 +75,10 @@ function proofOf(flow: JourneyFlow, method: CodeMethod, code: string): FactorPro
 async function submitConfirm(flow: JourneyFlow): Promise<void> {
   const at = confirmStepOf(flow);
   const form = parseForm(flow, confirmForm);
-  if (!codeMethodsOf(at).includes(form.method)) throw new BadRequestError('interaction.wrong_step');
+  if (!methodsOf(at).includes(form.method)) throw new BadRequestError('interaction.wrong_step');
   const view = { method: form.method, trust: form.trust === 'on' };
   const code = form.code.trim();
-  if (!code) return showConfirm(flow, at, { ...view, error: 'confirm.code_required' }, 400);
+  if (!code && form.method !== 'passkey') return showConfirm(flow, at, { ...view, error: 'confirm.code_required' }, 400);
   let added: string[] | undefined;
   try {
     added = await flow.deps.factorConfirmation.confirm(at.accountId, flow.ctx.ip, proofOf(flow, form.method, code));
@@ -83,9 +89,17 @@ async function submitConfirm(flow: JourneyFlow): Promise<void> {
   }
   if (!added) return showConfirm(flow, at, { ...view, error: `confirm.wrong_${form.method}` }, 400);
   // The device code proved the mailbox from this browser: recorded first, the policy then knows the device.
-  if (form.method === 'device_code') await flow.deps.devices.remember(at.accountId, ensureDeviceToken(flow.ctx), flow.ctx.get('user-agent'), view.trust);
+  if (form.method === 'device_code')
+    await flow.deps.devices.remember(at.accountId, ensureDeviceToken(flow.ctx), flow.ctx.get('user-agent'), view.trust, flow.locale);
   const method = { ...at.method, remember: at.method.remember, amr: [...at.method.amr, ...added] };
   await completeSignIn(flow, { id: at.accountId, email: at.email }, method, { trustDevice: view.trust });
+}
+
+/** A passkey ceremony limited to this account's own passkeys: another account's passkey cannot confirm it. */
+async function passkeyOptions(flow: JourneyFlow): Promise<void> {
+  const at = confirmStepOf(flow);
+  if (at.step !== 'confirm' || !at.methods.includes('passkey')) throw new BadRequestError('interaction.wrong_step');
+  flow.ctx.body = await flow.deps.passkeys.authenticationOptions(at.accountId);
 }
 
 /** A new mailed code (the previous one stops working). */
@@ -109,5 +123,6 @@ export const confirmStep: JourneyStepDefinition = {
   routes: [
     { method: 'post', path: '/confirm', handler: submitConfirm },
     { method: 'post', path: '/confirm-resend', handler: resendCode },
+    { method: 'post', path: '/confirm-passkey-options', handler: passkeyOptions },
   ],
 };

@@ -44,6 +44,8 @@ export function showIdentifier(flow: JourneyFlow, view: { email?: string; error?
         action: interactionUrls.step(flow.ref, 'identifier'),
         companyId: interactionUrls.step(flow.ref, 'company-id'),
         signUp: signUpPageUrl(flow.ref),
+        passkey: interactionUrls.step(flow.ref, 'passkey'),
+        passkeyOptions: interactionUrls.step(flow.ref, 'passkey-options'),
       },
     },
     { page: 'identifier', status },

@@ -91,7 +91,10 @@ async function submitPassword(flow: JourneyFlow): Promise<void> {
   // Membership is private: only someone who knew the password learns that it no longer signs in.
   const enforcedForMember = await ssoEnforcement.forAccount(account.id);
   if (enforcedForMember) return refuseForCompanySignIn(enforcedForMember);
-  await completeSignIn(flow, account, { kind: 'password', amr: ['pwd'], remember });
+  // After a first factor (a passkey without user verification), the password must be that account's.
+  if (at.after && at.after.accountId !== account.id) throw new BadRequestError('interaction.wrong_step');
+  const method = at.after ? { ...at.after.method, amr: [...at.after.method.amr, 'pwd'], remember } : { kind: 'password' as const, amr: ['pwd'], remember };
+  await completeSignIn(flow, account, method);
 }
 
 export const passwordStep: JourneyStepDefinition = {

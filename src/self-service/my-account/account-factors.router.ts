@@ -1,16 +1,33 @@
 import Router from '@koa/router';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { TooManyAttemptsError } from '../../abuse/attempt-limiter.ts';
 import type { AccountRepository } from '../../accounts/account.repository.ts';
 import type { AccountRow } from '../../db/schema.ts';
+import { BadRequestError } from '../../http/errors.ts';
 import { formProtection, parseForm } from '../../http/forms.ts';
 import { hasMessage } from '../../ui/i18n.ts';
 import { renderPage } from '../../ui/views.ts';
-import { type AccountFactorsService, LastFactorRequiredError } from './account-factors.service.ts';
+import { type AccountFactorsService, LastFactorRequiredError, type RemovableFactor } from './account-factors.service.ts';
 
-const secretForm = z.object({ secret: z.string().max(1024) });
+const secretForm = z.object({
+  secret: z.string().max(1024).optional(),
+  challengeId: z.string().max(100).optional(),
+  response: z.string().max(20_000).optional(),
+});
+const passkeyForm = z.object({ challengeId: z.string().min(1).max(100), response: z.string().min(2).max(20_000), name: z.string().trim().max(64).default('') });
+const removePasskeyForm = z.object({ credential: z.string().min(1).max(1024) });
+
+/** A WebAuthn response posted as JSON in a form field. */
+function parseJson<T>(value: string): T {
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    throw new BadRequestError('http.bad_request');
+  }
+}
 const codeForm = z.object({ code: z.string().max(64) });
 
 export interface AccountFactorsRouterDependencies {
@@ -90,9 +107,13 @@ export function accountFactorsRouter({ accountFactors, accounts }: AccountFactor
   router.post('/confirm', async (ctx) => {
     const signed = await signedIn(ctx);
     if (!signed) return;
-    const { secret } = parseForm(secretForm, ctx.request.body);
+    const form = parseForm(secretForm, ctx.request.body);
+    const proof =
+      form.challengeId && form.response
+        ? { challengeId: form.challengeId, response: parseJson<AuthenticationResponseJSON>(form.response) }
+        : { secret: (form.secret ?? '').trim() };
     try {
-      if (await accountFactors.confirmSession(signed.account, signed.sessionUid, ctx.ip, secret.trim())) return backToFactors(ctx, 'confirmed');
+      if (await accountFactors.confirmSession(signed.account, signed.sessionUid, ctx.ip, proof)) return backToFactors(ctx, 'confirmed');
     } catch (error) {
       if (!(error instanceof TooManyAttemptsError)) throw error;
       ctx.set(error.headers);
@@ -132,22 +153,54 @@ export function accountFactorsRouter({ accountFactors, accounts }: AccountFactor
     }),
   );
 
-  router.post(
-    '/totp/remove',
+  /** Removes a factor, unless it is the last one under an organization's requirement. */
+  const removing = (factorOf: (ctx: Context) => RemovableFactor, notice: string) =>
     freshly(async (ctx, { account }) => {
       try {
-        await accountFactors.removeTotp(account, ctx.state.locale);
+        await accountFactors.removeFactor(account, factorOf(ctx), ctx.state.locale);
       } catch (error) {
         if (error instanceof LastFactorRequiredError) return backToFactors(ctx, 'last_factor_required');
         throw error;
       }
-      backToFactors(ctx, 'totp_removed');
+      backToFactors(ctx, notice);
+    });
+
+  router.post(
+    '/totp/remove',
+    removing(() => ({ kind: 'totp' }), 'totp_removed'),
+  );
+
+  router.post('/confirm/passkey-options', async (ctx) => {
+    const signed = await signedIn(ctx);
+    if (signed) ctx.body = await accountFactors.sessionPasskeyOptions(signed.account);
+  });
+
+  router.post(
+    '/passkey/options',
+    freshly(async (ctx, { account }) => {
+      ctx.body = await accountFactors.passkeyRegistrationOptions(account);
     }),
   );
 
   router.post(
-    '/recovery-codes',
-    freshly(async (ctx, { account }) => showRecoveryCodes(ctx, await accountFactors.newRecoveryCodes(account, ctx.state.locale))),
+    '/passkey',
+    freshly(async (ctx, { account }) => {
+      const form = parseForm(passkeyForm, ctx.request.body);
+      const response = parseJson<RegistrationResponseJSON>(form.response);
+      const added = await accountFactors.addPasskey(
+        account,
+        form.challengeId,
+        response,
+        form.name || ctx.get('user-agent').slice(0, 64) || 'Passkey',
+        ctx.state.locale,
+      );
+      backToFactors(ctx, added ? 'passkey_added' : 'passkey_failed');
+    }),
+  );
+
+  router.post(
+    '/passkey/remove',
+    removing((ctx) => ({ kind: 'passkey', credentialId: parseForm(removePasskeyForm, ctx.request.body).credential }), 'passkey_removed'),
   );
 
   return router;

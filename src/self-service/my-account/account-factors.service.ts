@@ -1,3 +1,4 @@
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AttemptLimiter } from '../../abuse/attempt-limiter.ts';
 import type { AccountService } from '../../accounts/account.service.ts';
 import type { Db } from '../../db/database.ts';
@@ -12,9 +13,14 @@ export const freshConfirmationMs = 5 * 60 * 1000;
 /** How this account confirms it's the holder before a factor change: its strongest way. */
 export type FreshConfirmationMethod = 'passkey' | 'totp' | 'password';
 
+/** What the person gave to confirm the session: a code or password typed, or a passkey assertion. */
+export type SessionProof = { secret: string } | { challengeId: string; response: AuthenticationResponseJSON };
+
+export type RemovableFactor = { kind: 'totp' } | { kind: 'passkey'; credentialId: string };
+
 export interface AccountFactorsDependencies {
   db: Db;
-  factors: Pick<Factors, 'clock' | 'service' | 'confirmation' | 'notices' | 'policies' | 'sessionConfirmations'>;
+  factors: Pick<Factors, 'clock' | 'service' | 'passkeys' | 'enrolment' | 'confirmation' | 'notices' | 'policies' | 'sessionConfirmations'>;
   accountService: Pick<AccountService, 'authenticateWithPassword'>;
   loginLimiter: Pick<AttemptLimiter, 'attempt'>;
 }
@@ -50,31 +56,45 @@ export class AccountFactorsService {
   }
 
   /** Checks the strongest factor (a wrong one counted like at sign-in) and records the session as freshly confirmed. */
-  async confirmSession(account: AccountRow, sessionUid: string, ip: string, secret: string): Promise<boolean> {
+  async confirmSession(account: AccountRow, sessionUid: string, ip: string, proof: SessionProof): Promise<boolean> {
     const { db, factors, accountService, loginLimiter } = this.#deps;
     const method = this.#strongest(account, await factors.service.summary(account.id));
-    // A passkey confirms through its own ceremony (not offered on this form).
-    if (method !== 'totp' && method !== 'password') return false;
-    const confirmed =
-      method === 'totp'
-        ? (await factors.confirmation.confirm(account.id, ip, { kind: 'totp', code: secret })) !== undefined
-        : (await loginLimiter.attempt(account.email, ip, () => accountService.authenticateWithPassword(account.email, secret)))?.id === account.id;
-    if (confirmed) await factors.sessionConfirmations.record(db, sessionUid, account.id, method, factors.clock.now());
+    let confirmed = false;
+    if (method === 'passkey' && 'challengeId' in proof) {
+      confirmed = (await factors.confirmation.confirm(account.id, ip, { kind: 'passkey', ...proof })) !== undefined;
+    } else if (method === 'totp' && 'secret' in proof) {
+      confirmed = (await factors.confirmation.confirm(account.id, ip, { kind: 'totp', code: proof.secret })) !== undefined;
+    } else if (method === 'password' && 'secret' in proof) {
+      const checked = await loginLimiter.attempt(account.email, ip, () => accountService.authenticateWithPassword(account.email, proof.secret));
+      confirmed = checked?.id === account.id;
+    }
+    if (confirmed && method) await factors.sessionConfirmations.record(db, sessionUid, account.id, method, factors.clock.now());
     return confirmed;
   }
 
+  /** A passkey ceremony for this account's own passkeys (allowCredentials: the account is known here). */
+  sessionPasskeyOptions(account: AccountRow) {
+    return this.#deps.factors.passkeys.authenticationOptions(account.id);
+  }
+
+  passkeyRegistrationOptions(account: AccountRow) {
+    return this.#deps.factors.enrolment.passkeyOptions(account.id, account.email);
+  }
+
+  async addPasskey(account: AccountRow, challengeId: string, response: RegistrationResponseJSON, name: string, locale: Locale): Promise<boolean> {
+    return (await this.#deps.factors.enrolment.addPasskey(account.id, challengeId, response, name, locale)) !== undefined;
+  }
+
   beginTotp(account: AccountRow) {
-    return this.#deps.factors.service.beginTotp(account.id, account.email);
+    return this.#deps.factors.enrolment.beginTotp(account.id, account.email);
   }
 
   pendingTotp(account: AccountRow) {
-    return this.#deps.factors.service.pendingTotp(account.id, account.email);
+    return this.#deps.factors.enrolment.pendingTotp(account.id, account.email);
   }
 
-  async confirmTotp(account: AccountRow, code: string, locale: Locale) {
-    const result = await this.#deps.factors.service.confirmTotp(account.id, code);
-    if (result.confirmed) await this.#deps.factors.notices.factorChanged(account.id, 'added', 'totp', locale);
-    return result;
+  confirmTotp(account: AccountRow, code: string, locale: Locale) {
+    return this.#deps.factors.enrolment.confirmTotp(account.id, code, locale);
   }
 
   async newRecoveryCodes(account: AccountRow, locale: Locale): Promise<string[]> {
@@ -85,15 +105,16 @@ export class AccountFactorsService {
     return codes;
   }
 
-  async removeTotp(account: AccountRow, locale: Locale): Promise<void> {
+  async removeFactor(account: AccountRow, factor: RemovableFactor, locale: Locale): Promise<void> {
     const { db, factors } = this.#deps;
     await db.transaction().execute(async (trx) => {
       const summary = await factors.service.summary(account.id, trx);
-      const lastFactor = summary.passkeys.length === 0;
-      if (lastFactor && (await factors.policies.policiesOfAccount(account.id, trx)).length > 0) throw new LastFactorRequiredError();
-      await factors.service.removeTotp(trx, account.id);
+      const remaining = Number(summary.totp !== undefined) + summary.passkeys.length - 1;
+      if (remaining < 1 && (await factors.policies.policiesOfAccount(account.id, trx)).length > 0) throw new LastFactorRequiredError();
+      if (factor.kind === 'totp') await factors.service.removeTotp(trx, account.id);
+      else await factors.service.removePasskey(trx, account.id, factor.credentialId);
     });
-    await factors.notices.factorChanged(account.id, 'removed', 'totp', locale);
+    await factors.notices.factorChanged(account.id, 'removed', factor.kind, locale);
   }
 
   #strongest(account: AccountRow, summary: Awaited<ReturnType<Factors['service']['summary']>>): FreshConfirmationMethod | undefined {
