@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliActor } from '../src/admin/admin-principal.ts';
+import { accountPrincipal, cliActor } from '../src/admin/admin-principal.ts';
 import type { RunningServer } from '../src/server.ts';
 import { cliRunner, testSecretsEnv } from './helpers/processes.ts';
 import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty } from './helpers/relying-party.ts';
@@ -374,6 +374,23 @@ describe('SCIM 2.0 provisioning of an organization', () => {
       'invalidValue',
     );
     expect((await server.services.accounts.repository.findById(foreign.body.id))?.disabled_at).toBeNull();
+  });
+
+  it('only an owner issues a token; the token never acts on a platform operator', async () => {
+    const admin = await server.services.accounts.service.createAccount({ email: 'lead@contoso.example.test', emailVerified: true });
+    await server.services.orgs.organizations.addMember(server.services.db, orgs.contoso, admin.id);
+    await server.services.admin.organizationAdmins.grant(cliActor, orgs.contoso, { email: 'lead@contoso.example.test', role: 'admin' });
+    const adminActor = { principal: await accountPrincipal(server.services.admin.principalSources, admin.id), origin: {} };
+    await expect(server.services.scim.tokens.issue(adminActor, orgs.contoso, { expiresInDays: 1 })).rejects.toMatchObject({ status: 403 });
+
+    const operator = (await scim('/Users', { method: 'POST', body: entraUser('root@contoso.example.test') })).body.id;
+    await server.services.admin.platformOperators.add(cliActor, 'root@contoso.example.test');
+    const refused = await scim(`/Users/${operator}`, {
+      method: 'PATCH',
+      body: { schemas: [patchOp], Operations: [{ op: 'Replace', path: 'active', value: false }] },
+    });
+    expectScimError(refused, 403);
+    expect((await server.services.accounts.repository.findById(operator))?.disabled_at).toBeNull();
   });
 
   it('DELETE removes the membership and disables an account that belongs to no other organization', async () => {
