@@ -24,6 +24,7 @@ import type { Logger } from './log.ts';
 import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 import { providerRequestTransaction } from './oidc/request-transaction.ts';
+import { scimApi } from './scim/scim.router.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
 import { accountFactorsRouter } from './self-service/my-account/account-factors.router.ts';
 import { accountSessionsRouter } from './self-service/my-account/account-sessions.router.ts';
@@ -119,6 +120,8 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   // The admin center's pages: the same services, its own sign-in as a relying party of this server.
   const adminCenter = adminCenterRouter({ admin: services.admin, signIn: services.admin.adminCenterSignIn }, adminCenterPages);
   app.use(adminCenter.routes()).use(adminCenter.allowedMethods());
+  // SCIM 2.0 provisioning by an organization's IdP: its bearer token names the organization.
+  app.use(scimApi(services.scim));
 
   const provider = () => host.provider;
   const { hrd, federation, abuse, selfService } = services;

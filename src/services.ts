@@ -27,6 +27,7 @@ import { SignOutService } from './oidc/logout/sign-out.service.ts';
 import { ResourceServerRegistry } from './oidc/resource-servers.ts';
 import { SessionDeviceRepository } from './oidc/session-devices.repository.ts';
 import { createOrganizations } from './orgs/organizations.module.ts';
+import { createScim } from './scim/scim.module.ts';
 import { InvitationService } from './self-service/invitations/invitation.service.ts';
 import { AccountFactorsService } from './self-service/my-account/account-factors.service.ts';
 import { AccountSessionsService } from './self-service/my-account/account-sessions.service.ts';
@@ -138,9 +139,17 @@ export function createServices(config: Config, db: Db) {
     resetFactors: (trx, accountId) => factors.service.removeAll(trx, accountId),
     invite: (invitee) => selfService.invitations.invite(invitee),
   });
+  const scim = createScim({
+    db,
+    issuer: config.issuer,
+    accounts: accounts.repository,
+    organizations: orgs.organizations,
+    organizationUsers: admin.organizationUsers,
+    audit: admin.auditLog,
+  });
   // Recorded always (cheap), exposed only with METRICS_PORT (src/metrics/metrics.module.ts).
   const metrics = new ServiceMetrics();
-  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, factors, admin, sso, metrics };
+  return { config, db, secretBox, oidc, accounts, orgs, hrd, federation, abuse, consents, mail, selfService, factors, admin, sso, scim, metrics };
 }
 
 export type Services = ReturnType<typeof createServices>;

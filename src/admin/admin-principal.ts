@@ -14,7 +14,9 @@ export type AdminPrincipal =
   | { kind: 'account'; accountId: string; operator: boolean; organizations: ReadonlyMap<string, OrganizationAdminRole> }
   | { kind: 'client'; clientId: string; role: AdminRole; organizationId: string | null }
   /** The operator's command line, on the machine itself. */
-  | { kind: 'cli' };
+  | { kind: 'cli' }
+  /** An organization's IdP provisioning through SCIM with one of its tokens (src/scim): an owner of that organization only. */
+  | { kind: 'scim'; tokenId: string; organizationId: string };
 
 /** The principal and where the request came from: what the services need to authorize and audit. */
 export interface AdminActor {
@@ -26,6 +28,7 @@ export const cliActor: AdminActor = { principal: { kind: 'cli' }, origin: {} };
 
 export function auditActor(principal: AdminPrincipal): AuditActor {
   if (principal.kind === 'cli') return { type: 'cli' };
+  if (principal.kind === 'scim') return { type: 'scim', id: principal.tokenId };
   return principal.kind === 'account' ? { type: 'account', id: principal.accountId } : { type: 'client', id: principal.clientId };
 }
 
@@ -36,6 +39,7 @@ export function adminChange(actor: AdminActor, organizationId: string | null, ch
 
 export function isOperator(principal: AdminPrincipal): boolean {
   if (principal.kind === 'cli') return true;
+  if (principal.kind === 'scim') return false;
   return principal.kind === 'account' ? principal.operator : principal.role === 'operator';
 }
 
@@ -44,6 +48,7 @@ export function roleIn(principal: AdminPrincipal, organizationId: string): Admin
   if (isOperator(principal)) return 'operator';
   if (principal.kind === 'account') return principal.organizations.get(organizationId);
   if (principal.kind === 'cli') return 'operator';
+  if (principal.kind === 'scim') return principal.organizationId === organizationId ? 'owner' : undefined;
   return principal.organizationId === organizationId ? principal.role : undefined;
 }
 

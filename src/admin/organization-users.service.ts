@@ -82,15 +82,23 @@ export class OrganizationUsersService {
     return (await members.find(db, organizationId, accountId))!;
   }
 
-  disable(actor: AdminActor, organizationId: string, accountId: string): Promise<OrganizationMember> {
-    return this.#act(actor, organizationId, accountId, 'disabled', async (trx) => {
-      await this.#deps.accounts.update(trx, accountId, { disabled_at: new Date() });
-      await this.#deps.signOutEverywhere(trx, accountId, 'account disabled');
-    });
+  /** `within`: the caller's transaction (SCIM changes a user's attributes and disables it in one). */
+  disable(actor: AdminActor, organizationId: string, accountId: string, within?: Db): Promise<OrganizationMember> {
+    return this.#act(
+      actor,
+      organizationId,
+      accountId,
+      'disabled',
+      async (trx) => {
+        await this.#deps.accounts.update(trx, accountId, { disabled_at: new Date() });
+        await this.#deps.signOutEverywhere(trx, accountId, 'account disabled');
+      },
+      within,
+    );
   }
 
-  enable(actor: AdminActor, organizationId: string, accountId: string): Promise<OrganizationMember> {
-    return this.#act(actor, organizationId, accountId, 'enabled', (trx) => this.#deps.accounts.update(trx, accountId, { disabled_at: null }));
+  enable(actor: AdminActor, organizationId: string, accountId: string, within?: Db): Promise<OrganizationMember> {
+    return this.#act(actor, organizationId, accountId, 'enabled', (trx) => this.#deps.accounts.update(trx, accountId, { disabled_at: null }), within);
   }
 
   signOutEverywhere(actor: AdminActor, organizationId: string, accountId: string): Promise<OrganizationMember> {
@@ -105,11 +113,18 @@ export class OrganizationUsersService {
   }
 
   /** Removes the person from the organization (and from its admins); the account itself stays. */
-  async remove(actor: AdminActor, organizationId: string, accountId: string): Promise<void> {
-    await this.#act(actor, organizationId, accountId, 'removed', async (trx) => {
-      await this.#deps.organizationAdmins.remove(trx, organizationId, accountId);
-      await this.#deps.members.remove(trx, organizationId, accountId);
-    });
+  async remove(actor: AdminActor, organizationId: string, accountId: string, within?: Db): Promise<void> {
+    await this.#act(
+      actor,
+      organizationId,
+      accountId,
+      'removed',
+      async (trx) => {
+        await this.#deps.organizationAdmins.remove(trx, organizationId, accountId);
+        await this.#deps.members.remove(trx, organizationId, accountId);
+      },
+      within,
+    );
   }
 
   async #act(
@@ -118,10 +133,12 @@ export class OrganizationUsersService {
     accountId: string,
     action: UserAction,
     change: (trx: Db) => Promise<void>,
+    within?: Db,
   ): Promise<OrganizationMember> {
     const held = authorize(actor.principal, 'admin', organizationId);
     const { db, members, organizationAdmins, operators, audit } = this.#deps;
-    return db.transaction().execute(async (trx) => {
+    const inTransaction = <T>(work: (trx: Db) => Promise<T>) => (within ? work(within) : db.transaction().execute(work));
+    return inTransaction(async (trx) => {
       const before = await members.find(trx, organizationId, accountId);
       if (!before) throw notFound();
       const targetRole = (await operators.isOperator(trx, accountId)) ? 'operator' : (await organizationAdmins.find(trx, organizationId, accountId))?.role;

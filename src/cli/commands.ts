@@ -26,6 +26,7 @@ import {
 import { issueInitialAccessToken } from '../oidc/dynamic-registration.ts';
 import { keyRotationPolicy, listSigningKeys, rotateSigningKeys } from '../oidc/signing-keys.ts';
 import { domainSchema } from '../orgs/domain-name.ts';
+import { defaultScimTokenDays } from '../scim/scim-tokens.service.ts';
 import type { Services } from '../services.ts';
 import { supportedLocales, translator } from '../ui/i18n.ts';
 
@@ -90,6 +91,9 @@ export const usage = `Usage: npm run cli -- <command> [options]
                                             make an account an owner or admin (default) of an organization
   api-clients create (--org ORG [--role owner|admin] | --platform) --name N [--json]
                                             a machine client of the admin API (client_credentials); prints its secret once
+  orgs scim-token --org ORG [--expires-days N] [--json]
+                                            a SCIM bearer token for the organization's IdP (default 365 days); printed once
+  orgs revoke-scim-token --org ORG --token-id ID
   (ORG is an organization id, or its name when unique)`;
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
@@ -190,6 +194,23 @@ export const commands: Record<string, Command> = {
       resource: created.resource,
       scope: adminApiScope,
     };
+  },
+
+  async 'orgs scim-token'({ scim, orgs: { organizationService } }, options) {
+    const o = parse(z.object({ org: organizationOption, expiresDays: z.coerce.number().int().min(1).max(1095).default(defaultScimTokenDays) }), {
+      org: options.org,
+      expiresDays: options['expires-days'],
+    });
+    const organization = await organizationService.find(o.org);
+    const issued = await scim.tokens.issue(cliActor, organization.id, { expiresInDays: o.expiresDays });
+    return { id: issued.id, organization_id: organization.id, base_url: issued.baseUrl, token: issued.token, expires_at: issued.expiresAt };
+  },
+
+  async 'orgs revoke-scim-token'({ scim, orgs: { organizationService } }, options) {
+    const o = parse(z.object({ org: organizationOption, tokenId: z.string().trim().min(1) }), { org: options.org, tokenId: options['token-id'] });
+    const organization = await organizationService.find(o.org);
+    await scim.tokens.revoke(cliActor, organization.id, o.tokenId);
+    return { revoked: o.tokenId };
   },
 
   async migrate({ db }) {

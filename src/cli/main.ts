@@ -64,6 +64,8 @@ async function main(argv: string[]): Promise<number> {
       client: { type: 'string' },
       role: { type: 'string' },
       platform: { type: 'boolean', default: false },
+      'expires-days': { type: 'string' },
+      'token-id': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

@@ -393,6 +393,51 @@ export interface Database {
   audit_events: AuditEventTable;
 }
 
+// SCIM provisioning (issue 11 item 10): merged into Database below.
+export interface ScimTokenTable {
+  id: Generated<string>;
+  organization_id: string;
+  /** SHA-256 (hex) of the token: the token itself is shown once. */
+  token_hash: string;
+  expires_at: Timestamp;
+  revoked_at: NullableTimestamp;
+  last_used_at: NullableTimestamp;
+  created_at: Generated<Date>;
+}
+export type ScimTokenRow = Selectable<ScimTokenTable>;
+
+export interface ScimUserTable {
+  organization_id: string;
+  account_id: string;
+  external_id: string | null;
+  /** The role the IdP's groups granted, so that SCIM takes back only what it gave. */
+  granted_role: OrganizationAdminRole | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ScimGroupTable {
+  id: Generated<string>;
+  organization_id: string;
+  display_name: string;
+  external_id: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+export type ScimGroupRow = Selectable<ScimGroupTable>;
+
+export interface ScimGroupMemberTable {
+  group_id: string;
+  account_id: string;
+}
+
+export interface Database {
+  scim_tokens: ScimTokenTable;
+  scim_users: ScimUserTable;
+  scim_groups: ScimGroupTable;
+  scim_group_members: ScimGroupMemberTable;
+}
+
 // Sessions and the browsers they were signed in from (My account): merged into Database below.
 export interface SessionDeviceTable {
   session_uid: string;

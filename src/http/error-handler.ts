@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import { DatabaseUnavailableError, describeDatabaseError, retryAfterSeconds } from '../db/database-unavailable.ts';
 import type { Logger } from '../log.ts';
-import { hasMessage } from '../ui/i18n.ts';
+import { hasMessage, translator } from '../ui/i18n.ts';
 import { renderPage } from '../ui/views.ts';
 import type { ErrorCode } from './error-codes.ts';
 import { AppError } from './errors.ts';
@@ -11,7 +11,17 @@ declare module 'koa' {
   interface DefaultState {
     /** Set by routes that know how the person can recover (a link on, the app's name): passed to the error page. */
     errorPage?: Record<string, unknown>;
+    /** Set by an API whose standard fixes its error bodies (SCIM): shapes the JSON error from what describe() found. */
+    errorBody?: (error: DescribedError) => { type: string; body: unknown };
   }
+}
+
+/** An error as described for the response: status, stable code, its English message, and the error itself. */
+export interface DescribedError {
+  status: number;
+  code: string;
+  message: string;
+  error: unknown;
 }
 
 interface ErrorResponse {
@@ -56,6 +66,13 @@ export function errorHandler(logger: Logger) {
         logger.warn({ err: describeDatabaseError(error), requestId: ctx.state.requestId }, 'database unavailable: answered 503');
       } else if (status >= 500) logger.error({ err: error, requestId: ctx.state.requestId }, 'unhandled error');
       const messageKey = expose && hasMessage(`error.${code}`) ? `error.${code}` : `error.http.${status >= 500 ? 'internal_error' : 'bad_request'}`;
+      if (ctx.state.errorBody) {
+        const shaped = ctx.state.errorBody({ status, code, message: translator('en')(messageKey, params), error });
+        ctx.status = status;
+        ctx.type = shaped.type;
+        ctx.body = shaped.body;
+        return;
+      }
       if (wantsJson(ctx)) {
         ctx.status = status;
         ctx.body = { error: code, request_id: ctx.state.requestId };
