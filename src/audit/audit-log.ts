@@ -88,6 +88,35 @@ export class AuditLog {
       .execute();
   }
 
+  /**
+   * One entry in the log of every organization the account (by id, or by email) belongs to, in one
+   * statement: a sign-in of someone outside any organization costs a single round trip and writes nothing.
+   */
+  async recordForMemberships(db: Db, member: { accountId: string } | { email: string }, entry: Omit<AuditEntry, 'organizationId'>): Promise<void> {
+    const memberships = db
+      .selectFrom('organization_members')
+      .innerJoin('accounts', 'accounts.id', 'organization_members.account_id')
+      .where('accountId' in member ? sql.ref('accounts.id') : sql.ref('accounts.email'), '=', 'accountId' in member ? member.accountId : member.email);
+    await db
+      .insertInto('audit_events')
+      .columns(['organization_id', 'actor_type', 'actor_id', 'action', 'target_type', 'target_id', 'after', 'ip', 'user_agent', 'request_id'])
+      .expression(
+        memberships.select([
+          'organization_members.organization_id',
+          sql.val(entry.actor.type).as('actor_type'),
+          entry.actor.id === undefined ? sql<string>`accounts.id::text`.as('actor_id') : sql.val(entry.actor.id).as('actor_id'),
+          sql.val(entry.action).as('action'),
+          sql.val(entry.target.type).as('target_type'),
+          entry.target.id === undefined ? sql<string>`accounts.id::text`.as('target_id') : sql.val(entry.target.id).as('target_id'),
+          sql`${json(entry.after)}::jsonb`.as('after'),
+          sql.val(entry.origin.ip ?? null).as('ip'),
+          sql.val(entry.origin.userAgent?.slice(0, 512) ?? null).as('user_agent'),
+          sql.val(entry.origin.requestId ?? null).as('request_id'),
+        ]),
+      )
+      .execute();
+  }
+
   /** An organization's events (null: the platform's own), newest first. */
   async list(db: Db, organizationId: string | null, filters: AuditFilters): Promise<AuditEvent[]> {
     let query = db.selectFrom('audit_events').selectAll();

@@ -3,7 +3,8 @@ import type { AuditLog, AuditOrigin } from './audit-log.ts';
 
 /**
  * Sign-in events of organization members, in each of their organizations' audit logs (an account
- * outside any organization leaves none: its sign-ins are its own business).
+ * outside any organization leaves none: its sign-ins are its own business). One statement each:
+ * this runs on every sign-in.
  */
 export class SignInAudit {
   readonly #db: Db;
@@ -15,28 +16,32 @@ export class SignInAudit {
   }
 
   async succeeded(accountId: string, method: string, amr: string[], origin: AuditOrigin): Promise<void> {
-    await this.#record(accountId, 'sign_in.succeeded', { method, amr }, origin);
+    await this.#audit.recordForMemberships(
+      this.#db,
+      { accountId },
+      {
+        actor: { type: 'account', id: accountId },
+        origin,
+        action: 'sign_in.succeeded',
+        target: { type: 'account', id: accountId },
+        after: { method, amr },
+      },
+    );
   }
 
   /** A wrong password for an existing account (unknown emails leave no trace: they belong to nobody). */
   async failed(email: string, method: string, origin: AuditOrigin): Promise<void> {
-    const account = await this.#db.selectFrom('accounts').select('id').where('email', '=', email).executeTakeFirst();
-    if (account) await this.#record(account.id, 'sign_in.failed', { method }, origin);
-  }
-
-  async #record(accountId: string, action: string, after: Record<string, unknown>, origin: AuditOrigin): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
-      const memberships = await trx.selectFrom('organization_members').select('organization_id').where('account_id', '=', accountId).execute();
-      for (const { organization_id } of memberships) {
-        await this.#audit.record(trx, {
-          organizationId: organization_id,
-          actor: { type: 'account', id: accountId },
-          origin,
-          action,
-          target: { type: 'account', id: accountId },
-          after,
-        });
-      }
-    });
+    // No actor or target id given: the account's own id, found by the email.
+    await this.#audit.recordForMemberships(
+      this.#db,
+      { email },
+      {
+        actor: { type: 'account' },
+        origin,
+        action: 'sign_in.failed',
+        target: { type: 'account' },
+        after: { method },
+      },
+    );
   }
 }
