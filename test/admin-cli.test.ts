@@ -73,4 +73,21 @@ describe('admin roles from the command line, and a disabled account', () => {
     expect(events.map((event) => event.action)).toEqual(['sign_in.failed', 'sign_in.succeeded', 'user.enabled', 'user.disabled']);
     expect(events[1]).toMatchObject({ after: { method: 'password', amr: ['pwd'] }, origin: { ip: expect.any(String) } });
   });
+
+  it('purges audit events older than the retention period, and only those', async () => {
+    const { db, admin } = server.services;
+    const organization = (await server.services.orgs.organizationService.find('Initech')).id;
+    const entry = { organizationId: organization, actor: { type: 'system' as const }, origin: {}, target: { type: 'organization', id: organization } };
+    await admin.auditLog.record(db, { ...entry, action: 'test.old' });
+    await admin.auditLog.record(db, { ...entry, action: 'test.recent' });
+    await db
+      .updateTable('audit_events')
+      .set({ created_at: new Date(Date.now() - 31 * 86_400_000) })
+      .where('action', '=', 'test.old')
+      .execute();
+    expect(await admin.auditLog.purgeOlderThan(db, 30)).toBe(1);
+    const left = await admin.auditLog.list(db, organization, { limit: 100 });
+    expect(left.map((event) => event.action)).toContain('test.recent');
+    expect(left.map((event) => event.action)).not.toContain('test.old');
+  });
 });
