@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreLayout } from './cores.ts';
 
@@ -7,19 +7,26 @@ export interface PinnedChild {
   process: ChildProcess;
   /** The last lines the child wrote to stderr, to explain a failure. */
   stderrTail(): string;
-  /** CPU seconds the child has used so far, all threads; NaN where /proc is unavailable. */
+  /** CPU seconds the child and its live descendants (cluster workers) have used so far, all threads; NaN where /proc is unavailable. */
   cpuSeconds(): number;
+  /** Resident memory in MB of each process serving requests: the workers under WEB_CONCURRENCY > 1, else the child. */
+  workerRssMb(): number[];
   stop(): Promise<void>;
 }
 
 /**
  * Starts `node <script>` on the server core; stdout is dropped unless `captureStdout` is set.
- * BENCH_CPU_PROF=<dir> profiles it (`node --cpu-prof`), to find what a slow scenario spends time on.
+ * `profileDir` profiles it (`node --cpu-prof`): the .cpuprofile is written there when it exits.
  */
-export function startOnServerCore(layout: CoreLayout, script: string, env: NodeJS.ProcessEnv, options: { captureStdout?: boolean } = {}): PinnedChild {
-  const profileDir = process.env.BENCH_CPU_PROF;
-  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const { command, args } = layout.serverCommand(process.execPath, [...nodeArgs, script]);
+export function startOnServerCore(
+  layout: CoreLayout,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  options: { captureStdout?: boolean; profileDir?: string; allCores?: boolean } = {},
+): PinnedChild {
+  const nodeArgs = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
+  const place = options.allCores ? layout.allCoresCommand : layout.serverCommand;
+  const { command, args } = place(process.execPath, [...nodeArgs, script]);
   const child = spawn(command, args, { env, stdio: ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -29,7 +36,11 @@ export function startOnServerCore(layout: CoreLayout, script: string, env: NodeJ
   return {
     process: child,
     stderrTail: () => stderr.trim(),
-    cpuSeconds: () => processCpuSeconds(child.pid),
+    cpuSeconds: () => processTree(child.pid).reduce((total, pid) => total + processCpuSeconds(pid), 0),
+    workerRssMb() {
+      const [primary, ...workers] = processTree(child.pid);
+      return (workers.length ? workers : primary === undefined ? [] : [primary]).map(residentMb);
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -51,6 +62,33 @@ function processCpuSeconds(pid: number | undefined): number {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** `pid` and its descendants, from the parent pids in /proc. */
+function processTree(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  return tree;
+}
+
+function residentMb(pid: number): number {
+  try {
+    const kilobytes = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kilobytes ? Number(kilobytes) / 1024 : Number.NaN;
   } catch {
     return Number.NaN;
   }

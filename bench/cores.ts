@@ -12,6 +12,8 @@ export interface CoreLayout {
   description: string;
   /** Prefixes a command so that it runs on the server core. */
   serverCommand(command: string, args: string[]): { command: string; args: string[] };
+  /** Prefixes a command so that it may run on every core (this process's pinning is inherited otherwise). */
+  allCoresCommand(command: string, args: string[]): { command: string; args: string[] };
 }
 
 const loadCore = 0;
@@ -34,6 +36,7 @@ export function arrangeCores(): CoreLayout {
       serverCores: 1,
       description: `server pinned to core ${serverCore}; load generator and PostgreSQL on core ${loadCore}`,
       serverCommand: (command, args) => ({ command: 'taskset', args: ['-c', String(serverCore), command, ...args] }),
+      allCoresCommand: (command, args) => ({ command: 'taskset', args: ['-c', `0-${cores - 1}`, command, ...args] }),
     };
   }
   const reason = cores < 2 ? 'a single core' : 'taskset unavailable';
@@ -42,5 +45,6 @@ export function arrangeCores(): CoreLayout {
     serverCores: cores,
     description: `unpinned (${reason}): server, load generator and PostgreSQL share ${cores} core(s)`,
     serverCommand: (command, args) => ({ command, args }),
+    allCoresCommand: (command, args) => ({ command, args }),
   };
 }

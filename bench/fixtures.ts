@@ -61,6 +61,9 @@ export async function prepareFixtures(env: NodeJS.ProcessEnv, logLevel: string):
       PASSWORD_PEPPERS: secret(),
       // Production requires a mail server; the measured journeys send no mail, so nothing listens there.
       SMTP_URL: 'smtp://127.0.0.1:2',
+      // Every measured sign-in is a fresh browser: without this each would stop at the mailed new-device
+      // code. The device lookup and the record of the sign-in still run, as for a returning browser.
+      NEW_DEVICE_CHECK: 'false',
     };
     const config = loadConfig(serverEnv);
     const db = createDatabase(postgres.url, createLogger('silent'), { maxConnections: 2 });

@@ -53,7 +53,7 @@ class CookieHeader {
  * email and password, and the code redeemed at /token. Filling whatever form comes keeps the
  * driver working if the sign-in becomes two pages (email first, then password).
  */
-async function login(target: LoginTarget): Promise<number> {
+async function login(target: LoginTarget): Promise<{ requests: number; tokens: IssuedTokens }> {
   const cookies = new CookieHeader();
   let requests = 0;
   const send = async (url: string, form?: Record<string, string>) => {
@@ -90,8 +90,8 @@ async function login(target: LoginTarget): Promise<number> {
       if (location.toString().startsWith(callbackUrl)) {
         const code = location.searchParams.get('code');
         if (!code) throw new Error(`callback without a code: ${location.search}`);
-        await redeem(target, code, codeVerifier, () => (requests += 1));
-        return requests;
+        const tokens = await redeem(target, code, codeVerifier, () => (requests += 1));
+        return { requests, tokens };
       }
       url = location.toString();
       ({ response, body } = await send(url));
@@ -122,15 +122,22 @@ function signInForm(html: string, pageUrl: string, target: LoginTarget): { actio
   return { action: new URL(form.attr('action') ?? pageUrl, pageUrl).toString(), fields };
 }
 
-async function redeem(target: LoginTarget, code: string, codeVerifier: string, countRequest: () => void): Promise<void> {
+export interface IssuedTokens {
+  id_token: string;
+  access_token: string;
+  refresh_token?: string;
+}
+
+async function redeem(target: LoginTarget, code: string, codeVerifier: string, countRequest: () => void): Promise<IssuedTokens> {
   countRequest();
   const response = await fetch(new URL('/token', target.baseUrl), {
     method: 'POST',
     headers: { authorization: basicAuthorization(target.clientId, target.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: callbackUrl, code_verifier: codeVerifier }).toString(),
   });
-  const tokens = (await response.json()) as { id_token?: string; error?: string };
-  if (!response.ok || !tokens.id_token) throw new Error(`code redemption failed: ${response.status} ${tokens.error ?? ''}`);
+  const tokens = (await response.json()) as Partial<IssuedTokens> & { error?: string };
+  if (!response.ok || !tokens.id_token || !tokens.access_token) throw new Error(`code redemption failed: ${response.status} ${tokens.error ?? ''}`);
+  return tokens as IssuedTokens;
 }
 
 export function percentile(sorted: number[], fraction: number): number {
@@ -138,9 +145,9 @@ export function percentile(sorted: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
 }
 
-/** One login by hand first: a broken journey must fail loudly, not be measured. */
-export async function checkLogin(target: LoginTarget): Promise<number> {
-  return login(target);
+/** One login by hand first (a broken journey must fail loudly, not be measured); its tokens, for the token scenarios. */
+export async function checkLogin(target: LoginTarget): Promise<IssuedTokens> {
+  return (await login(target)).tokens;
 }
 
 /** `concurrency` loops signing in back to back for `seconds`; logins still running at the end are not counted. */
@@ -156,7 +163,7 @@ export async function driveLogins(target: LoginTarget, options: { seconds: numbe
     while (performance.now() < deadline) {
       const begun = performance.now();
       try {
-        const made = await login(target);
+        const { requests: made } = await login(target);
         completed += 1;
         if (performance.now() > deadline) return;
         durations.push(performance.now() - begun);

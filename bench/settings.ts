@@ -17,6 +17,9 @@ const settingsSchema = z.object({
   BENCH_WRITE_README: z.enum(['0', '1']).default('1'),
 });
 
+/** Connections of the fixed-rate scenario (d), and app sessions refreshing side by side (e). */
+export const mixedConnections = 16;
+
 export type BenchSettings = z.infer<typeof settingsSchema>;
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {

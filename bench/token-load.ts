@@ -19,7 +19,15 @@ export interface LoadResult {
   failures: number;
 }
 
-function tokenRequest(target: TokenTarget) {
+/** One request autocannon repeats as it is. */
+export interface FixedRequest {
+  url: string;
+  method: 'POST';
+  headers: Record<string, string>;
+  body: string;
+}
+
+function tokenRequest(target: TokenTarget): FixedRequest {
   return {
     url: `${target.baseUrl}/token`,
     method: 'POST' as const,
@@ -46,9 +54,20 @@ export async function checkTokenEndpoint(target: TokenTarget): Promise<void> {
  * client_credentials requests over keep-alive connections for `seconds`: as fast as the server
  * answers, or at a fixed offered `rate` (latency then measured against the intended schedule).
  */
-export async function loadTokenEndpoint(target: TokenTarget, options: { seconds: number; connections: number; rate?: number }): Promise<LoadResult> {
+export function loadTokenEndpoint(target: TokenTarget, options: LoadOptions): Promise<LoadResult> {
+  return loadEndpoint(tokenRequest(target), options);
+}
+
+export interface LoadOptions {
+  seconds: number;
+  connections: number;
+  rate?: number;
+}
+
+/** The same request over keep-alive connections (see loadTokenEndpoint). */
+export async function loadEndpoint(request: FixedRequest, options: LoadOptions): Promise<LoadResult> {
   const result = await autocannon({
-    ...tokenRequest(target),
+    ...request,
     connections: options.connections,
     duration: options.seconds,
     ...(options.rate ? { overallRate: options.rate } : {}),
@@ -60,4 +79,21 @@ export async function loadTokenEndpoint(target: TokenTarget, options: { seconds:
     p99Ms: result.latency.p99,
     failures: result.non2xx + result.errors,
   };
+}
+
+/** Token introspection (RFC 7662) by the client the token was issued to (the policy allows no other), of a token that stays active. */
+export function introspectionRequest(baseUrl: string, client: { clientId: string; clientSecret: string }, token: string): FixedRequest {
+  return {
+    url: `${baseUrl}/token/introspection`,
+    method: 'POST',
+    headers: { authorization: basicAuthorization(client.clientId, client.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token }).toString(),
+  };
+}
+
+/** One introspection by hand first: the load only counts if the token is seen as active. */
+export async function checkIntrospection(request: FixedRequest): Promise<void> {
+  const response = await fetch(request.url, request);
+  const json = (await response.json()) as { active?: boolean; error?: string };
+  if (!response.ok || json.active !== true) throw new Error(`introspection failed: ${response.status} ${json.error ?? `active: ${json.active}`}`);
 }

@@ -4,8 +4,11 @@ import mount from 'koa-mount';
 import serve from 'koa-static';
 import { adminApi } from './admin/api/admin-api.router.ts';
 import { adminApiRoutes } from './admin/api/admin-api.routes.ts';
+import { adminCenterPages } from './admin/center/admin-center.pages.ts';
+import { adminCenterRouter } from './admin/center/admin-center.router.ts';
 import { connectionTestRouter } from './federation/connection-test.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
+import { CookieKeys } from './http/cookie-keys.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { formBody, formBodyParser } from './http/form-body.ts';
 import { healthRouter } from './http/health.router.ts';
@@ -86,7 +89,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   // Behind the proxy, the client's address is the one the proxy appended to X-Forwarded-For (the
   // last); earlier entries come from the client and would let it pick its own rate-limit key.
   const app = new Koa({ proxy: services.config.trustProxy, maxIpsCount: 1 });
-  app.keys = [...services.config.cookieSecrets];
+  app.keys = new CookieKeys(services.config.cookieSecrets);
   // Errors are rendered by errorHandler; Koa's default handler would only log them again.
   app.silent = true;
 
@@ -114,6 +117,9 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   app.use(health.routes());
   // The admin API: JSON, bearer tokens, the route table's roles.
   app.use(adminApi(adminApiRoutes, { issuer: services.config.issuer, admin: services.admin }));
+  // The admin center's pages: the same services, its own sign-in as a relying party of this server.
+  const adminCenter = adminCenterRouter({ admin: services.admin, signIn: services.admin.adminCenterSignIn }, adminCenterPages);
+  app.use(adminCenter.routes()).use(adminCenter.allowedMethods());
   // SCIM 2.0 provisioning by an organization's IdP: its bearer token names the organization.
   app.use(scimApi(services.scim));
 
@@ -159,6 +165,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
         socialSignIn: federation.socialSignIn,
         socialLinking: federation.socialLinking,
         federation: federation.service,
+        isAdministrator: (accountId) => services.admin.isAdministrator(accountId),
       },
       provider,
     ),

@@ -4,7 +4,9 @@ export type { Logger };
 
 /**
  * JSON logs on stdout (or `destination`). Secrets never reach them: request logs carry no query
- * string, body or cookie.
+ * string, body or cookie. Stdout is written synchronously: pino's default writes each line through
+ * libuv's thread pool, where it waits behind password hashes and costs a thread hand-off per
+ * request; a synchronous write is one system call, and a crash loses no line.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = {
@@ -16,5 +18,5 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       censor: '[redacted]',
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

@@ -136,6 +136,7 @@ export function createServices(config: Config, db: Db) {
     clients: oidc.clients,
     orgs,
     signOutEverywhere: (trx, accountId, reason) => oidc.signOut.signOutEverywhere(trx, accountId, reason),
+    resetFactors: (trx, accountId) => factors.service.removeAll(trx, accountId),
     invite: (invitee) => selfService.invitations.invite(invitee),
   });
   const scim = createScim({

@@ -1,26 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acrValues } from '../src/factors/assurance.ts';
 import { totpCodeAt } from '../src/factors/totp.ts';
 import { startInteraction } from './helpers/federation-journey.ts';
-import { type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
-import { exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
+import { serverWithMailAndApp } from './helpers/mail-server.ts';
+import { exchangeCode, redirectUri } from './helpers/relying-party.ts';
 import { enterEmail } from './helpers/sign-in.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
 const password = 'correct horse battery staple';
 
 describe('members led to set up a second factor at sign-in', () => {
-  let withMail: ServerWithMail;
-  let app: TestClient;
+  const fixture = serverWithMailAndApp();
   let accountSeq = 0;
 
-  beforeAll(async () => {
-    withMail = await startServerWithMail();
-    app = await registerRelyingParty(withMail.server);
-  });
-  afterAll(() => withMail?.close());
-
-  const services = () => withMail.server.services;
+  const services = () => fixture.withMail.server.services;
 
   /** A member without a factor of an organization requiring MFA since now. */
   async function member(requirement: { phishingResistant?: boolean; graceDays: number }) {
@@ -37,7 +30,7 @@ describe('members led to set up a second factor at sign-in', () => {
   /** Email and password on a new browser, up to the page that follows (or the app's callback). */
   async function signIn(email: string) {
     const agent = new UserAgent();
-    const started = await startInteraction(agent, app);
+    const started = await startInteraction(agent, fixture.app);
     const passwordPage = await enterEmail(agent, started.page, email);
     const next = await agent.submit(passwordPage, 'form[action*="/password"]', { password }, redirectUri);
     return { agent, started, next };
@@ -45,7 +38,7 @@ describe('members led to set up a second factor at sign-in', () => {
 
   async function claimsAt(end: PageResponse, request: Awaited<ReturnType<typeof startInteraction>>['request']) {
     expect(end.url.startsWith(redirectUri), end.body.slice(0, 800)).toBe(true);
-    return (await exchangeCode(app.config, end.url, request)).claims()!;
+    return (await exchangeCode(fixture.app.config, end.url, request)).claims()!;
   }
 
   const laterForm = 'form[action*="/enrol-later"]';
@@ -78,7 +71,7 @@ describe('members led to set up a second factor at sign-in', () => {
     const end = await second.agent.submit(reloaded, 'form[action*="/enrol-continue"]', {}, redirectUri);
     expect(await claimsAt(end, second.started.request)).toMatchObject({ sub: account.id, amr: ['pwd', 'otp', 'mfa'], acr: acrValues[1] });
     expect((await services().factors.service.summary(account.id)).totp).toBeDefined();
-    expect((await withMail.sink.waitFor(account.email)).subject).toMatch(/added/i);
+    expect((await fixture.withMail.sink.waitFor(account.email)).subject).toMatch(/added/i);
   });
 
   it('after the grace period there is no "Later": the factor must be set up to go on', async () => {

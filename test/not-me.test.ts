@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { totpCodeAt } from '../src/factors/totp.ts';
 import { enrolAuthenticatorApp } from './helpers/authenticator.ts';
 import { startInteraction } from './helpers/federation-journey.ts';
-import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
-import { client, exchangeCode, redirectUri, registerRelyingParty, type TestClient } from './helpers/relying-party.ts';
+import { linkTo, serverWithMailAndApp } from './helpers/mail-server.ts';
+import { client, exchangeCode, redirectUri } from './helpers/relying-party.ts';
 import { enterEmail } from './helpers/sign-in.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
@@ -11,18 +11,11 @@ const password = 'correct horse battery staple';
 const firefoxOnLinux = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
 
 describe('"This wasn\'t me"', () => {
-  let withMail: ServerWithMail;
-  let app: TestClient;
+  const fixture = serverWithMailAndApp();
   let accountSeq = 0;
 
-  beforeAll(async () => {
-    withMail = await startServerWithMail();
-    app = await registerRelyingParty(withMail.server);
-  });
-  afterAll(() => withMail?.close());
-
-  const services = () => withMail.server.services;
-  const url = (path: string) => `${withMail.server.url}${path}`;
+  const services = () => fixture.withMail.server.services;
+  const url = (path: string) => `${fixture.withMail.server.url}${path}`;
 
   async function newAccount(locale?: string) {
     const email = `owner${++accountSeq}@not-me.test`;
@@ -33,7 +26,7 @@ describe('"This wasn\'t me"', () => {
   /** Email and password through the app's sign-in (and the app's code when asked); returns the app's tokens. */
   async function signIn(agent: UserAgent, email: string, totpCode?: string) {
     // prompt=login: a browser signed in already is asked again, as after its session ended.
-    const started = await startInteraction(agent, app, { prompt: 'login' });
+    const started = await startInteraction(agent, fixture.app, { prompt: 'login' });
     const passwordPage = await enterEmail(agent, started.page, email);
     let end: PageResponse = await agent.submit(passwordPage, 'form[action*="/password"]', { password }, redirectUri);
     if (totpCode) {
@@ -41,7 +34,7 @@ describe('"This wasn\'t me"', () => {
       end = await agent.submit(end, 'form[action*="/confirm?"]', { code: totpCode, trust: 'on' }, redirectUri);
     }
     expect(end.url.startsWith(redirectUri), end.body.slice(0, 500)).toBe(true);
-    return exchangeCode(app.config, end.url, started.request);
+    return exchangeCode(fixture.app.config, end.url, started.request);
   }
 
   /** The templates of the mails queued for an address (queued within the request that caused them). */
@@ -59,7 +52,7 @@ describe('"This wasn\'t me"', () => {
     expect(await mailsQueuedFor(account.email)).toEqual([]);
     const laptop = new UserAgent({ 'user-agent': firefoxOnLinux });
     await signIn(laptop, account.email);
-    const notice = await withMail.sink.waitFor(account.email);
+    const notice = await fixture.withMail.sink.waitFor(account.email);
     expect(notice.subject).toBe('Nouvelle connexion à votre compte');
     expect(notice.text).toContain('Firefox · Linux');
     expect(notice.text).toContain('sécurisez votre compte maintenant');
@@ -72,13 +65,13 @@ describe('"This wasn\'t me"', () => {
 
   it('ends every session, refresh token and device trust after a confirmation (a GET changes nothing), then asks for a new password', async () => {
     const account = await newAccount();
-    const { secret } = await enrolAuthenticatorApp(withMail.server, account);
+    const { secret } = await enrolAuthenticatorApp(fixture.withMail.server, account);
     const owner = new UserAgent();
     const ownerTokens = await signIn(owner, account.email, totpCodeAt(secret, new Date()));
     // Someone else, with the password and a code: a sign-in from a browser the account never used.
     const intruder = new UserAgent({ 'user-agent': firefoxOnLinux });
     const intruderTokens = await signIn(intruder, account.email, totpCodeAt(secret, new Date(Date.now() + 30_000)));
-    const notice = await withMail.sink.waitFor(account.email);
+    const notice = await fixture.withMail.sink.waitFor(account.email);
     expect(notice.subject).toBe('New sign-in to your account');
 
     // Opening the link (as a mail scanner would) changes nothing.
@@ -97,11 +90,11 @@ describe('"This wasn\'t me"', () => {
     expect(secured.$('h1').text()).toBe('Your account is secured');
     for (const browser of [owner, intruder]) expect(await signedIn(browser)).toBe(false);
     for (const tokens of [ownerTokens, intruderTokens]) {
-      await expect(client.refreshTokenGrant(app.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
-      expect((await client.tokenIntrospection(app.config, tokens.access_token)).active).toBe(false);
+      await expect(client.refreshTokenGrant(fixture.app.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+      expect((await client.tokenIntrospection(fixture.app.config, tokens.access_token)).active).toBe(false);
     }
     // The browser the owner trusted is asked for the factor again.
-    const started = await startInteraction(owner, app);
+    const started = await startInteraction(owner, fixture.app);
     const passwordPage = await enterEmail(owner, started.page, account.email);
     expect((await owner.submit(passwordPage, 'form[action*="/password"]', { password }, redirectUri)).$('h1').text()).toBe("Confirm it's you");
 
@@ -122,9 +115,9 @@ describe('"This wasn\'t me"', () => {
     const account = await newAccount();
     await signIn(new UserAgent(), account.email);
     await signIn(new UserAgent({ 'user-agent': firefoxOnLinux }), account.email);
-    const signInNotice = await withMail.sink.waitFor(account.email);
+    const signInNotice = await fixture.withMail.sink.waitFor(account.email);
     await services().factors.notices.factorChanged(account.id, 'added', 'totp', 'en');
-    const factorNotice = await withMail.sink.waitFor(account.email, 2);
+    const factorNotice = await fixture.withMail.sink.waitFor(account.email, 2);
     expect(factorNotice.subject).toBe("A way to confirm it's you was added");
     const reader = new UserAgent();
     const first = await reader.follow(linkTo(signInNotice, '/not-me'));
@@ -138,7 +131,7 @@ describe('"This wasn\'t me"', () => {
     const email = `social${++accountSeq}@not-me.test`;
     const account = await services().accounts.service.createAccount({ email, emailVerified: true });
     await services().factors.notices.factorChanged(account.id, 'removed', 'totp', 'en');
-    const notice = await withMail.sink.waitFor(email);
+    const notice = await fixture.withMail.sink.waitFor(email);
     const reader = new UserAgent();
     const secured = await reader.submit(await reader.follow(linkTo(notice, '/not-me')), 'form[action="/not-me"]', {});
     expect(secured.$('h1').text()).toBe('Your account is secured');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../src/admin/admin-principal.ts';
+import { claimDailyRun } from '../src/db/daily-jobs.ts';
 import { totpCodeAt } from '../src/factors/totp.ts';
 import type { RunningServer } from '../src/server.ts';
 import { TestDnsServer } from './helpers/dns-server.ts';
@@ -73,6 +74,12 @@ describe('guided SSO setup: domains, SSRF-safe metadata, draft connections and t
       expect(refused.stderr).toMatch(/free email provider/);
       const listed = await cliJson<Array<{ domain: string; verified: boolean }>>('domains', 'list', '--org', 'Claimer');
       expect(listed.map((claim) => claim.domain)).toEqual(['claimer.co.uk']);
+    });
+
+    it('a daily job is claimed by one instance a day, however many ask at once', async () => {
+      const claims = await Promise.all([1, 2, 3, 4].map(() => claimDailyRun(server.services.db, 'sso-setup-test-job')));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await claimDailyRun(server.services.db, 'sso-setup-test-job')).toBe(false);
     });
 
     it('a domain whose TXT record is gone stops routing at the daily re-check, and its owners are mailed', async () => {

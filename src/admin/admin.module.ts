@@ -4,6 +4,7 @@ import { SignInAudit } from '../audit/sign-in-audit.ts';
 import type { Config } from '../config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Db } from '../db/database.ts';
+import { adminCenterClientSecret } from '../oidc/admin-center-client.ts';
 import type { ClientRepository } from '../oidc/client.repository.ts';
 import { OrganizationAdminRepository } from '../orgs/organization-admin.repository.ts';
 import { OrganizationMemberRepository } from '../orgs/organization-member.repository.ts';
@@ -13,7 +14,10 @@ import { AdminApiClientRepository } from './admin-api-client.repository.ts';
 import { AdminApiClientsService } from './admin-api-clients.service.ts';
 import { AdminApiTokens } from './admin-api-token.ts';
 import { AdminOrganizationsService } from './admin-organizations.service.ts';
+import { accountPrincipal, isAdmin } from './admin-principal.ts';
 import { AuditEventsService } from './audit-events.service.ts';
+import { AdminCenterSessionRepository } from './center/admin-center-session.repository.ts';
+import { AdminCenterSignIn } from './center/admin-center-sign-in.ts';
 import { OrganizationAdminsService } from './organization-admins.service.ts';
 import { OrganizationUsersService } from './organization-users.service.ts';
 import { PlatformOperatorRepository } from './platform-operator.repository.ts';
@@ -27,31 +31,43 @@ export interface AdminModuleDependencies {
   clients: ClientRepository;
   orgs: OrganizationsModule;
   signOutEverywhere(trx: Db, accountId: string, reason: string): Promise<void>;
+  resetFactors(trx: Db, accountId: string): Promise<void>;
   invite(invitee: { email: string; name?: string | undefined; locale: Locale }): Promise<{ accountId: string }>;
 }
 
 /** Roles, the audit log and the admin services shared by the admin API, the admin center and the CLI, for services.ts. */
-export function createAdmin({ config, db, secretBox, accounts, clients, orgs, signOutEverywhere, invite }: AdminModuleDependencies) {
+export function createAdmin({ config, db, secretBox, accounts, clients, orgs, signOutEverywhere, resetFactors, invite }: AdminModuleDependencies) {
   const audit = new AuditLog();
   const operators = new PlatformOperatorRepository();
   const organizationAdmins = new OrganizationAdminRepository();
   const members = new OrganizationMemberRepository();
   const adminApiClients = new AdminApiClientRepository();
+  const adminApiTokens = new AdminApiTokens({
+    db,
+    issuer: config.issuer,
+    secretBox,
+    accounts,
+    operators,
+    organizationAdmins,
+    adminApiClients,
+    keyRefreshSeconds: config.keyRefreshSeconds,
+  });
   return {
     auditLog: audit,
     signInAudit: new SignInAudit(db, audit),
     auditEvents: new AuditEventsService(db, audit),
-    adminApiTokens: new AdminApiTokens({
+    adminApiTokens,
+    adminCenterSignIn: new AdminCenterSignIn({
       db,
       issuer: config.issuer,
+      clientSecret: adminCenterClientSecret(config),
       secretBox,
-      accounts,
-      operators,
-      organizationAdmins,
-      adminApiClients,
-      keyRefreshSeconds: config.keyRefreshSeconds,
+      sessions: new AdminCenterSessionRepository(),
+      adminApiTokens,
     }),
     principalSources: { db, operators, organizationAdmins },
+    /** Whether the account holds any admin role (My account shows the way to the admin center). */
+    isAdministrator: async (accountId: string) => isAdmin(await accountPrincipal({ db, operators, organizationAdmins }, accountId)),
     platformOperators: new PlatformOperatorsService({ db, accounts, operators, audit }),
     organizationAdmins: new OrganizationAdminsService({ db, accounts, organizationAdmins, audit }),
     organizationUsers: new OrganizationUsersService({
@@ -62,6 +78,7 @@ export function createAdmin({ config, db, secretBox, accounts, clients, orgs, si
       organizationAdmins,
       operators,
       signOutEverywhere,
+      resetFactors,
       invite,
       audit,
     }),

@@ -20,16 +20,18 @@ export interface OrganizationUsersDependencies {
   operators: PlatformOperatorRepository;
   /** Ends every session of an account with back-channel logout (SignOutService.signOutEverywhere). */
   signOutEverywhere(trx: Db, accountId: string, reason: string): Promise<void>;
+  /** Removes every second factor of the account and ends its device trust (FactorService.removeAll). */
+  resetFactors(trx: Db, accountId: string): Promise<void>;
   /** Creates the account when needed and mails the invitation (InvitationService.invite). */
   invite(invitee: { email: string; name?: string | undefined; locale: Locale }): Promise<{ accountId: string }>;
   audit: AuditLog;
 }
 
-type UserAction = 'disabled' | 'enabled' | 'removed' | 'signed_out_everywhere';
+type UserAction = 'disabled' | 'enabled' | 'removed' | 'signed_out_everywhere' | 'factors_reset';
 
 /**
  * An organization's people as its admins run them: list and search, invite, disable (ends the
- * sessions, revokes the tokens, blocks sign-in), enable, remove, sign out everywhere. An admin acts
+ * sessions, revokes the tokens, blocks sign-in), enable, remove, sign out everywhere, reset factors. An admin acts
  * only on members of their organization, and never on someone whose role is above their own.
  */
 export class OrganizationUsersService {
@@ -103,6 +105,11 @@ export class OrganizationUsersService {
     return this.#act(actor, organizationId, accountId, 'signed_out_everywhere', (trx) =>
       this.#deps.signOutEverywhere(trx, accountId, 'signed out by an admin'),
     );
+  }
+
+  /** For a person who lost their second factor: they enrol again at their next sign-in. */
+  resetFactors(actor: AdminActor, organizationId: string, accountId: string): Promise<OrganizationMember> {
+    return this.#act(actor, organizationId, accountId, 'factors_reset', (trx) => this.#deps.resetFactors(trx, accountId));
   }
 
   /** Removes the person from the organization (and from its admins); the account itself stays. */

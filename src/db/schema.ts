@@ -485,3 +485,17 @@ export interface Database {
   daily_job_runs: DailyJobRunTable;
   certificate_expiry_notices: CertificateExpiryNoticeTable;
 }
+
+export interface AdminCenterSessionTable {
+  id_hash: string;
+  account_id: string;
+  access_token_encrypted: string;
+  id_token_encrypted: string;
+  expires_at: Date;
+  created_at: Generated<Date>;
+}
+export type AdminCenterSessionRow = Selectable<AdminCenterSessionTable>;
+
+export interface Database {
+  admin_center_sessions: AdminCenterSessionTable;
+}

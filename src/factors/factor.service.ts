@@ -70,6 +70,15 @@ export class FactorService {
     };
   }
 
+  /** An admin's reset (a lost phone): every authenticator app, recovery code and passkey goes, and device trust ends. */
+  async removeAll(trx: Db, accountId: string): Promise<void> {
+    const { clock, totp, recoveryCodes, passkeys, settings } = this.#deps;
+    await totp.delete(trx, accountId);
+    await recoveryCodes.deleteAll(trx, accountId);
+    await passkeys.deleteAllOfAccount(trx, accountId);
+    await settings.markFactorsChanged(trx, accountId, clock.now());
+  }
+
   /** Starts (or restarts) enrolling an authenticator app: the secret is stored encrypted, unconfirmed. */
   async beginTotp(accountId: string, label: string): Promise<TotpEnrolment | undefined> {
     const { db, secretBox, totp, issuerName } = this.#deps;

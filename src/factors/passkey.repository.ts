@@ -53,6 +53,10 @@ export class PasskeyRepository {
     return result.numDeletedRows > 0n;
   }
 
+  async deleteAllOfAccount(trx: Db, accountId: string): Promise<void> {
+    await trx.deleteFrom('passkeys').where('account_id', '=', accountId).execute();
+  }
+
   async saveChallenge(trx: Db, id: string, challenge: string, accountId: string | null, expiresAt: Date): Promise<void> {
     await trx.insertInto('webauthn_challenges').values({ id, challenge, account_id: accountId, expires_at: expiresAt }).execute();
   }

@@ -8,8 +8,9 @@ import { SamlMaintenanceJob } from '../federation/saml/saml-maintenance.job.ts';
 import type { MailOutbox } from '../mail/mail-outbox.ts';
 import { DnsTxtLookup } from '../orgs/dns-txt-lookup.ts';
 import { DomainRecheckJob } from '../orgs/domain-recheck.job.ts';
-import { OrganizationAdminRepository, organizationOwnerEmails } from '../orgs/organization-admin.repository.ts';
+import { OrganizationAdminRepository } from '../orgs/organization-admin.repository.ts';
 import type { OrganizationsModule } from '../orgs/organizations.module.ts';
+import { ownerMailer } from '../orgs/owner-mail.ts';
 import { SsoEnforcementSetupService } from './sso-enforcement-setup.service.ts';
 
 /** Guided SSO setup across organizations, connections, accounts and factors: enforcement and the daily jobs, for services.ts. */
@@ -25,6 +26,7 @@ export function createSsoSetup(deps: {
 }) {
   const { db, orgs, connections, outbox } = deps;
   const admins = new OrganizationAdminRepository();
+  const mailOwners = ownerMailer(db, outbox);
   return {
     enforcement: new SsoEnforcementSetupService({
       db,
@@ -38,16 +40,14 @@ export function createSsoSetup(deps: {
       db,
       organizations: orgs.organizations,
       dns: new DnsTxtLookup(deps.config.dnsServers),
-      ownerEmails: organizationOwnerEmails,
-      outbox,
+      mailOwners,
     }),
     samlMaintenance: new SamlMaintenanceJob({
       db,
       connections,
       setup: deps.setup,
       organizationName: async (organizationId) => (await orgs.organizations.findById(organizationId))?.name,
-      ownerEmails: organizationOwnerEmails,
-      outbox,
+      mailOwners,
     }),
   };
 }

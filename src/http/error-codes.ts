@@ -19,6 +19,7 @@ export const errorCodes = [
   'admin.last_owner',
   'admin.not_found',
   'admin.role_above_own',
+  'admin.sign_in_failed',
   'admin.unauthenticated',
   'factors.code_invalid',
   'factors.last_factor_required',

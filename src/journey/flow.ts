@@ -143,8 +143,19 @@ export function seeOther(ctx: Context, url: string): void {
 /** Saves the state, changed by `change`; an identity waiting to be linked stays unless `change` says otherwise. */
 export async function saveState(flow: JourneyFlow, change: Partial<JourneyState>): Promise<void> {
   const state: JourneyState = { ...flow.state, ...change };
-  await flow.provider.interactionResult(flow.ctx.req, flow.ctx.res, { [journeyResultKey]: state }, { mergeWithLastSubmission: true });
+  await saveInteractionResult(flow, { [journeyResultKey]: state }, { mergeWithLastSubmission: true });
   flow.state = state;
+}
+
+/**
+ * What provider.interactionResult does, on the interaction this request has already read:
+ * interactionResult would read it from the database again (one query more on every POST).
+ */
+async function saveInteractionResult(flow: JourneyFlow, result: InteractionResults, options: { mergeWithLastSubmission: boolean }): Promise<string> {
+  const interaction = flow.details;
+  interaction.result = options.mergeWithLastSubmission && !('error' in result) ? { ...interaction.lastSubmission, ...result } : result;
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  return interaction.returnTo;
 }
 
 export function saveStep(flow: JourneyFlow, at: JourneyStep): Promise<void> {
@@ -162,8 +173,7 @@ export function savePendingLink(flow: JourneyFlow, link: PendingLink | null): Pr
 
 /** Hands the result to oidc-provider and sends the browser on to resume the authorization. */
 export async function finishInteraction(flow: JourneyFlow, result: InteractionResults, options: { mergeWithLastSubmission: boolean }): Promise<void> {
-  const returnTo = await flow.provider.interactionResult(flow.ctx.req, flow.ctx.res, result, options);
-  seeOther(flow.ctx, returnTo);
+  seeOther(flow.ctx, await saveInteractionResult(flow, result, options));
 }
 
 export interface StepPageOptions {

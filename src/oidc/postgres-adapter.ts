@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import type { Db } from '../db/database.ts';
 import type { TransactionScope } from '../db/transaction-scope.ts';
@@ -8,6 +8,21 @@ const alreadyConsumed = (model: string) =>
   model === 'PushedAuthorizationRequest'
     ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
     : new errors.InvalidGrant(`${model} already used`);
+
+/**
+ * The statements of every request (a sign-in runs about a dozen of them, a token request two to
+ * five), written once: the query builder would build and compile each of them again on every call.
+ */
+const statements = {
+  upsert: `insert into oidc_models (model, id, payload, grant_id, user_code, uid, account_id, expires_at)
+    values ($1, $2, $3, $4, $5, $6, $7, $8)
+    on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, user_code = excluded.user_code,
+      uid = excluded.uid, account_id = excluded.account_id, expires_at = excluded.expires_at`,
+  consume: 'update oidc_models set consumed_at = now() where model = $1 and id = $2 and consumed_at is null',
+  findBy: (column: 'id' | 'uid' | 'user_code') =>
+    `select payload, consumed_at from oidc_models where model = $1 and ${column} = $2 and (expires_at is null or expires_at > now())`,
+};
+const findStatements = { id: statements.findBy('id'), uid: statements.findBy('uid'), user_code: statements.findBy('user_code') };
 
 /**
  * Stores every oidc-provider model in the one `oidc_models` table, keyed by (model, id), with the
@@ -32,30 +47,18 @@ export class PostgresAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-    const row = {
-      model: this.#model,
+    const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+    const parameters = [
+      this.#model,
       id,
-      payload: JSON.stringify(payload),
-      grant_id: payload.grantId ?? null,
-      user_code: payload.userCode ?? null,
-      uid: payload.uid ?? null,
-      account_id: payload.accountId ?? null,
-      expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-    };
-    await this.#db
-      .insertInto('oidc_models')
-      .values(row)
-      .onConflict((conflict) =>
-        conflict.columns(['model', 'id']).doUpdateSet({
-          payload: row.payload,
-          grant_id: row.grant_id,
-          user_code: row.user_code,
-          uid: row.uid,
-          account_id: row.account_id,
-          expires_at: row.expires_at,
-        }),
-      )
-      .execute();
+      JSON.stringify(payload),
+      payload.grantId ?? null,
+      payload.userCode ?? null,
+      payload.uid ?? null,
+      payload.accountId ?? null,
+      expiresAt,
+    ];
+    await this.#db.executeQuery(CompiledQuery.raw(statements.upsert, parameters));
   }
 
   find(id: string): Promise<AdapterPayload | undefined> {
@@ -75,14 +78,8 @@ export class PostgresAdapter implements Adapter {
    * code or refresh token would both pass. The conditional update lets exactly one of them win.
    */
   async consume(id: string): Promise<void> {
-    const result = await this.#db
-      .updateTable('oidc_models')
-      .set({ consumed_at: sql`now()` })
-      .where('model', '=', this.#model)
-      .where('id', '=', id)
-      .where('consumed_at', 'is', null)
-      .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw alreadyConsumed(this.#model);
+    const result = await this.#db.executeQuery(CompiledQuery.raw(statements.consume, [this.#model, id]));
+    if (result.numAffectedRows === 0n) throw alreadyConsumed(this.#model);
   }
 
   async destroy(id: string): Promise<void> {
@@ -94,13 +91,10 @@ export class PostgresAdapter implements Adapter {
   }
 
   async #findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
-    const row = await this.#db
-      .selectFrom('oidc_models')
-      .select(['payload', 'consumed_at'])
-      .where('model', '=', this.#model)
-      .where(column, '=', value)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
-      .executeTakeFirst();
+    const { rows } = await this.#db.executeQuery<{ payload: unknown; consumed_at: Date | null }>(
+      CompiledQuery.raw(findStatements[column], [this.#model, value]),
+    );
+    const [row] = rows;
     if (!row) return undefined;
     const payload = row.payload as AdapterPayload;
     return row.consumed_at ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : payload;

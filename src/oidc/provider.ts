@@ -8,6 +8,7 @@ import { addConsentToGrant } from '../consents/consent.ts';
 import { DatabaseUnavailableError } from '../db/database-unavailable.ts';
 import type { TransactionScope } from '../db/transaction-scope.ts';
 import { acrValues } from '../factors/assurance.ts';
+import { CookieKeys } from '../http/cookie-keys.ts';
 import type { Logger } from '../log.ts';
 import { clientView } from '../ui/client-view.ts';
 import { localeFor } from '../ui/locale.ts';
@@ -69,7 +70,7 @@ export function createProvider({
     discovery: { prompt_values_supported: ['none', ...interactionPrompts.filter((prompt) => prompt.requestable).map((prompt) => prompt.name)] },
     adapter: createAdapterFactory(requestTransactions, clients),
     jwks: { keys: signingKeys as NonNullable<Configuration['jwks']>['keys'] },
-    cookies: { keys: [...config.cookieSecrets] },
+    cookies: { keys: new CookieKeys(config.cookieSecrets) },
     claims: {
       // acr and amr: how the person signed in (completeSignIn's login result), in every ID token.
       openid: ['sub', 'acr', 'amr'],

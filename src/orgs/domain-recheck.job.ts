@@ -1,17 +1,15 @@
 import type { Db } from '../db/database.ts';
 import { AppError } from '../http/errors.ts';
-import type { MailOutbox } from '../mail/mail-outbox.ts';
-import { recipientLocale } from '../mail/mail-outbox.ts';
 import type { DnsTxtLookup } from './dns-txt-lookup.ts';
 import type { OrganizationRepository } from './organization.repository.ts';
 import { describeClaim } from './organization.service.ts';
+import type { OwnerMailer } from './owner-mail.ts';
 
 export interface DomainRecheckDependencies {
   db: Db;
   organizations: OrganizationRepository;
   dns: Pick<DnsTxtLookup, 'txt'>;
-  ownerEmails(db: Db, organizationId: string): Promise<Array<{ email: string; locale: string | null }>>;
-  outbox: Pick<MailOutbox, 'enqueue'>;
+  mailOwners: OwnerMailer;
 }
 
 /**
@@ -28,7 +26,7 @@ export class DomainRecheckJob {
   }
 
   async run(): Promise<{ checked: number; lost: string[] }> {
-    const { db, organizations, dns, ownerEmails, outbox } = this.#deps;
+    const { db, organizations, dns, mailOwners } = this.#deps;
     const lost: string[] = [];
     const domains = await organizations.dnsVerifiedDomains();
     for (const row of domains) {
@@ -45,14 +43,12 @@ export class DomainRecheckJob {
       await organizations.markDomainLost(db, row.organization_id, row.domain);
       lost.push(row.domain);
       const organization = await organizations.findById(row.organization_id);
-      for (const owner of await ownerEmails(db, row.organization_id)) {
-        await outbox.enqueue({
-          to: owner.email,
-          template: 'domain-verification-lost',
-          locale: recipientLocale(owner, 'en'),
-          data: { domain: row.domain, organization: organization?.name ?? '', recordName: claim.record.name, recordValue: claim.record.value },
-        });
-      }
+      await mailOwners(row.organization_id, 'domain-verification-lost', {
+        domain: row.domain,
+        organization: organization?.name ?? '',
+        recordName: claim.record.name,
+        recordValue: claim.record.value,
+      });
     }
     return { checked: domains.length, lost };
   }

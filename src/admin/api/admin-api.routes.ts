@@ -243,6 +243,18 @@ export const adminApiRoutes: AdminApiRoute[] = [
     handle: ({ params }, actor, admin) => admin.organizationUsers.signOutEverywhere(actor, params.organizationId, params.accountId),
   }),
   route({
+    operationId: 'resetUserFactors',
+    method: 'post',
+    path: '/organizations/{organizationId}/users/{accountId}/reset-factors',
+    summary: 'Remove the user’s authenticator app, recovery codes and passkeys, and end their device trust',
+    role: 'admin',
+    scope: 'organization',
+    params: accountParams,
+    status: 200,
+    response: memberSchema,
+    handle: ({ params }, actor, admin) => admin.organizationUsers.resetFactors(actor, params.organizationId, params.accountId),
+  }),
+  route({
     operationId: 'listAdmins',
     method: 'get',
     path: '/organizations/{organizationId}/admins',

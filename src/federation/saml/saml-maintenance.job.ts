@@ -1,6 +1,4 @@
 import type { Db } from '../../db/database.ts';
-import type { MailOutbox } from '../../mail/mail-outbox.ts';
-import { recipientLocale } from '../../mail/mail-outbox.ts';
 import type { ConnectionRepository } from '../connection.repository.ts';
 import type { ConnectionSetupService } from '../connection-setup.service.ts';
 
@@ -12,8 +10,7 @@ export interface SamlMaintenanceDependencies {
   connections: Pick<ConnectionRepository, 'idsOfType' | 'setupOf' | 'recordCertificateNotices'>;
   setup: Pick<ConnectionSetupService, 'refreshMetadata' | 'certificateExpiries'>;
   organizationName(organizationId: string): Promise<string | undefined>;
-  ownerEmails(db: Db, organizationId: string): Promise<Array<{ email: string; locale: string | null }>>;
-  outbox: Pick<MailOutbox, 'enqueue'>;
+  mailOwners(organizationId: string, template: 'certificate-expiring', data: Record<string, string | number>): Promise<void>;
 }
 
 /**
@@ -49,7 +46,7 @@ export class SamlMaintenanceJob {
   }
 
   async #noticeExpiries(connectionId: string, now: Date): Promise<Array<{ connectionId: string; days: number }>> {
-    const { db, connections, setup, ownerEmails, outbox } = this.#deps;
+    const { db, connections, setup, mailOwners } = this.#deps;
     const connection = await connections.setupOf(connectionId);
     if (!connection?.organizationId) return [];
     const sent: Array<{ connectionId: string; days: number }> = [];
@@ -61,14 +58,12 @@ export class SamlMaintenanceJob {
       const recorded = await connections.recordCertificateNotices(db, connectionId, certificate.sha256, reached);
       if (!recorded.includes(closest)) continue;
       const organization = (await this.#deps.organizationName(connection.organizationId)) ?? '';
-      for (const owner of await ownerEmails(db, connection.organizationId)) {
-        await outbox.enqueue({
-          to: owner.email,
-          template: 'certificate-expiring',
-          locale: recipientLocale(owner, 'en'),
-          data: { connection: connection.name, organization, days: Math.max(certificate.daysLeft, 0), date: certificate.notAfter.toISOString().slice(0, 10) },
-        });
-      }
+      await mailOwners(connection.organizationId, 'certificate-expiring', {
+        connection: connection.name,
+        organization,
+        days: Math.max(certificate.daysLeft, 0),
+        date: certificate.notAfter.toISOString().slice(0, 10),
+      });
       sent.push({ connectionId, days: closest });
     }
     return sent;

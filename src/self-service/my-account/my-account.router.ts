@@ -38,9 +38,14 @@ export interface MyAccountRouterDependencies {
   socialSignIn: SocialSignIn;
   socialLinking: SocialAccountLinking;
   federation: FederationService;
+  /** Whether the account holds an admin role: My account then leads to the admin center. */
+  isAdministrator(accountId: string): Promise<boolean>;
 }
 
-export function myAccountRouter({ issuer, myAccount, socialSignIn, socialLinking, federation }: MyAccountRouterDependencies, provider: () => Provider): Router {
+export function myAccountRouter(
+  { issuer, myAccount, socialSignIn, socialLinking, federation, isAdministrator }: MyAccountRouterDependencies,
+  provider: () => Provider,
+): Router {
   const router = new Router({ prefix: '/account' });
   router.use(...formProtection);
 
@@ -65,7 +70,7 @@ export function myAccountRouter({ issuer, myAccount, socialSignIn, socialLinking
     return overview;
   };
 
-  const show = (ctx: Context, overview: AccountOverview, view: { passwordErrors?: PasswordErrors; status?: number } = {}) => {
+  const show = async (ctx: Context, overview: AccountOverview, view: { passwordErrors?: PasswordErrors; status?: number } = {}) => {
     const notice = typeof ctx.query.notice === 'string' && hasMessage(`account.notice.${ctx.query.notice}`) ? ctx.query.notice : undefined;
     const provider = typeof ctx.query.provider === 'string' ? socialSignIn.byName(ctx.query.provider)?.displayName : undefined;
     const dates = new Intl.DateTimeFormat(ctx.state.locale, { dateStyle: 'long' });
@@ -82,6 +87,7 @@ export function myAccountRouter({ issuer, myAccount, socialSignIn, socialLinking
         allowedApps: overview.allowedApps.map((app) => ({ ...app, allowedOn: dates.format(app.grantedAt), permissions: describeScopes(app.scopes) })),
         notice: notice && { messageKey: `account.notice.${notice}`, params: { provider: provider ?? '' } },
         passwordErrors: view.passwordErrors ?? {},
+        adminCenter: await isAdministrator(overview.account.id),
       },
       { status: view.status ?? 200 },
     );
@@ -94,7 +100,7 @@ export function myAccountRouter({ issuer, myAccount, socialSignIn, socialLinking
 
   router.get('/', async (ctx) => {
     const overview = await signedIn(ctx);
-    if (overview) show(ctx, overview);
+    if (overview) await show(ctx, overview);
   });
 
   // Where the account client's sign-in comes back: nothing to read or trust here (response_type=none), the sign-in wrote the session.
