@@ -398,6 +398,10 @@ describe('SCIM 2.0 provisioning of an organization', () => {
     expect((await scim(`/Users/${b3}`, { method: 'DELETE' })).status).toBe(204);
     expectScimError(await scim(`/Users/${b3}`), 404);
     expect((await server.services.accounts.repository.findById(b3))?.disabled_at).toBeInstanceOf(Date);
+    // Provisioned again, the same account is active again.
+    const again = await scim('/Users', { method: 'POST', body: entraUser('b3@contoso.example.test') });
+    expect(again.body).toMatchObject({ id: b3, active: true });
+    expect((await scim(`/Users/${b3}`, { method: 'DELETE' })).status).toBe(204);
 
     // A member of another organization too keeps an enabled account.
     const b4 = (await scim(`/Users?filter=${encodeURIComponent('userName eq "b4@contoso.example.test"')}`)).body.Resources[0].id;
@@ -407,6 +411,7 @@ describe('SCIM 2.0 provisioning of an organization', () => {
     const removed = await server.services.admin.auditLog.list(server.services.db, orgs.contoso, { action: 'user.removed', limit: 5 });
     expect(removed.map((event) => [event.target.id, event.actor.type])).toEqual([
       [b4, 'scim'],
+      [b3, 'scim'],
       [b3, 'scim'],
     ]);
   });

@@ -79,11 +79,15 @@ export class ScimUsersService {
         existing ??
         // The organization proved the domain and its IdP vouches for the address: it counts as verified.
         (await this.#deps.accounts.insert(trx, { email, email_verified: true, name: input.name, given_name: input.givenName, family_name: input.familyName }));
-      if (existing) await this.#deps.accounts.update(trx, account.id, { name: input.name, given_name: input.givenName, family_name: input.familyName });
+      // A name the IdP does not send leaves the account's own.
+      if (existing && input.name)
+        await this.#deps.accounts.update(trx, account.id, { name: input.name, given_name: input.givenName, family_name: input.familyName });
       await this.#deps.organizations.addMember(trx, organizationId, account.id);
       await this.#deps.users.link(trx, organizationId, account.id, input.externalId);
       await this.#record(trx, actor, organizationId, account.id, 'user.provisioned', null, describe(input, email));
       if (input.active === false) await this.#deps.organizationUsers.disable(actor, organizationId, account.id, trx);
+      // Provisioned again after a DELETE disabled it: active again.
+      if (input.active === true && existing?.disabled_at) await this.#deps.organizationUsers.enable(actor, organizationId, account.id, trx);
       return this.#get(trx, organizationId, account.id);
     });
   }
