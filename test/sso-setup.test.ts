@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../src/admin/admin-principal.ts';
 import { claimDailyRun } from '../src/db/daily-jobs.ts';
 import { totpCodeAt } from '../src/factors/totp.ts';
+import { pinnedUpstreamFetch } from '../src/federation/upstream-document-fetch.ts';
 import type { RunningServer } from '../src/server.ts';
 import { TestDnsServer } from './helpers/dns-server.ts';
 import { postToAcs } from './helpers/federation-journey.ts';
@@ -166,6 +167,24 @@ describe('guided SSO setup: domains, SSRF-safe metadata, draft connections and t
       const refusal = samlFrom(strict, url);
       await expect(refusal).rejects.toMatchObject(refusedUrl);
       await expect(refusal).rejects.toThrow(message);
+    });
+
+    it.each([
+      ['plain http', 'http://idp.example.test/token', /must use https/],
+      ['loopback', 'https://127.0.0.1:8443/token', /127\.0\.0\.1, which is not a public address/],
+      ['link-local (cloud metadata)', 'https://169.254.169.254/latest/meta-data', /169\.254\.169\.254/],
+      ['a name resolving to loopback, checked when connecting', 'https://internal.sso.test/token', /internal\.sso\.test resolves to 127\.0\.0\.1/],
+    ])('refuses %s for the requests a sign-in makes to an OIDC upstream (token, userinfo, JWKS)', async (_kind, url, message) => {
+      const upstreamFetch = pinnedUpstreamFetch({ allowInsecure: false, dnsServers: [dns.address] });
+      await expect(upstreamFetch(url, { method: 'POST' })).rejects.toThrow(message);
+    });
+
+    it('sign-in requests to an OIDC upstream follow no redirect, and reach loopback only where insecure upstreams are allowed', async () => {
+      const upstreamFetch = pinnedUpstreamFetch({ allowInsecure: true, dnsServers: [dns.address] });
+      const redirected = await upstreamFetch(`${localUrl}/redirect`, { method: 'GET' });
+      expect(redirected.status).toBe(302);
+      const named = await upstreamFetch(`${localUrl.replace('127.0.0.1', 'internal.sso.test')}/missing`, { method: 'GET' });
+      expect(named.status).toBe(404);
     });
 
     it('follows no redirect and reads no oversized document, even where http and loopback are allowed', async () => {

@@ -17,6 +17,7 @@ import { SamlConnection } from './saml/saml.connection.ts';
 import { SamlMessageRepository } from './saml/saml-message.repository.ts';
 import { SocialAccountLinking, type SsoRequirement } from './social/social-linking.ts';
 import { SocialSignIn } from './social/social-sign-in.ts';
+import { pinnedUpstreamFetch } from './upstream-document-fetch.ts';
 
 /** What federation is built on: the connection records and SSO enforcement are shared with home-realm discovery (hrd/). */
 export interface FederationDependencies {
@@ -34,7 +35,8 @@ export function createFederation(config: Config, db: Db, { secretBox, accounts, 
   const states = new FederationStateBox(config.keyEncryptionSecret, config.keyEncryptionSecretPrevious);
   const allowInsecureRequests = config.allowInsecureUpstreams ?? config.env !== 'production';
   const discovery = new OidcDiscoveryCache();
-  const oidcDependencies = { issuer: config.issuer, states, discovery, allowInsecureRequests };
+  const fetchPolicy = { allowInsecure: allowInsecureRequests, dnsServers: config.dnsServers };
+  const oidcDependencies = { issuer: config.issuer, states, discovery, allowInsecureRequests, fetch: pinnedUpstreamFetch(fetchPolicy) };
   const socialSignIn = new SocialSignIn(config.social, oidcDependencies);
   const registry = new ConnectionRegistry(
     connections,
@@ -55,7 +57,7 @@ export function createFederation(config: Config, db: Db, { secretBox, accounts, 
       connections,
       organizations: orgs.organizations,
       issuer: config.issuer,
-      fetchPolicy: { allowInsecure: allowInsecureRequests, dnsServers: config.dnsServers },
+      fetchPolicy,
     }),
     service: new FederationService({
       db,

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { AppError } from '../http/errors.ts';
 
 /**
@@ -49,7 +50,10 @@ async function resolveAll(hostname: string, dnsServers: readonly string[]): Prom
  * connection (its `lookup`), so a second resolution (DNS rebinding) can never pick another one.
  */
 async function pinnedAddress(url: URL, policy: UpstreamFetchPolicy): Promise<string> {
-  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  return checkedAddress(url.hostname.replace(/^\[|\]$/g, ''), policy);
+}
+
+async function checkedAddress(hostname: string, policy: UpstreamFetchPolicy): Promise<string> {
   let addresses: string[];
   if (ipaddr.isValid(hostname)) addresses = [hostname];
   else {
@@ -63,6 +67,15 @@ async function pinnedAddress(url: URL, policy: UpstreamFetchPolicy): Promise<str
   const forbidden = addresses.find((address) => !isPublicAddress(address));
   if (forbidden && !policy.allowInsecure) throw refused(`${hostname} resolves to ${forbidden}, which is not a public address`);
   return addresses[0]!;
+}
+
+/** A `lookup` that answers one address, whichever form (one address or all) the socket asks for. */
+function pinTo(address: string): LookupFunction {
+  const family = ipaddr.parse(address).kind() === 'ipv6' ? 6 : 4;
+  return (_hostname, options, callback) => {
+    if ((options as { all?: boolean }).all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
+    else callback(null, address, family);
+  };
 }
 
 function unreachable(message: string, cause?: unknown): AppError {
@@ -79,11 +92,7 @@ export async function fetchUpstreamDocument(rawUrl: string, policy: UpstreamFetc
   if (url.protocol !== 'https:' && !(policy.allowInsecure && url.protocol === 'http:')) throw refused('it must use https');
   if (url.username || url.password) throw refused('it must not carry credentials');
   const address = await pinnedAddress(url, policy);
-  const family = ipaddr.parse(address).kind() === 'ipv6' ? 6 : 4;
-  const lookup: LookupFunction = (_hostname, options, callback) => {
-    if ((options as { all?: boolean }).all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
-    else callback(null, address, family);
-  };
+  const lookup = pinTo(address);
   const maxBytes = policy.maxBytes ?? defaultMaxBytes;
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<string>((resolve, reject) => {
@@ -125,4 +134,38 @@ export async function fetchUpstreamDocument(rawUrl: string, policy: UpstreamFetc
     outgoing.on('error', (error) => reject(unreachable(error.name === 'AbortError' || error.name === 'TimeoutError' ? 'timed out' : error.message, error)));
     outgoing.end();
   });
+}
+
+/**
+ * A `fetch` for openid-client (its `customFetch`) with the same address rules, for the requests a
+ * sign-in makes to an upstream: discovery, token, userinfo and JWKS endpoints are named by a
+ * discovery document an organization admin controls. The address is resolved and checked in the
+ * connection's own `lookup`, so the address checked is the address connected to; redirects are
+ * never followed.
+ */
+export function pinnedUpstreamFetch(policy: UpstreamFetchPolicy): (url: string, options: object) => Promise<Response> {
+  const dispatcher = new Agent({
+    connect: {
+      lookup: (hostname, options, callback) => {
+        checkedAddress(hostname, policy).then(
+          (address) => pinTo(address)(hostname, options, callback),
+          (error: Error) => callback(error, '', 0),
+        );
+      },
+    },
+  });
+  return async (rawUrl, options) => {
+    const url = new URL(rawUrl);
+    if (url.protocol !== 'https:' && !(policy.allowInsecure && url.protocol === 'http:')) throw refused('it must use https');
+    // An address literal is never looked up: it is checked here.
+    const literal = url.hostname.replace(/^\[|\]$/g, '');
+    if (ipaddr.isValid(literal)) await checkedAddress(literal, policy);
+    try {
+      return (await undiciFetch(url, { ...options, redirect: 'manual', dispatcher })) as unknown as Response;
+    } catch (error) {
+      // fetch reports a refused lookup as "fetch failed": the refusal itself says why.
+      const cause = (error as { cause?: unknown }).cause;
+      throw cause instanceof AppError ? cause : error;
+    }
+  };
 }

@@ -62,6 +62,8 @@ export interface ClaimsRequest {
   clientAuth: client.ClientAuth;
   clientSecret: string | undefined;
   allowInsecureRequests: boolean;
+  /** The address-checked fetch every request to the upstream goes through. */
+  fetch: client.CustomFetch;
 }
 
 /**
@@ -86,6 +88,8 @@ export interface OidcDependencies {
   discovery: OidcDiscoveryCache;
   /** Plain-http upstreams, for development and tests only. */
   allowInsecureRequests: boolean;
+  /** Reaches public addresses only (unless insecure upstreams are allowed), connecting to the address it checked. */
+  fetch: client.CustomFetch;
 }
 
 const discoveryTtlMs = 10 * 60 * 1000;
@@ -145,7 +149,11 @@ export class OidcConnection implements UpstreamConnection {
   async #configuration(): Promise<client.Configuration> {
     const { issuer, clientId } = this.settings;
     const clientAuth = this.#clientAuthentication();
-    const options: client.DiscoveryRequestOptions = { timeout: 10, ...(this.#deps.allowInsecureRequests ? { execute: [client.allowInsecureRequests] } : {}) };
+    const options: client.DiscoveryRequestOptions = {
+      timeout: 10,
+      [client.customFetch]: this.#deps.fetch,
+      ...(this.#deps.allowInsecureRequests ? { execute: [client.allowInsecureRequests] } : {}),
+    };
     try {
       return await this.#deps.discovery.get(`${this.record.id} ${issuer} ${clientId}`, () =>
         this.#hooks.configure
@@ -207,6 +215,7 @@ export class OidcConnection implements UpstreamConnection {
             clientAuth: this.#clientAuthentication(),
             clientSecret: this.record.secrets.clientSecret,
             allowInsecureRequests: this.#deps.allowInsecureRequests,
+            fetch: this.#deps.fetch,
           })
         : await this.#idTokenClaims(config, callbackUrl, checks);
     } catch (error) {

@@ -37,6 +37,7 @@ export function facebookHooks(configured: SocialClient): OidcHooks {
         clientAuth,
       );
       for (const extension of options.execute ?? []) extension(config);
+      if (options[client.customFetch]) config[client.customFetch] = options[client.customFetch];
       if (options.timeout) config.timeout = options.timeout;
       return config;
     },

@@ -44,10 +44,14 @@ export const microsoftHooks: OidcHooks = {
     return config;
   },
 
-  async claims({ config, callbackUrl, checks, clientAuth, allowInsecureRequests }: ClaimsRequest) {
+  async claims({ config, callbackUrl, checks, clientAuth, allowInsecureRequests, fetch }: ClaimsRequest) {
     const { supportsPKCE: _helper, ...metadata } = config.serverMetadata();
     const oauthClient: oauth.Client = { client_id: config.clientMetadata().client_id };
-    const options = { [oauth.allowInsecureRequests]: allowInsecureRequests, signal: AbortSignal.timeout((config.timeout ?? 30) * 1000) };
+    const options = {
+      [oauth.allowInsecureRequests]: allowInsecureRequests,
+      [oauth.customFetch]: fetch,
+      signal: AbortSignal.timeout((config.timeout ?? 30) * 1000),
+    };
     const parameters = oauth.validateAuthResponse(metadata, oauthClient, callbackUrl, checks.state);
     const redirectUri = `${callbackUrl.origin}${callbackUrl.pathname}`;
     const response = await oauth.authorizationCodeGrantRequest(metadata, oauthClient, clientAuth, parameters, redirectUri, checks.codeVerifier, options);
