@@ -3,7 +3,7 @@ import { cliActor } from '../src/admin/admin-principal.ts';
 import { adminApiResource, adminApiScope } from '../src/oidc/admin-api-resource.ts';
 import type { RunningServer } from '../src/server.ts';
 import { serverWithCli } from './helpers/cli-server.ts';
-import { authorizationRequest, redirectUri, registerRelyingParty } from './helpers/relying-party.ts';
+import { authorizationRequest, client, exchangeCode, redirectUri, registerRelyingParty } from './helpers/relying-party.ts';
 import { signInThroughBrowserless } from './helpers/sign-in.ts';
 import { UserAgent } from './helpers/user-agent.ts';
 
@@ -72,6 +72,25 @@ describe('admin roles from the command line, and a disabled account', () => {
     const events = await server.services.admin.auditLog.list(server.services.db, organization, { targetId: account!.id, limit: 10 });
     expect(events.map((event) => event.action)).toEqual(['sign_in.failed', 'sign_in.succeeded', 'user.enabled', 'user.disabled']);
     expect(events[1]).toMatchObject({ after: { method: 'password', amr: ['pwd'] }, origin: { ip: expect.any(String) } });
+  });
+
+  it('a disabled account gets no token even from a refresh token issued before, whether or not its grants were revoked', async () => {
+    const email = 'milton@initech.example.test';
+    const account = await server.services.accounts.service.createAccount({ email, password, emailVerified: true });
+    const firstParty = await registerRelyingParty(server, { firstParty: true });
+    const app = await registerRelyingParty(server, { firstParty: false });
+    const agent = new UserAgent();
+    await signInThroughBrowserless(agent, (await authorizationRequest(firstParty.config)).url, email, password);
+    const request = await authorizationRequest(app.config, { scope: 'openid email offline_access', prompt: 'consent' });
+    const consent = await agent.follow(request.url, {}, redirectUri);
+    const tokens = await exchangeCode(app.config, (await agent.submit(consent, 'form[action*="/consent"]', {}, redirectUri)).url, request);
+    expect(tokens.refresh_token).toBeTruthy();
+
+    // Disabled behind the services' back (say, by SQL): the grants are still there, findAccount alone refuses.
+    const setDisabled = (at: Date | null) => server.services.db.updateTable('accounts').set({ disabled_at: at }).where('id', '=', account.id).execute();
+    await setDisabled(new Date());
+    await expect(client.refreshTokenGrant(app.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await setDisabled(null);
   });
 
   it('purges audit events older than the retention period, and only those', async () => {
