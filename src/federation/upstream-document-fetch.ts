@@ -45,14 +45,18 @@ async function resolveAll(hostname: string, dnsServers: readonly string[]): Prom
   return [...v4, ...v6];
 }
 
+/** The host without an IPv6 literal's brackets. */
+const bareHostname = (url: URL) => url.hostname.replace(/^\[|\]$/g, '');
+
 /**
  * The one address the fetch connects to: resolved once here, checked, and pinned for the
  * connection (its `lookup`), so a second resolution (DNS rebinding) can never pick another one.
  */
 async function pinnedAddress(url: URL, policy: UpstreamFetchPolicy): Promise<string> {
-  return checkedAddress(url.hostname.replace(/^\[|\]$/g, ''), policy);
+  return checkedAddress(bareHostname(url), policy);
 }
 
+/** The first address of a host, refused unless every one is public (or insecure upstreams are allowed). */
 async function checkedAddress(hostname: string, policy: UpstreamFetchPolicy): Promise<string> {
   let addresses: string[];
   if (ipaddr.isValid(hostname)) addresses = [hostname];
@@ -78,6 +82,10 @@ function pinTo(address: string): LookupFunction {
   };
 }
 
+function refuseInsecureScheme(url: URL, policy: UpstreamFetchPolicy): void {
+  if (url.protocol !== 'https:' && !(policy.allowInsecure && url.protocol === 'http:')) throw refused('it must use https');
+}
+
 function unreachable(message: string, cause?: unknown): AppError {
   return new AppError('federation.upstream_document_unreachable', 502, { message: `Could not fetch the document: ${message}`, cause });
 }
@@ -89,7 +97,7 @@ function unreachable(message: string, cause?: unknown): AppError {
 export async function fetchUpstreamDocument(rawUrl: string, policy: UpstreamFetchPolicy): Promise<string> {
   const url = URL.canParse(rawUrl) ? new URL(rawUrl) : undefined;
   if (!url) throw refused('not an absolute URL');
-  if (url.protocol !== 'https:' && !(policy.allowInsecure && url.protocol === 'http:')) throw refused('it must use https');
+  refuseInsecureScheme(url, policy);
   if (url.username || url.password) throw refused('it must not carry credentials');
   const address = await pinnedAddress(url, policy);
   const lookup = pinTo(address);
@@ -156,10 +164,9 @@ export function pinnedUpstreamFetch(policy: UpstreamFetchPolicy): (url: string, 
   });
   return async (rawUrl, options) => {
     const url = new URL(rawUrl);
-    if (url.protocol !== 'https:' && !(policy.allowInsecure && url.protocol === 'http:')) throw refused('it must use https');
+    refuseInsecureScheme(url, policy);
     // An address literal is never looked up: it is checked here.
-    const literal = url.hostname.replace(/^\[|\]$/g, '');
-    if (ipaddr.isValid(literal)) await checkedAddress(literal, policy);
+    if (ipaddr.isValid(bareHostname(url))) await pinnedAddress(url, policy);
     try {
       return (await undiciFetch(url, { ...options, redirect: 'manual', dispatcher })) as unknown as Response;
     } catch (error) {
