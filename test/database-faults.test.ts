@@ -184,6 +184,39 @@ describe('PostgreSQL going away and coming back', () => {
     expect(next.status, JSON.stringify(next.body)).toBe(200);
   });
 
+  it('rolls a resume back entirely when saving the code fails: the cookie stays and the same resume URL finishes the sign-in', async () => {
+    const db = server.services.db;
+    const agent = new UserAgent();
+    const request = await authorizationRequest(app.config);
+    const emailPage = await agent.follow(request.url, {}, redirectUri);
+    const identifier = formSubmission(emailPage, 'form[action*="/identifier"]', { email });
+    const passwordPage = await followPatiently(agent, identifier.url, identifier.init, { log: new AnswerLog() });
+    const passwordForm = formSubmission(passwordPage, 'form[action*="/password"]', { password });
+    const toResume = await agent.request(passwordForm.url, passwordForm.init);
+    const resumeUrl = new URL(toResume.headers.get('location')!, passwordForm.url).toString();
+    expect(new URL(resumeUrl).pathname).toMatch(/^\/auth\/[^/]+$/);
+
+    // The outage lands after the resume consumed the interaction and cleared its cookie: its connection ends as the code is saved.
+    await sql`
+      create function refuse_codes() returns trigger language plpgsql as $$
+      begin perform pg_terminate_backend(pg_backend_pid()); perform pg_sleep(5); return new; end $$`.execute(db);
+    await sql`create trigger refuse_codes before insert on oidc_models for each row when (new.model = 'AuthorizationCode') execute function refuse_codes()`.execute(
+      db,
+    );
+    try {
+      const failed = await agent.request(resumeUrl);
+      expect(failed.status).toBe(503);
+      expect(failed.headers.getSetCookie()).toEqual([]);
+    } finally {
+      await sql`drop trigger refuse_codes on oidc_models`.execute(db);
+      await sql`drop function refuse_codes`.execute(db);
+    }
+    const retried = await agent.request(resumeUrl);
+    const callback = new URL(retried.headers.get('location')!);
+    expect(`${callback.origin}${callback.pathname}`).toBe(redirectUri);
+    expect(callback.searchParams.get('code')).toBeTruthy();
+  });
+
   it('keeps sign-ins, refresh chains and queued mail whole through a restart in the middle of traffic', async () => {
     const answers = new AnswerLog();
     const chains = await Promise.all([1, 2, 3, 4].map(() => signInForTokens()));

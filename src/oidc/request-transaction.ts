@@ -16,16 +16,21 @@ const registration = /^\/reg(\/[^/]+)?$/;
  * - POST, PUT and DELETE /reg: the client and its registration access token change together.
  * oidc-provider answers its own failures (500 server_error, 503 temporarily_unavailable) without
  * throwing, so a 5xx answer rolls back; its 400s commit, since reuse detection revokes a grant on
- * purpose.
+ * purpose. A rolled-back answer sets no cookie either: the resume clears its cookie before it saves
+ * the session, and a browser that lost it could not make the same request again.
  */
 export function providerRequestTransaction(transactions: TransactionScope) {
   return async function providerRequestTransactionMiddleware(ctx: Context, next: Next): Promise<void> {
     const token = ctx.method === 'POST' && ctx.path === '/token';
     const registrationWrite = ctx.method !== 'GET' && registration.test(ctx.path);
     if (!token && !registrationWrite && !(ctx.method === 'GET' && authorizationResume.test(ctx.path))) return next();
+    const cookiesBefore = ctx.response.get('Set-Cookie');
+    const forgetCookiesSet = () => (cookiesBefore ? ctx.set('Set-Cookie', cookiesBefore) : ctx.remove('Set-Cookie'));
     try {
       await transactions.run(next, () => ctx.status < 500);
+      if (ctx.status >= 500) forgetCookiesSet();
     } catch (error) {
+      forgetCookiesSet();
       // Pages are rendered by the error handler; the token and registration endpoints answer in OAuth's terms.
       if (!(token || registrationWrite) || !isDatabaseUnavailable(error)) throw error;
       // The database went away at BEGIN or COMMIT: the tokens in the body were never saved.
