@@ -10,9 +10,10 @@ import { totpCodeAt } from '../src/factors/totp.ts';
 import { pinnedUpstreamFetch } from '../src/federation/upstream-document-fetch.ts';
 import type { RunningServer } from '../src/server.ts';
 import { TestDnsServer } from './helpers/dns-server.ts';
-import { postToAcs } from './helpers/federation-journey.ts';
+import { beginFederated, postToAcs, resume, startInteraction } from './helpers/federation-journey.ts';
 import { startServerWithMail } from './helpers/mail-server.ts';
 import { cliRunner, testSecretsEnv } from './helpers/processes.ts';
+import { redirectUri, registerRelyingParty } from './helpers/relying-party.ts';
 import { TestSamlIdp } from './helpers/saml-idp.ts';
 import type { SmtpSink } from './helpers/smtp-sink.ts';
 import { startTestServer } from './helpers/test-server.ts';
@@ -177,6 +178,53 @@ describe('guided SSO setup: domains, SSRF-safe metadata, draft connections and t
     ])('refuses %s for the requests a sign-in makes to an OIDC upstream (token, userinfo, JWKS)', async (_kind, url, message) => {
       const upstreamFetch = pinnedUpstreamFetch({ allowInsecure: false, dnsServers: [dns.address] });
       await expect(upstreamFetch(url, { method: 'POST' })).rejects.toThrow(message);
+    });
+
+    it('sends the requests an OIDC sign-in makes to its upstream (discovery, token, JWKS) through the address-checked fetch', async () => {
+      // Only the service's own DNS knows this name: a request made with the plain fetch would not resolve it.
+      dns.setAddress('idp.wired.test', '127.0.0.1');
+      const upstream = await UpstreamOidcProvider.listen('', 'idp.wired.test');
+      try {
+        const clientSecret = 'wired-client-secret-0123456789abcdef';
+        const wired = await server.services.orgs.organizationService.create({ name: 'Wired', domains: ['wired.test'], verifiedByOperator: true });
+        const connection = await server.services.federation.connectionSetup.createOidc({
+          organizationId: wired.id,
+          enabledByOperator: true,
+          name: 'Wired IdP',
+          issuer: upstream.issuer,
+          clientId: 'signin-service',
+          clientSecret,
+          enforceSso: false,
+        });
+        await upstream.configure({
+          clients: [
+            {
+              client_id: 'signin-service',
+              client_secret: clientSecret,
+              redirect_uris: [connection.redirectUri],
+              grant_types: ['authorization_code'],
+              response_types: ['code'],
+            },
+          ],
+          account: { sub: 'wired-1', claims: { email: 'wire@wired.test', email_verified: true, name: 'Wire' } },
+        });
+        const app = await registerRelyingParty(server);
+        const agent = new UserAgent();
+        const { uid } = await startInteraction(agent, app);
+        const begun = await beginFederated(agent, server.url, uid, connection.id);
+        // The browser reaches the upstream on the address the name stands for.
+        const viaLoopback = (url: string) => url.replace('//idp.wired.test:', '//127.0.0.1:');
+        let location = begun.headers.get('location')!;
+        expect(location.startsWith(`${upstream.issuer}/auth?`)).toBe(true);
+        while (!location.startsWith(server.url)) {
+          const hop = await agent.request(viaLoopback(location));
+          location = new URL(hop.headers.get('location')!, viaLoopback(location)).toString();
+        }
+        const end = await resume(agent, await agent.request(location));
+        expect(end.url.startsWith(redirectUri), end.$('main').text().replace(/\s+/g, ' ')).toBe(true);
+      } finally {
+        await upstream.close();
+      }
     });
 
     it('sign-in requests to an OIDC upstream follow no redirect, and reach loopback only where insecure upstreams are allowed', async () => {

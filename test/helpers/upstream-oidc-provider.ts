@@ -68,9 +68,10 @@ export class UpstreamOidcProvider {
 
   /**
    * Listens first, so the issuer URL is known before the clients (whose redirect URIs may depend on
-   * it) are. `localhost` gives a browser a host distinct from the service's 127.0.0.1 for cookies.
+   * it) are. `localhost` gives a browser a host distinct from the service's 127.0.0.1 for cookies;
+   * another name is one only the test's DNS server resolves (to 127.0.0.1, where it listens).
    */
-  static async listen(issuerPath = '', hostname: '127.0.0.1' | 'localhost' = '127.0.0.1'): Promise<UpstreamOidcProvider> {
+  static async listen(issuerPath = '', hostname = '127.0.0.1'): Promise<UpstreamOidcProvider> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
