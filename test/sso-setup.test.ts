@@ -227,6 +227,25 @@ describe('guided SSO setup: domains, SSRF-safe metadata, draft connections and t
       }
     });
 
+    it('says at sign-in that the company IdP is set up with a refused address, not that it is unreachable', async () => {
+      const connection = await server.services.federation.connectionSetup.createOidc({
+        organizationId,
+        enabledByOperator: true,
+        name: 'Loopback IdP',
+        issuer: 'https://127.0.0.1:9/nowhere',
+        clientId: 'x',
+        clientSecret: 'y',
+        enforceSso: false,
+      });
+      const app = await registerRelyingParty(strict);
+      const agent = new UserAgent();
+      const { uid } = await startInteraction(agent, app);
+      const begun = await beginFederated(agent, strict.url, uid, connection.id);
+      const page = await agent.follow(new URL(begun.headers.get('location')!, strict.url).toString());
+      expect(page.status).toBe(502);
+      expect(page.$('[role=alert]').text()).toMatch(/set up with an address this service does not reach/);
+    });
+
     it('sign-in requests to an OIDC upstream follow no redirect, and reach loopback only where insecure upstreams are allowed', async () => {
       const upstreamFetch = pinnedUpstreamFetch({ allowInsecure: true, dnsServers: [dns.address] });
       const redirected = await upstreamFetch(`${localUrl}/redirect`, { method: 'GET' });

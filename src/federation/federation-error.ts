@@ -21,7 +21,10 @@ export class SignInCancelledError extends FederationError {
   }
 }
 
-/** The status of a failure page: the upstream being unreachable is a bad gateway, anything else the answer's fault. */
+/**
+ * The status of a failure page: an upstream unreachable, or at an address refused, is a bad
+ * gateway; anything else the answer's fault.
+ */
 export function failureStatus(code: ErrorCode): number {
-  return code === 'federation.upstream_unreachable' ? 502 : 400;
+  return code === 'federation.upstream_unreachable' || code === 'federation.upstream_refused' ? 502 : 400;
 }

@@ -55,6 +55,7 @@ export const errorCodes = [
   'federation.state_invalid',
   'federation.upstream_document_unreachable',
   'federation.upstream_error',
+  'federation.upstream_refused',
   'federation.upstream_unreachable',
   'federation.upstream_url_refused',
   'http.bad_request',

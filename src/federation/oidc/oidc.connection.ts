@@ -1,5 +1,7 @@
 import * as client from 'openid-client';
 import { z } from 'zod';
+import type { ErrorCode } from '../../http/error-codes.ts';
+import { AppError } from '../../http/errors.ts';
 import { FederationError, failureStatus, SignInCancelledError } from '../federation-error.ts';
 import type { FederationState, FederationStateBox } from '../federation-state.ts';
 import type {
@@ -108,13 +110,21 @@ export class OidcDiscoveryCache {
   }
 }
 
-function isNetworkFailure(error: unknown): boolean {
+/**
+ * Why a request to the upstream failed, for the failure page: an address the fetch refused (a
+ * discovery document naming our own network) is the connection's settings at fault, not the network.
+ */
+function upstreamFailure(error: unknown, otherwise: ErrorCode): { code: ErrorCode; message: string } {
+  let unreachable = false;
   for (let current = error; current; current = (current as { cause?: unknown }).cause) {
-    if (current instanceof TypeError && /fetch/i.test(current.message)) return true;
-    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT'].includes((current as { code?: string }).code ?? '')) return true;
-    if ((current as Error).name === 'TimeoutError' || (current as Error).name === 'AbortError') return true;
+    if (current instanceof AppError && current.code === 'federation.upstream_url_refused')
+      return { code: 'federation.upstream_refused', message: current.message };
+    if (current instanceof TypeError && /fetch/i.test(current.message)) unreachable = true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT'].includes((current as { code?: string }).code ?? ''))
+      unreachable = true;
+    if ((current as Error).name === 'TimeoutError' || (current as Error).name === 'AbortError') unreachable = true;
   }
-  return false;
+  return { code: unreachable ? 'federation.upstream_unreachable' : otherwise, message: (error as Error).message };
 }
 
 const stringClaim = (claims: Record<string, unknown>, name: string) => {
@@ -161,7 +171,8 @@ export class OidcConnection implements UpstreamConnection {
           : client.discovery(new URL(issuer), clientId, undefined, clientAuth, options),
       );
     } catch (error) {
-      throw new FederationError('federation.upstream_unreachable', { status: 502, cause: error });
+      const { code, message } = upstreamFailure(error, 'federation.upstream_unreachable');
+      throw new FederationError(code, { status: failureStatus(code), cause: error, message });
     }
   }
 
@@ -220,8 +231,8 @@ export class OidcConnection implements UpstreamConnection {
         : await this.#idTokenClaims(config, callbackUrl, checks);
     } catch (error) {
       if (error instanceof FederationError) throw error;
-      const code = isNetworkFailure(error) ? 'federation.upstream_unreachable' : 'federation.oidc_invalid_response';
-      throw new FederationError(code, { status: failureStatus(code), cause: error, message: (error as Error).message });
+      const { code, message } = upstreamFailure(error, 'federation.oidc_invalid_response');
+      throw new FederationError(code, { status: failureStatus(code), cause: error, message });
     }
     if (typeof claims.sub !== 'string' || !claims.sub) throw new FederationError('federation.oidc_invalid_response', { message: 'no subject' });
     const mapped = this.#profile(claims);
