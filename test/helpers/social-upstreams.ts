@@ -34,14 +34,15 @@ export interface FacebookStandIn extends UpstreamOidcProvider {
 
 const origin = (url: string) => new URL(url).origin;
 
-export async function listenSocialStandIns(): Promise<SocialStandIns> {
-  const facebook = (await UpstreamOidcProvider.listen()) as FacebookStandIn;
+/** `hostname` names them in their URLs (default 127.0.0.1, where they listen). */
+export async function listenSocialStandIns(hostname?: string): Promise<SocialStandIns> {
+  const facebook = (await UpstreamOidcProvider.listen('', hostname)) as FacebookStandIn;
   facebook.graphAppSecret = socialClient.clientSecret;
   return {
     quirks: {},
-    google: await UpstreamOidcProvider.listen(),
-    microsoft: await UpstreamOidcProvider.listen(`/${tenant}/v2.0`),
-    linkedin: await UpstreamOidcProvider.listen('/oauth'),
+    google: await UpstreamOidcProvider.listen('', hostname),
+    microsoft: await UpstreamOidcProvider.listen(`/${tenant}/v2.0`, hostname),
+    linkedin: await UpstreamOidcProvider.listen('/oauth', hostname),
     facebook,
   };
 }
@@ -132,7 +133,9 @@ export async function configureSocialStandIns(standIns: SocialStandIns, serverUr
       withoutIssParameter(serverUrl),
       async (ctx, next) => {
         if (ctx.path !== commonDiscovery) return next();
-        const metadata = (await (await fetch(`${microsoft.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+        // Read where it listens; its endpoints are then named like its issuer.
+        const document = await (await fetch(`${microsoft.listeningUrl}/${tenant}/v2.0/.well-known/openid-configuration`)).text();
+        const metadata = JSON.parse(document.replaceAll(microsoft.listeningUrl, origin(microsoft.issuer))) as Record<string, unknown>;
         delete metadata.authorization_response_iss_parameter_supported;
         ctx.body = { ...metadata, issuer: `${origin(microsoft.issuer)}/{tenantid}/v2.0` };
       },

@@ -53,6 +53,11 @@ export interface UpstreamOidcOptions {
 export class UpstreamOidcProvider {
   readonly issuer: string;
   readonly server: Server;
+
+  /** Where it listens (its issuer may name another host, one the test's DNS server resolves here). */
+  get listeningUrl(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
   readonly #issuerPath: string;
   #provider: Provider | undefined;
   account: UpstreamAccount = { sub: 'upstream-user', claims: {} };
