@@ -135,6 +135,7 @@ export function createServices(config: Config, db: Db) {
     accounts: accounts.repository,
     clients: oidc.clients,
     orgs,
+    sso: { connections, setup: federation.connectionSetup, tickets: federation.testTickets, enforcement: sso.enforcement },
     signOutEverywhere: (trx, accountId, reason) => oidc.signOut.signOutEverywhere(trx, accountId, reason),
     resetFactors: (trx, accountId) => factors.service.removeAll(trx, accountId),
     invite: (invitee) => selfService.invitations.invite(invitee),

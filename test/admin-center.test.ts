@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../src/admin/admin-principal.ts';
 import { adminCenterPages } from '../src/admin/center/admin-center.pages.ts';
 import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
+import { TestSamlIdp } from './helpers/saml-idp.ts';
 import { enterEmail } from './helpers/sign-in.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
@@ -14,6 +15,7 @@ describe('admin center pages', () => {
   const orgs = { a: '', b: '' };
   const agents = new Map<Person, UserAgent>();
   let sequence = 0;
+  let idp: TestSamlIdp;
 
   const url = (path: string) => new URL(path, env.server.url).toString();
   const services = () => env.server.services;
@@ -39,6 +41,7 @@ describe('admin center pages', () => {
 
   beforeAll(async () => {
     env = await startServerWithMail();
+    idp = await TestSamlIdp.start();
     const { organizationService } = services().orgs;
     orgs.a = (await organizationService.create({ name: 'Org A', domains: ['a.example.test'], verifiedByOperator: true })).id;
     orgs.b = (await organizationService.create({ name: 'Org B', domains: ['b.example.test'], verifiedByOperator: true })).id;
@@ -64,7 +67,10 @@ describe('admin center pages', () => {
       agents.set(person, agent);
     }
   });
-  afterAll(() => env?.close());
+  afterAll(async () => {
+    await env?.close();
+    await idp?.close();
+  });
 
   it('signs in through the ordinary pages (code + PKCE), keeps the tokens server side and lands on the organization', async () => {
     const agent = new UserAgent();
@@ -105,14 +111,15 @@ describe('admin center pages', () => {
           .replace(':organizationId', orgs.a)
           .replace(':accountId', target.id)
           .replace(':domain', 'a.example.test')
-          .replace(':clientId', 'no-such-app');
+          .replace(':clientId', 'no-such-app')
+          .replace(':connectionId', 'no-such-connection');
         let response: PageResponse;
         if (page.method === 'get') {
           response = await agent.request(url(path));
         } else {
           // The CSRF token of one of the person's own admin center pages.
           const csrf = (await agent.follow(url('/admin'))).$('input[name=_csrf]').attr('value') ?? '';
-          response = await agent.request(url(path), { form: { _csrf: csrf, ...formFor(page.path, sequence, target.email) } });
+          response = await agent.request(url(path), { form: { _csrf: csrf, ...formFor(page.path, sequence, target.email, idp.metadataXml) } });
         }
         const label = `${person}: ${page.method} ${page.path} → ${response.status} ${response.$('main p').first().text()}`;
         if (person === 'nobody') {
@@ -122,8 +129,10 @@ describe('admin center pages', () => {
           expect(response.status, label).toBe(404);
         } else if (rank[roleOf[person]] < rank[page.role]) {
           expect(response.status, label).toBe(403);
-        } else if (page.path.includes(':clientId')) {
+        } else if (page.path.includes(':clientId') || page.path.includes(':connectionId')) {
           expect(response.status, label).toBe(404);
+        } else if (page.path in refusedPastAuthorization) {
+          expect(response.status, label).toBe(refusedPastAuthorization[page.path]);
         } else {
           expect([200, 303], label).toContain(response.status);
         }
@@ -264,8 +273,19 @@ describe('admin center pages', () => {
 });
 
 /** A valid form for each page action (the walk only checks who may post it). */
-function formFor(path: string, n: number, targetEmail: string): Record<string, string> {
+/** Forms whose success needs more than the walk sets up: authorized, then refused by the service. */
+const refusedPastAuthorization: Record<string, number> = {
+  // No tested connection is enabled yet.
+  '/orgs/:organizationId/sso/enforce': 409,
+  // Its issuer does not answer.
+  '/orgs/:organizationId/sso/oidc': 502,
+};
+
+function formFor(path: string, n: number, targetEmail: string, samlMetadata: string): Record<string, string> {
   if (path === '/organizations') return { name: `Org ${n}` };
+  if (path.endsWith('/sso/saml')) return { name: `IdP ${n}`, metadata_xml: samlMetadata };
+  if (path.endsWith('/sso/oidc')) return { name: `IdP ${n}`, issuer: 'http://127.0.0.1:9/idp', client_id: 'c', client_secret: 's' };
+  if (path.endsWith('/sso/enforce')) return { break_glass: targetEmail };
   if (path.endsWith('/users')) return { email: `walk${n}@a.example.test` };
   if (path.endsWith('/admins')) return { email: targetEmail, role: 'admin' };
   if (path.endsWith('/domains')) return { domain: `walk${n}.example.test` };

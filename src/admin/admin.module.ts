@@ -4,6 +4,10 @@ import { SignInAudit } from '../audit/sign-in-audit.ts';
 import type { Config } from '../config.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Db } from '../db/database.ts';
+import type { ConnectionRepository } from '../federation/connection.repository.ts';
+import type { ConnectionSetupService } from '../federation/connection-setup.service.ts';
+import type { ConnectionTestTickets } from '../federation/connection-test-tickets.ts';
+import type { SsoEnforcementSetupService } from '../hrd/sso-enforcement-setup.service.ts';
 import { adminCenterClientSecret } from '../oidc/admin-center-client.ts';
 import type { ClientRepository } from '../oidc/client.repository.ts';
 import { OrganizationAdminRepository } from '../orgs/organization-admin.repository.ts';
@@ -13,6 +17,7 @@ import type { Locale } from '../ui/i18n.ts';
 import { AdminApiClientRepository } from './admin-api-client.repository.ts';
 import { AdminApiClientsService } from './admin-api-clients.service.ts';
 import { AdminApiTokens } from './admin-api-token.ts';
+import { AdminConnectionsService } from './admin-connections.service.ts';
 import { AdminOrganizationsService } from './admin-organizations.service.ts';
 import { accountPrincipal, isAdmin } from './admin-principal.ts';
 import { AuditEventsService } from './audit-events.service.ts';
@@ -30,13 +35,15 @@ export interface AdminModuleDependencies {
   accounts: AccountRepository;
   clients: ClientRepository;
   orgs: OrganizationsModule;
+  /** SSO connections as the CLI sets them up: the admin center's SSO pages call the same services. */
+  sso: { connections: ConnectionRepository; setup: ConnectionSetupService; tickets: ConnectionTestTickets; enforcement: SsoEnforcementSetupService };
   signOutEverywhere(trx: Db, accountId: string, reason: string): Promise<void>;
   resetFactors(trx: Db, accountId: string): Promise<void>;
   invite(invitee: { email: string; name?: string | undefined; locale: Locale }): Promise<{ accountId: string }>;
 }
 
 /** Roles, the audit log and the admin services shared by the admin API, the admin center and the CLI, for services.ts. */
-export function createAdmin({ config, db, secretBox, accounts, clients, orgs, signOutEverywhere, resetFactors, invite }: AdminModuleDependencies) {
+export function createAdmin({ config, db, secretBox, accounts, clients, orgs, sso, signOutEverywhere, resetFactors, invite }: AdminModuleDependencies) {
   const audit = new AuditLog();
   const operators = new PlatformOperatorRepository();
   const organizationAdmins = new OrganizationAdminRepository();
@@ -83,6 +90,7 @@ export function createAdmin({ config, db, secretBox, accounts, clients, orgs, si
       audit,
     }),
     adminOrganizations: new AdminOrganizationsService({ db, organizations: orgs.organizations, organizationService: orgs.organizationService, audit }),
+    adminConnections: new AdminConnectionsService({ db, issuer: config.issuer, ...sso, organizations: orgs.organizations, audit }),
     adminApiClients: new AdminApiClientsService({ db, issuer: config.issuer, clients, adminApiClients, audit }),
   };
 }

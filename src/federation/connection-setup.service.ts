@@ -4,7 +4,7 @@ import type { Db } from '../db/database.ts';
 import { AppError, NotFoundError } from '../http/errors.ts';
 import type { OrganizationRepository } from '../orgs/organization.repository.ts';
 import type { ConnectionRepository, ConnectionSetupState } from './connection.repository.ts';
-import { defaultOidcClaims, type OidcSettings } from './oidc/oidc.connection.ts';
+import { defaultOidcClaims, type OidcSettings, oidcRedirectUri } from './oidc/oidc.connection.ts';
 import { certificateExpiries, parseIdpMetadata } from './saml/idp-metadata.ts';
 import { type SamlSettings, samlSettingsSchema, serviceProviderUrls } from './saml/saml.connection.ts';
 import { type AttributeMapping, type AttributePreset, attributeMappingFor, detectAttributePreset } from './saml/saml-attributes.ts';
@@ -19,6 +19,9 @@ interface NewConnectionActivation {
   /** Only with enabledByOperator: organization admins enforce SSO through OrganizationService.enforceSso. */
   enforceSso: boolean;
 }
+
+/** What the caller writes in the same transaction as a change (the admin center's audit row). */
+export type AlongsideChange = (trx: Db, connectionId: string) => Promise<void>;
 
 export interface NewSamlConnection extends NewConnectionActivation {
   organizationId: string;
@@ -84,7 +87,7 @@ export class ConnectionSetupService {
     this.#fetchPolicy = deps.fetchPolicy;
   }
 
-  async createSaml(input: NewSamlConnection) {
+  async createSaml(input: NewSamlConnection, alongside?: AlongsideChange) {
     const metadataXml = 'xml' in input.metadata ? input.metadata.xml : await fetchUpstreamDocument(input.metadata.url, this.#fetchPolicy);
     const idp = parseIdpMetadata(metadataXml);
     const id = newConnectionId('saml');
@@ -101,6 +104,7 @@ export class ConnectionSetupService {
     await this.#save(
       { id, organizationId: input.organizationId, type: 'saml', name: input.name, settings, secrets: { spPrivateKey: sp.privateKeyPem } },
       input,
+      alongside,
     );
     return { id, idpEntityId: idp.entityId, attributePreset: preset ?? null, draft: !input.enabledByOperator, ...serviceProviderUrls(this.#issuer, id) };
   }
@@ -110,7 +114,7 @@ export class ConnectionSetupService {
    * very issuer (fetched SSRF-safely). An operator vouching for it may set it up before the IdP
    * answers (its client registered afterwards, with the redirect URI printed here).
    */
-  async createOidc(input: NewOidcConnection) {
+  async createOidc(input: NewOidcConnection, alongside?: AlongsideChange) {
     const issuer = input.issuer.replace(/\/$/, '');
     if (!input.enabledByOperator) await this.#discover(issuer);
     const id = newConnectionId('oidc');
@@ -127,8 +131,9 @@ export class ConnectionSetupService {
     await this.#save(
       { id, organizationId: input.organizationId, type: 'oidc', name: input.name, settings, secrets: { clientSecret: input.clientSecret } },
       input,
+      alongside,
     );
-    return { id, draft: !input.enabledByOperator, redirectUri: `${this.#issuer}/federation/${id}/callback` };
+    return { id, draft: !input.enabledByOperator, redirectUri: oidcRedirectUri(this.#issuer, id) };
   }
 
   /** Where a connection stands; another type (social) or an unknown id is not found. */
@@ -154,12 +159,13 @@ export class ConnectionSetupService {
   }
 
   /** Home-realm discovery starts sending the organization's domains to the connection; refused before a successful test. */
-  async enable(connectionId: string): Promise<ConnectionSetupState> {
+  async enable(connectionId: string, alongside?: AlongsideChange): Promise<ConnectionSetupState> {
     return this.#db.transaction().execute(async (trx) => {
       const setup = await this.#connections.setupOf(connectionId, trx);
       if (!setup) throw new NotFoundError('federation.connection_not_found');
       if (!setup.testedAt) throw notTested();
       await this.#connections.setEnabled(trx, connectionId, true);
+      await alongside?.(trx, connectionId);
       return { ...setup, enabled: true };
     });
   }
@@ -212,11 +218,12 @@ export class ConnectionSetupService {
     }
   }
 
-  async #save(record: Omit<ConnectionRecord, 'enabled' | 'kind'>, activation: NewConnectionActivation): Promise<void> {
+  async #save(record: Omit<ConnectionRecord, 'enabled' | 'kind'>, activation: NewConnectionActivation, alongside?: AlongsideChange): Promise<void> {
     if (activation.enforceSso && !activation.enabledByOperator) throw notTested();
     await this.#db.transaction().execute(async (trx) => {
       await this.#connections.insert(trx, { ...record, enabled: activation.enabledByOperator === true });
       if (activation.enforceSso && record.organizationId) await this.#organizations.setSsoEnforced(trx, record.organizationId, true);
+      await alongside?.(trx, record.id);
     });
   }
 }

@@ -46,8 +46,11 @@ export function connectionTestRouter(deps: {
     const claims = await deps.setup.recordTest(connectionId, answer.profile);
     ctx.cookies.set(flowCookie, null, { path: connectionTestUrl(connectionId) });
     const { received, ...mapped } = claims;
+    const { organizationId } = answer.connection;
     renderPage(ctx, 'federation/test-result', {
       connection: answer.connection.name,
+      // The admin center shows the connection's state; its test is where the admin goes next (enable).
+      adminUrl: organizationId ? `/admin/orgs/${organizationId}/sso/${encodeURIComponent(connectionId)}` : undefined,
       mapped: Object.entries(mapped).map(([field, value]) => [field, display(value)]),
       received: Object.entries(received as Record<string, unknown>).map(([field, value]) => [field, display(value)]),
     });

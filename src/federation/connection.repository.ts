@@ -34,6 +34,8 @@ export interface ConnectionLabel {
  */
 const kindOf = (type: string): ConnectionRecord['kind'] => (type === 'social' ? 'social' : 'enterprise');
 
+const setupColumns = ['id', 'organization_id as organizationId', 'type', 'name', 'enabled', 'tested_at as testedAt', 'test_claims as testClaims'] as const;
+
 /** Upstream connections; their secrets (client secrets, SP private keys) are stored sealed. */
 export class ConnectionRepository {
   readonly #db: Db;
@@ -86,10 +88,16 @@ export class ConnectionRepository {
 
   /** Where a connection stands in its setup: draft or enabled, and its last successful test sign-in. */
   setupOf(id: string, db: Db = this.#db): Promise<ConnectionSetupState | undefined> {
+    return db.selectFrom('federation_connections').select(setupColumns).where('id', '=', id).where('type', '!=', 'social').executeTakeFirst();
+  }
+
+  /** One of an organization's company connections; another organization's is not found. */
+  setupInOrganization(organizationId: string, id: string, db: Db = this.#db): Promise<ConnectionSetupState | undefined> {
     return db
       .selectFrom('federation_connections')
-      .select(['id', 'organization_id as organizationId', 'type', 'name', 'enabled', 'tested_at as testedAt', 'test_claims as testClaims'])
+      .select(setupColumns)
       .where('id', '=', id)
+      .where('organization_id', '=', organizationId)
       .where('type', '!=', 'social')
       .executeTakeFirst();
   }
@@ -98,7 +106,7 @@ export class ConnectionRepository {
   setupsOfOrganization(organizationId: string, db: Db = this.#db): Promise<ConnectionSetupState[]> {
     return db
       .selectFrom('federation_connections')
-      .select(['id', 'organization_id as organizationId', 'type', 'name', 'enabled', 'tested_at as testedAt', 'test_claims as testClaims'])
+      .select(setupColumns)
       .where('organization_id', '=', organizationId)
       .orderBy('created_at')
       .orderBy('id')

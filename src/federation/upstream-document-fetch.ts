@@ -87,7 +87,8 @@ function refuseInsecureScheme(url: URL, policy: UpstreamFetchPolicy): void {
 }
 
 function unreachable(message: string, cause?: unknown): AppError {
-  return new AppError('federation.upstream_document_unreachable', 502, { message: `Could not fetch the document: ${message}`, cause });
+  // Shown: the admin who gave the URL needs to know it did not answer (the page names no address).
+  return new AppError('federation.upstream_document_unreachable', 502, { message: `Could not fetch the document: ${message}`, expose: true, cause });
 }
 
 /**

@@ -27,7 +27,12 @@ export class SsoEnforcementSetupService {
     this.#deps = deps;
   }
 
-  async enforce(organizationId: string, breakGlassEmail: string | undefined): Promise<{ breakGlassAccountId: string }> {
+  /** `alongside` writes in the same transaction (the admin center's audit row). */
+  async enforce(
+    organizationId: string,
+    breakGlassEmail: string | undefined,
+    alongside?: (trx: Db, breakGlassAccountId: string) => Promise<void>,
+  ): Promise<{ breakGlassAccountId: string }> {
     const { db, organizations } = this.#deps;
     if (!breakGlassEmail) {
       throw new AppError('orgs.break_glass_required', 400, { message: 'Name a break-glass owner (--break-glass EMAIL) before enforcing SSO' });
@@ -42,11 +47,15 @@ export class SsoEnforcementSetupService {
         throw breakGlassInvalid(breakGlassEmail);
       }
       await organizations.setSsoEnforcement(trx, organizationId, { enforced: true, breakGlassAccountId: accountId });
+      await alongside?.(trx, accountId);
       return { breakGlassAccountId: accountId };
     });
   }
 
-  async relax(organizationId: string): Promise<void> {
-    await this.#deps.organizations.setSsoEnforcement(this.#deps.db, organizationId, { enforced: false, breakGlassAccountId: null });
+  async relax(organizationId: string, alongside?: (trx: Db) => Promise<void>): Promise<void> {
+    await this.#deps.db.transaction().execute(async (trx) => {
+      await this.#deps.organizations.setSsoEnforcement(trx, organizationId, { enforced: false, breakGlassAccountId: null });
+      await alongside?.(trx);
+    });
   }
 }

@@ -82,6 +82,7 @@ export const errorCodes = [
   'orgs.domain_record_missing',
   'orgs.domain_taken',
   'orgs.not_found',
+  'orgs.sso_enforced_needs_connection',
   'orgs.sso_not_ready',
   'password.common',
   'password.personal',

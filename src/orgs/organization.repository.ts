@@ -36,6 +36,16 @@ export class OrganizationRepository {
       .execute();
   }
 
+  /** Whether SSO is enforced and who the break-glass owner is; `forUpdate` holds the row against a concurrent change. */
+  ssoEnforcementOf(id: string, db: Db = this.#db, { forUpdate = false } = {}): Promise<{ enforced: boolean; breakGlassEmail: string | null } | undefined> {
+    const query = db
+      .selectFrom('organizations')
+      .leftJoin('accounts', 'accounts.id', 'organizations.sso_break_glass_account_id')
+      .select(['organizations.sso_enforced as enforced', 'accounts.email as breakGlassEmail'])
+      .where('organizations.id', '=', id);
+    return (forUpdate ? query.forUpdate('organizations') : query).executeTakeFirst();
+  }
+
   /** Whether `email` is the organization's break-glass owner. */
   async isBreakGlassEmail(organizationId: string, email: string, db: Db = this.#db): Promise<boolean> {
     const row = await db

@@ -6,29 +6,9 @@ import { renderPage } from '../../ui/views.ts';
 import type { AdminModule } from '../admin.module.ts';
 import { type AdminActor, isOperator, roleIn } from '../admin-principal.ts';
 import { auditEventsAsCsv, auditEventsAsNdjson } from '../audit-export.ts';
-import { type AdminRole, mayGrant, organizationRoles } from '../roles.ts';
-
-/** The parameters a page path may name; every one is checked before the page's handler runs. */
-export interface AdminPageParams {
-  organizationId?: string;
-  accountId?: string;
-  domain?: string;
-  clientId?: string;
-}
-
-/**
- * One admin center page or form action: like the admin API's route table, it names the role it
- * needs and where (the path's organization, or the platform), checked by the router before the
- * handler (deny by default); the handlers call the same services as the admin API, which
- * authorize again.
- */
-export interface AdminPage {
-  method: 'get' | 'post';
-  path: string;
-  role: AdminRole;
-  scope: 'organization' | 'platform';
-  handle(ctx: Context, actor: AdminActor, params: AdminPageParams, admin: AdminModule): Promise<void>;
-}
+import { mayGrant, organizationRoles } from '../roles.ts';
+import { type AdminPage, noticeOf, organizationPage, orgPath, seeOther, text } from './page-kit.ts';
+import { ssoPages } from './sso.pages.ts';
 
 const usersPageSize = 25;
 const auditPageSize = 50;
@@ -39,28 +19,11 @@ const grantForm = z.object({ email: emailField, role: z.enum(organizationRoles) 
 const claimForm = z.object({ domain: z.string().trim().toLowerCase().min(3).max(253) });
 const newOrganizationForm = z.object({ name: z.string().trim().min(1).max(200) });
 
-const text = (value: unknown, max = 200) => (typeof value === 'string' && value.trim() && value.length <= max ? value.trim() : undefined);
 const pageNumber = (value: unknown) => Math.max(1, Math.min(10_000, Number.parseInt(text(value, 6) ?? '1', 10) || 1));
 const day = (value: unknown) => {
   const date = text(value, 10);
   return date && /^\d{4}-\d{2}-\d{2}$/.test(date) && !Number.isNaN(Date.parse(date)) ? date : undefined;
 };
-
-/** Post/redirect/get: back to a page, with a notice it shows once. */
-export function seeOther(ctx: Context, path: string, notice?: string): void {
-  ctx.status = 303;
-  ctx.redirect(notice ? `${path}?${new URLSearchParams({ notice })}` : path);
-}
-
-export const noticeOf = (ctx: Context) => (typeof ctx.query.notice === 'string' && /^[a-z_]{1,40}$/.test(ctx.query.notice) ? ctx.query.notice : undefined);
-
-const orgPath = (params: AdminPageParams, rest = '') => `/admin/orgs/${params.organizationId}${rest}`;
-
-/** The organization pages' common frame: which organization, which tab, the actor's role there. */
-async function organizationPage(ctx: Context, actor: AdminActor, params: AdminPageParams, admin: AdminModule, tab: string, data: Record<string, unknown>) {
-  const organization = await admin.adminOrganizations.get(actor, params.organizationId!);
-  renderPage(ctx, `admin/${tab}`, { organization, tab, operator: isOperator(actor.principal), notice: noticeOf(ctx), ...data });
-}
 
 /** The audit filters of a query string, as the page and its export links use them. */
 function auditQuery(ctx: Context) {
@@ -267,4 +230,5 @@ export const adminCenterPages: AdminPage[] = [
       ctx.body = csv ? auditEventsAsCsv(events) : auditEventsAsNdjson(events);
     },
   },
+  ...ssoPages,
 ];

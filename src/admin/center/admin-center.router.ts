@@ -2,13 +2,14 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../../http/errors.ts';
+import { formBodyParser } from '../../http/form-body.ts';
 import { formProtection } from '../../http/forms.ts';
 import { requestOrigin } from '../../http/request-context.ts';
 import { renderPage } from '../../ui/views.ts';
 import type { AdminModule } from '../admin.module.ts';
 import { type AdminPrincipal, authorize, isAdmin } from '../admin-principal.ts';
-import type { AdminPage, AdminPageParams } from './admin-center.pages.ts';
 import type { AdminCenterSignIn, PendingSignIn } from './admin-center-sign-in.ts';
+import type { AdminPage, AdminPageParams } from './page-kit.ts';
 
 const sessionCookie = 'admin_session';
 const pendingCookie = 'admin_sign_in';
@@ -26,6 +27,10 @@ const pageParams = z.object({
     .string()
     .regex(/^[\w.~-]{1,128}$/)
     .optional(),
+  connectionId: z
+    .string()
+    .regex(/^[\w-]{1,100}$/)
+    .optional(),
 });
 
 /** Only a path of the admin center itself is a place to come back to after signing in. */
@@ -42,6 +47,8 @@ export interface AdminCenterRouterDependencies {
  */
 export function adminCenterRouter({ admin, signIn }: AdminCenterRouterDependencies, pages: readonly AdminPage[]): Router {
   const router = new Router({ prefix: '/admin' });
+  // A SAML metadata document posted from the SSO page is larger than any other admin form.
+  router.post('/orgs/:organizationId/sso/saml', formBodyParser('2mb'));
   router.use(...formProtection);
 
   const cookieOptions = (ctx: Context) => ({ httpOnly: true, sameSite: 'lax' as const, secure: ctx.secure, path: '/admin', overwrite: true });

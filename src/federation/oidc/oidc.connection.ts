@@ -49,6 +49,9 @@ export const defaultOidcClaims: OidcSettings['claims'] = {
 };
 
 /** What the code's redemption must check, from the sealed state. */
+/** Where the company IdP sends people back: registered with it when the connection is set up. */
+export const oidcRedirectUri = (issuer: string, connectionId: string) => `${issuer}/federation/${encodeURIComponent(connectionId)}/callback`;
+
 export interface CodeChecks {
   state: string;
   codeVerifier: string;
@@ -147,7 +150,7 @@ export class OidcConnection implements UpstreamConnection {
   constructor(record: ConnectionRecord, deps: OidcDependencies, hooks: OidcHooks = {}) {
     this.record = record;
     this.settings = oidcSettingsSchema.parse(record.settings);
-    this.redirectUri = `${deps.issuer}/federation/${encodeURIComponent(record.id)}/callback`;
+    this.redirectUri = oidcRedirectUri(deps.issuer, record.id);
     this.#deps = deps;
     this.#hooks = hooks;
   }
