@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../src/admin/admin-principal.ts';
 import { type AdminApiRoute, adminApiRoutes } from '../src/admin/api/admin-api.routes.ts';
 import { type AdminRole, roleAtLeast } from '../src/admin/roles.ts';
+import { totpCodeAt } from '../src/factors/totp.ts';
 import { adminApiResource, adminApiScope } from '../src/oidc/admin-api-resource.ts';
 import type { RunningServer } from '../src/server.ts';
+import { TestSamlIdp } from './helpers/saml-idp.ts';
 import { startTestServer } from './helpers/test-server.ts';
 
 type Caller = { name: string; role: AdminRole; organization: 'a' | 'b' | null; token: string };
@@ -14,6 +16,8 @@ describe('admin API: the route table, its roles and organization scoping', () =>
   const orgs = { a: '', b: '' };
   const callers: Caller[] = [];
   let sequence = 0;
+  let idp: TestSamlIdp;
+  let breakGlassEmail = '';
 
   const api = (path: string, init: RequestInit & { token?: string } = {}) =>
     fetch(new URL(`/admin/api/v1${path}`, server.url), {
@@ -45,18 +49,59 @@ describe('admin API: the route table, its roles and organization scoping', () =>
     return account.id;
   }
 
+  /** A fresh draft SAML connection of organization A (tested, for the routes that need it). */
+  async function connectionOfA(options: { tested?: boolean } = {}): Promise<string> {
+    const { connectionSetup } = server.services.federation;
+    const created = await connectionSetup.createSaml({
+      organizationId: orgs.a,
+      name: `IdP ${++sequence}`,
+      metadata: { xml: idp.metadataXml },
+      signAuthnRequests: true,
+      enforceSso: false,
+    });
+    if (options.tested) {
+      const profile = {
+        connectionId: created.id,
+        subject: 'ann',
+        email: 'ann@a.example.test',
+        emailVerified: true,
+        givenName: 'Ann',
+        familyName: undefined,
+        name: undefined,
+      };
+      await connectionSetup.recordTest(created.id, profile);
+    }
+    return created.id;
+  }
+
+  /** What enforcing SSO needs: an enabled connection, and an owner with a second factor to keep a password. */
+  async function readyForEnforcement(): Promise<void> {
+    if (breakGlassEmail) return;
+    await server.services.federation.connectionSetup.enable(await connectionOfA({ tested: true }));
+    breakGlassEmail = 'keeper@a.example.test';
+    const keeper = await server.services.accounts.service.createAccount({ email: breakGlassEmail, emailVerified: true });
+    await server.services.orgs.organizations.addMember(server.services.db, orgs.a, keeper.id);
+    await server.services.admin.organizationAdmins.grant(cliActor, orgs.a, { email: breakGlassEmail, role: 'owner' });
+    const enrolment = (await server.services.factors.service.beginTotp(keeper.id, breakGlassEmail))!;
+    expect((await server.services.factors.service.confirmTotp(keeper.id, totpCodeAt(enrolment.secret, new Date()))).confirmed).toBe(true);
+  }
+
   async function requestFor(route: AdminApiRoute, organizationId: string): Promise<{ path: string; body?: string }> {
     const n = ++sequence;
+    if (route.operationId === 'enforceSso') await readyForEnforcement();
     const path = route.path
       .replace('{organizationId}', organizationId)
       .replace('{accountId}', route.path.includes('{accountId}') ? await memberOfA({ admin: route.operationId === 'revokeRole' }) : '')
-      .replace('{domain}', 'a.example.test');
+      .replace('{domain}', 'a.example.test')
+      .replace('{connectionId}', route.path.includes('{connectionId}') ? await connectionOfA({ tested: route.operationId === 'enableConnection' }) : '');
     const bodies: Record<string, unknown> = {
       createOrganization: { name: `Org ${n}` },
       inviteUser: { email: `invitee${n}@a.example.test` },
       grantRole: { email: `member${n}@a.example.test`, role: 'admin' },
       claimDomain: { domain: `claim${n}.example.test` },
       createApiClient: { name: `client ${n}`, role: 'admin' },
+      createConnection: { type: 'saml', name: `IdP ${n}`, metadataXml: idp.metadataXml, preset: 'okta' },
+      enforceSso: { breakGlassEmail },
     };
     if (route.operationId === 'grantRole') {
       const account = await server.services.accounts.service.createAccount({ email: `member${n}@a.example.test`, emailVerified: true });
@@ -68,6 +113,7 @@ describe('admin API: the route table, its roles and organization scoping', () =>
 
   beforeAll(async () => {
     server = await startTestServer();
+    idp = await TestSamlIdp.start();
     const { organizationService } = server.services.orgs;
     orgs.a = (await organizationService.create({ name: 'Org A', domains: ['a.example.test'], verifiedByOperator: true })).id;
     orgs.b = (await organizationService.create({ name: 'Org B', domains: ['b.example.test'], verifiedByOperator: true })).id;
@@ -76,7 +122,10 @@ describe('admin API: the route table, its roles and organization scoping', () =>
     await addCaller('owner of B', 'owner', 'b');
     await addCaller('operator', 'operator', null);
   });
-  afterAll(() => server?.close());
+  afterAll(async () => {
+    await server?.close();
+    await idp?.close();
+  });
 
   it('declares a role for every route, and every route refuses a request without a token (401)', async () => {
     for (const route of adminApiRoutes) {
@@ -145,6 +194,51 @@ describe('admin API: the route table, its roles and organization scoping', () =>
     expect(rows[0]).toMatchObject({ action: 'user.disabled', before: { disabled: false }, after: { disabled: true } });
     expect(rows[0]!.origin.ip).toBeTruthy();
     expect((await server.services.accounts.repository.findById(accountId))?.disabled_at).toBeInstanceOf(Date);
+  });
+
+  it("answers 404 for another organization's connection named under one's own organization, and changes nothing", async () => {
+    const ownerOfB = callers.find((caller) => caller.name === 'owner of B')!;
+    const connectionId = await connectionOfA({ tested: true });
+    for (const [method, suffix] of [
+      ['GET', ''],
+      ['POST', '/enable'],
+      ['POST', '/disable'],
+      ['POST', '/test-sign-in'],
+    ] as const) {
+      const response = await api(`/organizations/${orgs.b}/connections/${connectionId}${suffix}`, { method, token: ownerOfB.token });
+      expect(response.status, `${method} ${suffix}`).toBe(404);
+    }
+    expect((await server.services.federation.connections.setupOf(connectionId))?.enabled).toBe(false);
+  });
+
+  it('sets a SAML connection up through the API: draft, enable refused before a test, audited', async () => {
+    const adminOfA = callers.find((caller) => caller.name === 'admin of A')!;
+    const created = await api(`/organizations/${orgs.a}/connections`, {
+      method: 'POST',
+      token: adminOfA.token,
+      body: JSON.stringify({ type: 'saml', name: 'Via API', metadataUrl: idp.metadataUrl }),
+    });
+    expect(created.status).toBe(201);
+    const connection = (await created.json()) as { id: string; enabled: boolean; serviceProvider: { acsUrl: string }; certificates: unknown[] };
+    expect(connection).toMatchObject({ enabled: false, serviceProvider: { acsUrl: expect.stringMatching(/\/saml\/acs$/) } });
+    expect(connection.certificates).toHaveLength(1);
+    const early = await api(`/organizations/${orgs.a}/connections/${connection.id}/enable`, { method: 'POST', token: adminOfA.token });
+    expect(early.status).toBe(409);
+    expect(await early.json()).toMatchObject({ error: 'federation.connection_not_tested' });
+    const link = (await (
+      await api(`/organizations/${orgs.a}/connections/${connection.id}/test-sign-in`, { method: 'POST', token: adminOfA.token })
+    ).json()) as {
+      url: string;
+    };
+    expect(link.url).toContain(`/federation/test/${connection.id}?ticket=`);
+    const both = await api(`/organizations/${orgs.a}/connections`, {
+      method: 'POST',
+      token: adminOfA.token,
+      body: JSON.stringify({ type: 'saml', name: 'Neither' }),
+    });
+    expect(both.status).toBe(400);
+    const events = await api(`/organizations/${orgs.a}/audit-events?target=${connection.id}`, { token: adminOfA.token });
+    expect(((await events.json()) as { events: Array<{ action: string }> }).events.map((event) => event.action)).toEqual(['connection.created']);
   });
 
   it('exports the audit log as CSV and NDJSON', async () => {

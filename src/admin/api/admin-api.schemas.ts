@@ -1,6 +1,7 @@
 import 'zod-openapi';
 import { z } from 'zod';
 import { emailSchema } from '../../accounts/email.ts';
+import { attributePresetNames } from '../../federation/saml/saml-attributes.ts';
 import { domainSchema } from '../../orgs/domain-name.ts';
 import { supportedLocales } from '../../ui/i18n.ts';
 import { organizationRoles } from '../roles.ts';
@@ -115,3 +116,68 @@ export const principalSchema = z
     organizations: z.array(z.object({ organizationId: z.string(), role: z.string() })),
   })
   .meta({ id: 'Principal' });
+
+export const connectionParams = organizationIdParam.extend({
+  connectionId: z
+    .string()
+    .regex(/^[\w-]{1,100}$/)
+    .meta({ description: 'The SSO connection' }),
+});
+
+const connectionName = z.string().trim().min(1).max(200);
+export const newConnectionSchema = z
+  .discriminatedUnion('type', [
+    z.object({
+      type: z.literal('saml'),
+      name: connectionName,
+      metadataUrl: z.url().max(2000).optional().meta({ description: 'The IdP metadata URL (https, public address, no redirect); refreshed daily' }),
+      metadataXml: z.string().max(60_000).optional().meta({ description: 'The IdP metadata document itself (larger ones by URL)' }),
+      preset: z.enum(attributePresetNames).optional().meta({ description: 'The IdP’s attribute names; detected from the metadata when absent' }),
+    }),
+    z.object({
+      type: z.literal('oidc'),
+      name: connectionName,
+      issuer: z.url().max(2000).meta({ description: 'Its discovery document must answer for this issuer' }),
+      clientId: z.string().min(1).max(500),
+      clientSecret: z.string().min(1).max(2000),
+    }),
+  ])
+  .refine((body) => body.type === 'oidc' || (body.metadataUrl === undefined) !== (body.metadataXml === undefined), {
+    message: 'give metadataUrl or metadataXml',
+  })
+  .meta({ id: 'NewConnection' });
+
+const connectionSetupFields = {
+  id: z.string(),
+  organizationId: z.string().nullable(),
+  type: z.string(),
+  name: z.string(),
+  enabled: z.boolean(),
+  testedAt: z.iso.datetime().nullable().meta({ description: 'The last successful test sign-in; needed to enable' }),
+  testClaims: z.record(z.string(), z.unknown()).nullable().meta({ description: 'What the IdP sent at that test' }),
+};
+
+export const connectionSchema = z
+  .object({
+    ...connectionSetupFields,
+    serviceProvider: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('saml'), entityId: z.string(), acsUrl: z.string(), metadataUrl: z.string() }),
+        z.object({ type: z.literal('oidc'), redirectUri: z.string() }),
+      ])
+      .meta({ description: 'What to give the IdP' }),
+    certificates: z.array(z.object({ sha256: z.string(), subject: z.string(), notAfter: z.iso.datetime(), daysLeft: z.number().int() })),
+  })
+  .meta({ id: 'Connection' });
+
+export const ssoOverviewSchema = z
+  .object({ connections: z.array(z.object(connectionSetupFields)), ssoEnforced: z.boolean(), breakGlassEmail: z.string().nullable() })
+  .meta({ id: 'SsoOverview' });
+
+export const testSignInSchema = z
+  .object({ url: z.string().meta({ description: 'Open in a browser: the real sign-in at the IdP, in draft mode' }), expiresInSeconds: z.number().int() })
+  .meta({ id: 'TestSignIn' });
+
+export const ssoEnforcementSchema = z
+  .object({ breakGlassEmail: emailSchema.meta({ description: 'An owner with a second factor, who keeps a password under enforced SSO' }) })
+  .meta({ id: 'SsoEnforcement' });
