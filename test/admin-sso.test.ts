@@ -131,6 +131,23 @@ describe('admin center: SSO connections set up, tested, enabled and enforced by 
     expect(await services().accounts.repository.findByEmail('ann@acme-sso.test')).toBeUndefined();
   });
 
+  it('shows why a test sign-in failed (an assertion for another audience), with the way back, and records nothing', async () => {
+    const connectionPage = await page('admin', ssoPath(`/${connectionId}`));
+    const agent = agents.get('admin')!;
+    const toTest = await agent.request(url(ssoPath(`/${connectionId}/test`)), { form: { _csrf: connectionPage.$('input[name=_csrf]').attr('value')! } });
+    const start = await agent.request(toTest.headers.get('location')!);
+    const authnRequest = await idp.parseRequest({ url: start.headers.get('location')! });
+    const form = await idp.respond(authnRequest, { nameId: 'eve@acme-sso.test', email: 'eve@acme-sso.test' }, { audience: 'https://someone-else.example/sp' });
+    const back = await postToAcs(agent, form);
+    const result = await agent.request(new URL(back.headers.get('location')!, back.url).toString());
+    expect(result.status).toBe(400);
+    expect(result.$('h1').text()).toBe('Test sign-in failed');
+    expect(result.$('.test-failure').text()).toMatch(/^federation\.\w+: .*audience/i);
+    expect(result.$('a.button').attr('href')).toBe(ssoPath(`/${connectionId}`));
+    const shown = await page('admin', ssoPath(`/${connectionId}`));
+    expect(shown.$('.test-claims').text()).not.toContain('eve@acme-sso.test');
+  });
+
   it('enables the tested connection: the domain is routed to it', async () => {
     const connectionPage = await page('admin', ssoPath(`/${connectionId}`));
     const enabled = await submit('admin', connectionPage, `form[action$="/enable"]`);

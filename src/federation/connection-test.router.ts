@@ -6,7 +6,7 @@ import type { ConnectionSetupService } from './connection-setup.service.ts';
 import type { ConnectionTestTickets } from './connection-test-tickets.ts';
 import { connectionTestUrl } from './connection-test-urls.ts';
 import type { FederationService } from './federation.service.ts';
-import { FederationError } from './federation-error.ts';
+import { FederationError, failureStatus } from './federation-error.ts';
 
 const flowCookie = 'connection_test';
 
@@ -17,7 +17,7 @@ const flowCookie = 'connection_test';
  */
 export function connectionTestRouter(deps: {
   federation: Pick<FederationService, 'startTest' | 'takeAnswer'>;
-  setup: Pick<ConnectionSetupService, 'recordTest'>;
+  setup: Pick<ConnectionSetupService, 'recordTest' | 'setupOf'>;
   tickets: Pick<ConnectionTestTickets, 'check'>;
 }): Router {
   const router = new Router({ prefix: '/federation/test/:connectionId' });
@@ -41,16 +41,27 @@ export function connectionTestRouter(deps: {
     const uid = ctx.cookies.get(flowCookie, { signed: true });
     const callbackId = typeof ctx.query.callback === 'string' ? ctx.query.callback : undefined;
     if (!uid || !callbackId) throw new BadRequestError('federation.state_invalid');
-    const answer = await deps.federation.takeAnswer(uid, callbackId);
+    let answer: Awaited<ReturnType<typeof deps.federation.takeAnswer>>;
+    try {
+      answer = await deps.federation.takeAnswer(uid, callbackId);
+    } catch (error) {
+      if (!(error instanceof FederationError)) throw error;
+      // A failed test is an answer too: the admin sees why (the upstream's reason), not an error page.
+      const setup = await deps.setup.setupOf(connectionId);
+      return renderPage(
+        ctx,
+        'federation/test-result',
+        { connection: setup.name, adminUrl: adminUrlOf(setup.organizationId, connectionId), failure: { code: error.code, detail: error.message } },
+        { status: failureStatus(error.code) },
+      );
+    }
     if (answer.state.returnTo !== 'test' || answer.connection.id !== connectionId) throw new FederationError('federation.state_invalid');
     const claims = await deps.setup.recordTest(connectionId, answer.profile);
     ctx.cookies.set(flowCookie, null, { path: connectionTestUrl(connectionId) });
     const { received, ...mapped } = claims;
-    const { organizationId } = answer.connection;
     renderPage(ctx, 'federation/test-result', {
       connection: answer.connection.name,
-      // The admin center shows the connection's state; its test is where the admin goes next (enable).
-      adminUrl: organizationId ? `/admin/orgs/${organizationId}/sso/${encodeURIComponent(connectionId)}` : undefined,
+      adminUrl: adminUrlOf(answer.connection.organizationId, connectionId),
       mapped: Object.entries(mapped).map(([field, value]) => [field, display(value)]),
       received: Object.entries(received as Record<string, unknown>).map(([field, value]) => [field, display(value)]),
     });
@@ -58,6 +69,10 @@ export function connectionTestRouter(deps: {
 
   return router;
 }
+
+/** The connection in the admin center, where the admin goes next (enable it, or fix it). */
+const adminUrlOf = (organizationId: string | null, connectionId: string) =>
+  organizationId ? `/admin/orgs/${organizationId}/sso/${encodeURIComponent(connectionId)}` : undefined;
 
 function display(value: unknown): string {
   if (value === null || value === undefined) return '';
