@@ -3,7 +3,7 @@ import { cliActor } from '../src/admin/admin-principal.ts';
 import { totpCodeAt } from '../src/factors/totp.ts';
 import { postToAcs } from './helpers/federation-journey.ts';
 import { type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
-import { TestSamlIdp } from './helpers/saml-idp.ts';
+import { type ResponseOptions, type SamlUser, TestSamlIdp } from './helpers/saml-idp.ts';
 import { enterEmail } from './helpers/sign-in.ts';
 import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
 
@@ -40,6 +40,21 @@ describe('admin center: SSO connections set up, tested, enabled and enforced by 
 
   const page = (person: Person, path: string) => agents.get(person)!.follow(url(path));
   const submit = (person: Person, on: PageResponse, selector: string, fields: Record<string, string> = {}) => agents.get(person)!.submit(on, selector, fields);
+
+  /** From the connection page's "Run a test sign-in" through the IdP (answering for `user`) to the result page. */
+  async function runTestSignIn(user: SamlUser, options?: ResponseOptions): Promise<PageResponse> {
+    const connectionPage = await page('admin', ssoPath(`/${connectionId}`));
+    const agent = agents.get('admin')!;
+    const toTest = await agent.request(url(ssoPath(`/${connectionId}/test`)), { form: { _csrf: connectionPage.$('input[name=_csrf]').attr('value')! } });
+    expect(toTest.status).toBe(303);
+    const testUrl = new URL(toTest.headers.get('location')!);
+    expect(testUrl.pathname).toBe(`/federation/test/${connectionId}`);
+    const start = await agent.request(testUrl.toString());
+    expect(start.status).toBe(303);
+    const authnRequest = await idp.parseRequest({ url: start.headers.get('location')! });
+    const back = await postToAcs(agent, await idp.respond(authnRequest, user, options));
+    return agent.request(new URL(back.headers.get('location')!, back.url).toString());
+  }
 
   async function auditActions(organizationId: string): Promise<string[]> {
     const rows = await services().db.selectFrom('audit_events').select('action').where('organization_id', '=', organizationId).orderBy('created_at').execute();
@@ -105,23 +120,12 @@ describe('admin center: SSO connections set up, tested, enabled and enforced by 
 
   it('runs the test sign-in against the IdP from the connection page, then shows the claims received', async () => {
     idp.trust(await (await fetch(url(`/federation/${connectionId}/saml/metadata`))).text());
-    const connectionPage = await page('admin', ssoPath(`/${connectionId}`));
-    const agent = agents.get('admin')!;
-    const toTest = await agent.request(url(ssoPath(`/${connectionId}/test`)), { form: { _csrf: connectionPage.$('input[name=_csrf]').attr('value')! } });
-    expect(toTest.status).toBe(303);
-    const testUrl = new URL(toTest.headers.get('location')!);
-    expect(testUrl.pathname).toBe(`/federation/test/${connectionId}`);
-    const start = await agent.request(testUrl.toString());
-    expect(start.status).toBe(303);
-    const authnRequest = await idp.parseRequest({ url: start.headers.get('location')! });
-    const form = await idp.respond(authnRequest, {
+    const result = await runTestSignIn({
       nameId: 'ann@acme-sso.test',
       email: 'ann@acme-sso.test',
       givenName: 'Ann',
       attributeNames: { email: 'email', givenName: 'firstName' },
     });
-    const back = await postToAcs(agent, form);
-    const result = await agent.request(new URL(back.headers.get('location')!, back.url).toString());
     expect(result.$('h1').text()).toBe('Test sign-in succeeded');
     const toAdmin = result.$('a.button').attr('href');
     expect(toAdmin).toBe(ssoPath(`/${connectionId}`));
@@ -132,14 +136,7 @@ describe('admin center: SSO connections set up, tested, enabled and enforced by 
   });
 
   it('shows why a test sign-in failed (an assertion for another audience), with the way back, and records nothing', async () => {
-    const connectionPage = await page('admin', ssoPath(`/${connectionId}`));
-    const agent = agents.get('admin')!;
-    const toTest = await agent.request(url(ssoPath(`/${connectionId}/test`)), { form: { _csrf: connectionPage.$('input[name=_csrf]').attr('value')! } });
-    const start = await agent.request(toTest.headers.get('location')!);
-    const authnRequest = await idp.parseRequest({ url: start.headers.get('location')! });
-    const form = await idp.respond(authnRequest, { nameId: 'eve@acme-sso.test', email: 'eve@acme-sso.test' }, { audience: 'https://someone-else.example/sp' });
-    const back = await postToAcs(agent, form);
-    const result = await agent.request(new URL(back.headers.get('location')!, back.url).toString());
+    const result = await runTestSignIn({ nameId: 'eve@acme-sso.test', email: 'eve@acme-sso.test' }, { audience: 'https://someone-else.example/sp' });
     expect(result.status).toBe(400);
     expect(result.$('h1').text()).toBe('Test sign-in failed');
     expect(result.$('.test-failure').text()).toMatch(/^federation\.\w+: .*audience/i);

@@ -152,32 +152,14 @@ export class AdminConnectionsService {
   async enforceSso(actor: AdminActor, organizationId: string, breakGlassEmail: string): Promise<SsoOverview> {
     authorize(actor.principal, 'owner', organizationId);
     await this.#deps.enforcement.enforce(organizationId, breakGlassEmail, (trx, breakGlassAccountId) =>
-      this.#deps.audit.record(
-        trx,
-        adminChange(actor, organizationId, {
-          action: 'sso.enforced',
-          target: { type: 'organization', id: organizationId },
-          before: { ssoEnforced: false },
-          after: { ssoEnforced: true, breakGlass: { accountId: breakGlassAccountId, email: breakGlassEmail } },
-        }),
-      ),
+      this.#recordEnforcement(trx, actor, organizationId, 'sso.enforced', { accountId: breakGlassAccountId, email: breakGlassEmail }),
     );
     return this.overview(actor, organizationId);
   }
 
   async relaxSso(actor: AdminActor, organizationId: string): Promise<SsoOverview> {
     authorize(actor.principal, 'owner', organizationId);
-    await this.#deps.enforcement.relax(organizationId, (trx) =>
-      this.#deps.audit.record(
-        trx,
-        adminChange(actor, organizationId, {
-          action: 'sso.relaxed',
-          target: { type: 'organization', id: organizationId },
-          before: { ssoEnforced: true },
-          after: { ssoEnforced: false },
-        }),
-      ),
-    );
+    await this.#deps.enforcement.relax(organizationId, (trx) => this.#recordEnforcement(trx, actor, organizationId, 'sso.relaxed'));
     return this.overview(actor, organizationId);
   }
 
@@ -186,6 +168,26 @@ export class AdminConnectionsService {
     const setup = await this.#deps.connections.setupInOrganization(organizationId, connectionId);
     if (!setup) throw notFound();
     return setup;
+  }
+
+  /** Enforcing (with its break-glass owner) or relaxing SSO, in the organization's audit log. */
+  #recordEnforcement(
+    trx: Db,
+    actor: AdminActor,
+    organizationId: string,
+    action: 'sso.enforced' | 'sso.relaxed',
+    breakGlass?: { accountId: string; email: string },
+  ) {
+    const enforced = action === 'sso.enforced';
+    return this.#deps.audit.record(
+      trx,
+      adminChange(actor, organizationId, {
+        action,
+        target: { type: 'organization', id: organizationId },
+        before: { ssoEnforced: !enforced },
+        after: { ssoEnforced: enforced, ...(breakGlass ? { breakGlass } : {}) },
+      }),
+    );
   }
 
   #record(trx: Db, actor: AdminActor, organizationId: string, action: string, connectionId: string, change: { before?: unknown; after?: unknown }) {
