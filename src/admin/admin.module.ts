@@ -13,12 +13,14 @@ import type { Locale } from '../ui/i18n.ts';
 import { AdminApiClientRepository } from './admin-api-client.repository.ts';
 import { AdminApiClientsService } from './admin-api-clients.service.ts';
 import { AdminApiTokens } from './admin-api-token.ts';
+import { AdminAppsService } from './admin-apps.service.ts';
 import { AdminOrganizationsService } from './admin-organizations.service.ts';
 import { accountPrincipal, isAdmin } from './admin-principal.ts';
 import { AuditEventsService } from './audit-events.service.ts';
 import { AdminCenterSessionRepository } from './center/admin-center-session.repository.ts';
 import { AdminCenterSignIn } from './center/admin-center-sign-in.ts';
 import { OrganizationAdminsService } from './organization-admins.service.ts';
+import { OrganizationAppsRepository } from './organization-apps.repository.ts';
 import { OrganizationUsersService } from './organization-users.service.ts';
 import { PlatformOperatorRepository } from './platform-operator.repository.ts';
 import { PlatformOperatorsService } from './platform-operators.service.ts';
@@ -84,6 +86,7 @@ export function createAdmin({ config, db, secretBox, accounts, clients, orgs, si
     }),
     adminOrganizations: new AdminOrganizationsService({ db, organizations: orgs.organizations, organizationService: orgs.organizationService, audit }),
     adminApiClients: new AdminApiClientsService({ db, issuer: config.issuer, clients, adminApiClients, audit }),
+    adminApps: new AdminAppsService({ db, clients, organizationApps: new OrganizationAppsRepository(), audit, secretGraceDays: config.clientSecretGraceDays }),
   };
 }
 
