@@ -51,6 +51,8 @@ describe('admin center pages', () => {
     await services().admin.organizationAdmins.grant(cliActor, orgs.a, { email: 'owner@a.example.test', role: 'owner' });
     await services().admin.organizationAdmins.grant(cliActor, orgs.a, { email: 'admin@a.example.test', role: 'admin' });
     await services().admin.organizationAdmins.grant(cliActor, orgs.b, { email: 'admin@b.example.test', role: 'admin' });
+    // Org A's admins may manage its apps (the Apps pages of the matrix below).
+    await services().admin.adminApps.setAppsAllowed(cliActor, orgs.a, true);
     const emails: Record<Person, string> = {
       operator: 'operator@ops.example.test',
       owner: 'owner@a.example.test',
@@ -269,5 +271,7 @@ function formFor(path: string, n: number, targetEmail: string): Record<string, s
   if (path.endsWith('/users')) return { email: `walk${n}@a.example.test` };
   if (path.endsWith('/admins')) return { email: targetEmail, role: 'admin' };
   if (path.endsWith('/domains')) return { domain: `walk${n}.example.test` };
+  if (path.endsWith('/apps')) return { name: `App ${n}`, redirect_uris: `https://app${n}.example.test/callback` };
+  if (path.endsWith('/redirect-uris')) return { redirect_uris: 'https://app.example.test/callback' };
   return {};
 }
