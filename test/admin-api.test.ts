@@ -45,18 +45,30 @@ describe('admin API: the route table, its roles and organization scoping', () =>
     return account.id;
   }
 
+  /** A fresh app of organization A for each call that needs one (a deletion leaves the next call its own). */
+  async function appOfA(n: number): Promise<string> {
+    const created = await server.services.admin.adminApps.create(cliActor, orgs.a, {
+      name: `App ${n}`,
+      redirectUris: [`https://app${n}.example.test/callback`],
+    });
+    return created.clientId;
+  }
+
   async function requestFor(route: AdminApiRoute, organizationId: string): Promise<{ path: string; body?: string }> {
     const n = ++sequence;
     const path = route.path
       .replace('{organizationId}', organizationId)
       .replace('{accountId}', route.path.includes('{accountId}') ? await memberOfA({ admin: route.operationId === 'revokeRole' }) : '')
-      .replace('{domain}', 'a.example.test');
+      .replace('{domain}', 'a.example.test')
+      .replace('{clientId}', route.path.includes('{clientId}') ? await appOfA(n) : '');
     const bodies: Record<string, unknown> = {
       createOrganization: { name: `Org ${n}` },
       inviteUser: { email: `invitee${n}@a.example.test` },
       grantRole: { email: `member${n}@a.example.test`, role: 'admin' },
       claimDomain: { domain: `claim${n}.example.test` },
       createApiClient: { name: `client ${n}`, role: 'admin' },
+      createApp: { name: `App ${n}`, redirectUris: [`https://app${n}.example.test/callback`] },
+      updateAppRedirectUris: { redirectUris: [`https://app${n}.example.test/other`] },
     };
     if (route.operationId === 'grantRole') {
       const account = await server.services.accounts.service.createAccount({ email: `member${n}@a.example.test`, emailVerified: true });
@@ -71,6 +83,8 @@ describe('admin API: the route table, its roles and organization scoping', () =>
     const { organizationService } = server.services.orgs;
     orgs.a = (await organizationService.create({ name: 'Org A', domains: ['a.example.test'], verifiedByOperator: true })).id;
     orgs.b = (await organizationService.create({ name: 'Org B', domains: ['b.example.test'], verifiedByOperator: true })).id;
+    // Org A's admins may manage its apps (the apps routes of the walk below).
+    await server.services.admin.adminApps.setAppsAllowed(cliActor, orgs.a, true);
     await addCaller('admin of A', 'admin', 'a');
     await addCaller('owner of A', 'owner', 'a');
     await addCaller('owner of B', 'owner', 'b');
