@@ -114,7 +114,11 @@ describe('admin center pages', () => {
         } else {
           // The CSRF token of one of the person's own admin center pages.
           const csrf = (await agent.follow(url('/admin'))).$('input[name=_csrf]').attr('value') ?? '';
-          response = await agent.request(url(path), { form: { _csrf: csrf, ...formFor(page.path, sequence, target.email) } });
+          // A token of organization A to revoke (the provisioning page's revoke form names it).
+          const scimToken: Record<string, string> = page.path.endsWith('/provisioning/revoke')
+            ? { token_id: (await services().scim.tokens.issue(cliActor, orgs.a, { expiresInDays: 1 })).id }
+            : {};
+          response = await agent.request(url(path), { form: { _csrf: csrf, ...formFor(page.path, sequence, target.email), ...scimToken } });
         }
         const label = `${person}: ${page.method} ${page.path} → ${response.status} ${response.$('main p').first().text()}`;
         if (person === 'nobody') {

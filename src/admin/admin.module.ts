@@ -9,6 +9,8 @@ import type { ClientRepository } from '../oidc/client.repository.ts';
 import { OrganizationAdminRepository } from '../orgs/organization-admin.repository.ts';
 import { OrganizationMemberRepository } from '../orgs/organization-member.repository.ts';
 import type { OrganizationsModule } from '../orgs/organizations.module.ts';
+import { ScimTokenRepository } from '../scim/scim-token.repository.ts';
+import { ScimTokensService, scimBasePath } from '../scim/scim-tokens.service.ts';
 import type { Locale } from '../ui/i18n.ts';
 import { AdminApiClientRepository } from './admin-api-client.repository.ts';
 import { AdminApiClientsService } from './admin-api-clients.service.ts';
@@ -86,6 +88,10 @@ export function createAdmin({ config, db, secretBox, accounts, clients, orgs, si
     }),
     adminOrganizations: new AdminOrganizationsService({ db, organizations: orgs.organizations, organizationService: orgs.organizationService, audit }),
     adminApiClients: new AdminApiClientsService({ db, issuer: config.issuer, clients, adminApiClients, audit }),
+    /** The SCIM tokens service the CLI uses (stateless: the admin center's provisioning page issues and revokes through it). */
+    scimTokens: new ScimTokensService({ db, issuer: config.issuer, tokens: new ScimTokenRepository(), audit }),
+    /** Where an organization's IdP sends its SCIM requests (the token names the organization). */
+    scimBaseUrl: `${config.issuer}${scimBasePath}`,
     adminApps: new AdminAppsService({ db, clients, organizationApps: new OrganizationAppsRepository(), audit, secretGraceDays: config.clientSecretGraceDays }),
   };
 }

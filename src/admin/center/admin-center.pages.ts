@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { parseForm } from '../../http/forms.ts';
+import { defaultScimTokenDays } from '../../scim/scim-tokens.service.ts';
 import { isLocale } from '../../ui/i18n.ts';
 import { renderPage } from '../../ui/views.ts';
 import type { AdminModule } from '../admin.module.ts';
@@ -57,6 +58,21 @@ const newAppForm = z.object({
   post_logout_redirect_uris: uriLines,
 });
 const redirectUrisForm = z.object({ redirect_uris: uriLines, post_logout_redirect_uris: uriLines });
+const scimTokenForm = z.object({ expires_days: z.union([z.literal(''), z.coerce.number().int().min(1).max(1095)]).optional() });
+const revokeScimTokenForm = z.object({ token_id: z.uuid() });
+/** As the CLI's `clients initial-access-token --expires-in` (60 seconds to 30 days). */
+const initialAccessTokenForm = z.object({
+  expires_in: z
+    .union([
+      z.literal(''),
+      z.coerce
+        .number()
+        .int()
+        .min(60)
+        .max(30 * 86_400),
+    ])
+    .optional(),
+});
 const rotateForm = z.object({ grace_days: z.union([z.literal(''), z.coerce.number().int().min(0).max(365)]).optional() });
 
 const text = (value: unknown, max = 200) => (typeof value === 'string' && value.trim() && value.length <= max ? value.trim() : undefined);
@@ -386,4 +402,74 @@ export const adminCenterPages: AdminPage[] = [
       seeOther(ctx, orgPath(params, '/apps'), 'app_deleted');
     },
   },
+  {
+    method: 'get',
+    path: '/orgs/:organizationId/provisioning',
+    role: 'owner',
+    scope: 'organization',
+    handle: (ctx, actor, params, admin) => provisioningPage(ctx, actor, params, admin),
+  },
+  {
+    method: 'post',
+    path: '/orgs/:organizationId/provisioning',
+    role: 'owner',
+    scope: 'organization',
+    async handle(ctx, actor, params, admin) {
+      const form = parseForm(scimTokenForm, ctx.request.body);
+      const expiresInDays = typeof form.expires_days === 'number' ? form.expires_days : defaultScimTokenDays;
+      const issued = await admin.scimTokens.issue(actor, params.organizationId!, { expiresInDays });
+      // The token is shown in this answer only.
+      await provisioningPage(ctx, actor, params, admin, { issued, notice: 'scim_token_issued', pageUrl: orgPath(params, '/provisioning') });
+    },
+  },
+  {
+    method: 'post',
+    path: '/orgs/:organizationId/provisioning/revoke',
+    role: 'owner',
+    scope: 'organization',
+    async handle(ctx, actor, params, admin) {
+      await admin.scimTokens.revoke(actor, params.organizationId!, parseForm(revokeScimTokenForm, ctx.request.body).token_id);
+      seeOther(ctx, orgPath(params, '/provisioning'), 'scim_token_revoked');
+    },
+  },
+  {
+    method: 'post',
+    path: '/initial-access-token',
+    role: 'operator',
+    scope: 'platform',
+    async handle(ctx, actor, _params, admin) {
+      const form = parseForm(initialAccessTokenForm, ctx.request.body);
+      const issued = await admin.adminApps.issueInitialAccessToken(actor, typeof form.expires_in === 'number' ? form.expires_in : 86_400);
+      const times = new Intl.DateTimeFormat(ctx.state.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+      // Shown in this answer only.
+      renderPage(ctx, 'admin/home', {
+        organizations: await admin.adminOrganizations.list(actor),
+        operator: true,
+        notice: 'initial_access_token_issued',
+        initialAccessToken: { token: issued.token, expiresAt: times.format(issued.expiresAt) },
+        pageUrl: '/admin',
+      });
+    },
+  },
 ];
+
+/** The organization's SCIM provisioning: where the IdP sends its requests, its tokens, and one just issued. */
+async function provisioningPage(ctx: Context, actor: AdminActor, params: AdminPageParams, admin: AdminModule, data: Record<string, unknown> = {}) {
+  const times = new Intl.DateTimeFormat(ctx.state.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+  const now = Date.now();
+  const tokens = (await admin.scimTokens.list(actor, params.organizationId!)).map((token) => ({
+    ...token,
+    created: times.format(token.createdAt),
+    expires: times.format(token.expiresAt),
+    lastUsed: token.lastUsedAt ? times.format(token.lastUsedAt) : null,
+    state: token.revokedAt ? 'revoked' : token.expiresAt.getTime() <= now ? 'expired' : 'active',
+  }));
+  const issued = data.issued as { baseUrl: string; token: string; expiresAt: Date } | undefined;
+  await organizationPage(ctx, actor, params, admin, 'provisioning', {
+    ...data,
+    baseUrl: admin.scimBaseUrl,
+    tokens,
+    issued: issued ? { ...issued, expires: times.format(issued.expiresAt) } : undefined,
+    defaultDays: defaultScimTokenDays,
+  });
+}
