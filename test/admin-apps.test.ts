@@ -61,7 +61,7 @@ describe('admin center apps', () => {
     expect((await clientCredentials(clientId, newSecret)).status).toBe(200);
 
     const again = await admin.follow(url(`/admin/orgs/${orgA}/apps/${clientId}`));
-    const deleted = await admin.submit(again, 'form[action$="/delete"]');
+    const deleted = await admin.submit(again, 'form[action$="/delete"]', {});
     expect(deleted.$('.notice').text()).toContain('The app is deleted.');
     expect((await clientCredentials(clientId, newSecret)).status).toBe(401);
 
