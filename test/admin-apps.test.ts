@@ -75,4 +75,35 @@ describe('admin center apps', () => {
     const page = await admin.follow(url(`/admin/orgs/${orgA}/apps?lang=fr`));
     expect(page.$('h1').text()).toBe('Applications');
   });
+
+  it('an owner issues a SCIM token on the provisioning page that works at /scim/v2; an operator issues an initial access token that registers at /reg; another org’s app is 404', async () => {
+    const owner = new UserAgent();
+    await services().accounts.service.createAccount({ email: 'owner@a.example.test', password, emailVerified: true });
+    await services().orgs.organizations.addMember(services().db, orgA, (await services().accounts.repository.findByEmail('owner@a.example.test'))!.id);
+    await services().admin.organizationAdmins.grant(cliActor, orgA, { email: 'owner@a.example.test', role: 'owner' });
+    await signInToAdminCenter(owner, 'owner@a.example.test');
+    const provisioning = await owner.follow(url(`/admin/orgs/${orgA}/provisioning`));
+    const issued = await owner.submit(provisioning, `form[action="/admin/orgs/${orgA}/provisioning"]`, { expires_days: '30' });
+    const token = issued.$('input.scim-token').attr('value')!;
+    const baseUrl = issued.$('input.scim-base-url').attr('value')!;
+    expect(baseUrl).toBe(`${services().config.issuer}/scim/v2`);
+    expect((await fetch(`${baseUrl}/Users`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+
+    const operator = new UserAgent();
+    await services().accounts.service.createAccount({ email: 'operator@ops.example.test', password, emailVerified: true });
+    await services().admin.platformOperators.add(cliActor, 'operator@ops.example.test');
+    const home = await signInToAdminCenter(operator, 'operator@ops.example.test');
+    const iat = await operator.submit(home, 'form[action="/admin/initial-access-token"]', {});
+    const initialAccessToken = iat.$('input.initial-access-token').attr('value')!;
+    const registered = await fetch(url('/reg'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${initialAccessToken}` },
+      body: JSON.stringify({ client_name: 'Self-registered', redirect_uris: ['https://app.example.test/cb'] }),
+    });
+    expect(registered.status).toBe(201);
+
+    const orgB = (await services().orgs.organizationService.create({ name: 'Org B', domains: ['b.example.test'], verifiedByOperator: true })).id;
+    const foreign = await services().admin.adminApps.create(cliActor, orgB, { name: 'B app', redirectUris: ['https://b.example.test/cb'] });
+    expect((await admin.request(url(`/admin/orgs/${orgA}/apps/${foreign.clientId}`))).status).toBe(404);
+  });
 });
