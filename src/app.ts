@@ -6,6 +6,7 @@ import { adminApi } from './admin/api/admin-api.router.ts';
 import { adminApiRoutes } from './admin/api/admin-api.routes.ts';
 import { adminCenterPages } from './admin/center/admin-center.pages.ts';
 import { adminCenterRouter } from './admin/center/admin-center.router.ts';
+import type { AdminPage } from './admin/center/page-kit.ts';
 import { connectionTestRouter } from './federation/connection-test.router.ts';
 import { federationRouter } from './federation/federation.router.ts';
 import { CookieKeys } from './http/cookie-keys.ts';
@@ -24,6 +25,7 @@ import type { Logger } from './log.ts';
 import { devOutboxRouter } from './mail/dev-outbox.router.ts';
 import type { ProviderHost } from './oidc/provider-host.ts';
 import { providerRequestTransaction } from './oidc/request-transaction.ts';
+import { provisioningPages } from './scim/provisioning.pages.ts';
 import { scimApi } from './scim/scim.router.ts';
 import { invitationRouter } from './self-service/invitations/invitation.router.ts';
 import { accountFactorsRouter } from './self-service/my-account/account-factors.router.ts';
@@ -49,6 +51,9 @@ const machineEndpoints = ['/token', '/jwks', '/me', '/reg', '/request', '/device
 function isMachineEndpoint(requestPath: string): boolean {
   return machineEndpoints.some((prefix) => requestPath === prefix || requestPath.startsWith(`${prefix}/`));
 }
+
+/** Every admin center page: the admin module's, and the Provisioning tab of SCIM (which builds on admin). */
+export const allAdminCenterPages = (services: Pick<Services, 'scim'>): AdminPage[] => [...adminCenterPages, ...provisioningPages(services.scim)];
 
 export interface AppOptions {
   /** What a sign-in needs beyond its first factor (default: the account's factors and policies, src/factors). */
@@ -118,7 +123,7 @@ export function createApp(services: Services, host: ProviderHost, logger: Logger
   // The admin API: JSON, bearer tokens, the route table's roles.
   app.use(adminApi(adminApiRoutes, { issuer: services.config.issuer, admin: services.admin }));
   // The admin center's pages: the same services, its own sign-in as a relying party of this server.
-  const adminCenter = adminCenterRouter({ admin: services.admin, signIn: services.admin.adminCenterSignIn }, adminCenterPages);
+  const adminCenter = adminCenterRouter({ admin: services.admin, signIn: services.admin.adminCenterSignIn }, allAdminCenterPages(services));
   app.use(adminCenter.routes()).use(adminCenter.allowedMethods());
   // SCIM 2.0 provisioning by an organization's IdP: its bearer token names the organization.
   app.use(scimApi(services.scim));

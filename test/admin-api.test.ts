@@ -86,6 +86,15 @@ describe('admin API: the route table, its roles and organization scoping', () =>
     expect((await server.services.factors.service.confirmTotp(keeper.id, totpCodeAt(enrolment.secret, new Date()))).confirmed).toBe(true);
   }
 
+  /** A fresh app of organization A for each call that needs one (a deletion leaves the next call its own). */
+  async function appOfA(n: number): Promise<string> {
+    const created = await server.services.admin.adminApps.create(cliActor, orgs.a, {
+      name: `App ${n}`,
+      redirectUris: [`https://app${n}.example.test/callback`],
+    });
+    return created.clientId;
+  }
+
   async function requestFor(route: AdminApiRoute, organizationId: string): Promise<{ path: string; body?: string }> {
     const n = ++sequence;
     if (route.operationId === 'enforceSso') await readyForEnforcement();
@@ -93,7 +102,8 @@ describe('admin API: the route table, its roles and organization scoping', () =>
       .replace('{organizationId}', organizationId)
       .replace('{accountId}', route.path.includes('{accountId}') ? await memberOfA({ admin: route.operationId === 'revokeRole' }) : '')
       .replace('{domain}', 'a.example.test')
-      .replace('{connectionId}', route.path.includes('{connectionId}') ? await connectionOfA({ tested: route.operationId === 'enableConnection' }) : '');
+      .replace('{connectionId}', route.path.includes('{connectionId}') ? await connectionOfA({ tested: route.operationId === 'enableConnection' }) : '')
+      .replace('{clientId}', route.path.includes('{clientId}') ? await appOfA(n) : '');
     const bodies: Record<string, unknown> = {
       createOrganization: { name: `Org ${n}` },
       inviteUser: { email: `invitee${n}@a.example.test` },
@@ -102,6 +112,8 @@ describe('admin API: the route table, its roles and organization scoping', () =>
       createApiClient: { name: `client ${n}`, role: 'admin' },
       createConnection: { type: 'saml', name: `IdP ${n}`, metadataXml: idp.metadataXml, preset: 'okta' },
       enforceSso: { breakGlassEmail },
+      createApp: { name: `App ${n}`, redirectUris: [`https://app${n}.example.test/callback`] },
+      updateAppRedirectUris: { redirectUris: [`https://app${n}.example.test/other`] },
     };
     if (route.operationId === 'grantRole') {
       const account = await server.services.accounts.service.createAccount({ email: `member${n}@a.example.test`, emailVerified: true });
@@ -117,6 +129,8 @@ describe('admin API: the route table, its roles and organization scoping', () =>
     const { organizationService } = server.services.orgs;
     orgs.a = (await organizationService.create({ name: 'Org A', domains: ['a.example.test'], verifiedByOperator: true })).id;
     orgs.b = (await organizationService.create({ name: 'Org B', domains: ['b.example.test'], verifiedByOperator: true })).id;
+    // Org A's admins may manage its apps (the apps routes of the walk below).
+    await server.services.admin.adminApps.setAppsAllowed(cliActor, orgs.a, true);
     await addCaller('admin of A', 'admin', 'a');
     await addCaller('owner of A', 'owner', 'a');
     await addCaller('owner of B', 'owner', 'b');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../src/admin/admin-principal.ts';
-import { adminCenterPages } from '../src/admin/center/admin-center.pages.ts';
+import { allAdminCenterPages } from '../src/app.ts';
 import { linkTo, type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
 import { TestSamlIdp } from './helpers/saml-idp.ts';
 import { enterEmail } from './helpers/sign-in.ts';
@@ -54,6 +54,8 @@ describe('admin center pages', () => {
     await services().admin.organizationAdmins.grant(cliActor, orgs.a, { email: 'owner@a.example.test', role: 'owner' });
     await services().admin.organizationAdmins.grant(cliActor, orgs.a, { email: 'admin@a.example.test', role: 'admin' });
     await services().admin.organizationAdmins.grant(cliActor, orgs.b, { email: 'admin@b.example.test', role: 'admin' });
+    // Org A's admins may manage its apps (the Apps pages of the matrix below).
+    await services().admin.adminApps.setAppsAllowed(cliActor, orgs.a, true);
     const emails: Record<Person, string> = {
       operator: 'operator@ops.example.test',
       owner: 'owner@a.example.test',
@@ -102,7 +104,7 @@ describe('admin center pages', () => {
       otherAdmin: 'admin',
     };
     const rank = { admin: 0, owner: 1, operator: 2 };
-    for (const page of adminCenterPages) {
+    for (const page of allAdminCenterPages(services())) {
       for (const person of ['operator', 'owner', 'admin', 'otherAdmin', 'nobody'] as Person[]) {
         const agent = agents.get(person)!;
         const target = await newAccount(`target${++sequence}@a.example.test`, orgs.a);
@@ -119,7 +121,11 @@ describe('admin center pages', () => {
         } else {
           // The CSRF token of one of the person's own admin center pages.
           const csrf = (await agent.follow(url('/admin'))).$('input[name=_csrf]').attr('value') ?? '';
-          response = await agent.request(url(path), { form: { _csrf: csrf, ...formFor(page.path, sequence, target.email, idp.metadataXml) } });
+          // A token of organization A to revoke (the provisioning page's revoke form names it).
+          const scimToken: Record<string, string> = page.path.endsWith('/provisioning/revoke')
+            ? { token_id: (await services().scim.tokens.issue(cliActor, orgs.a, { expiresInDays: 1 })).id }
+            : {};
+          response = await agent.request(url(path), { form: { _csrf: csrf, ...formFor(page.path, sequence, target.email, idp.metadataXml), ...scimToken } });
         }
         const label = `${person}: ${page.method} ${page.path} → ${response.status} ${response.$('main p').first().text()}`;
         if (person === 'nobody') {
@@ -289,5 +295,7 @@ function formFor(path: string, n: number, targetEmail: string, samlMetadata: str
   if (path.endsWith('/users')) return { email: `walk${n}@a.example.test` };
   if (path.endsWith('/admins')) return { email: targetEmail, role: 'admin' };
   if (path.endsWith('/domains')) return { domain: `walk${n}.example.test` };
+  if (path.endsWith('/apps')) return { name: `App ${n}`, redirect_uris: `https://app${n}.example.test/callback` };
+  if (path.endsWith('/redirect-uris')) return { redirect_uris: 'https://app.example.test/callback' };
   return {};
 }

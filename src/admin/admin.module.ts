@@ -17,6 +17,7 @@ import type { Locale } from '../ui/i18n.ts';
 import { AdminApiClientRepository } from './admin-api-client.repository.ts';
 import { AdminApiClientsService } from './admin-api-clients.service.ts';
 import { AdminApiTokens } from './admin-api-token.ts';
+import { AdminAppsService } from './admin-apps.service.ts';
 import { AdminConnectionsService } from './admin-connections.service.ts';
 import { AdminOrganizationsService } from './admin-organizations.service.ts';
 import { accountPrincipal, isAdmin } from './admin-principal.ts';
@@ -24,6 +25,7 @@ import { AuditEventsService } from './audit-events.service.ts';
 import { AdminCenterSessionRepository } from './center/admin-center-session.repository.ts';
 import { AdminCenterSignIn } from './center/admin-center-sign-in.ts';
 import { OrganizationAdminsService } from './organization-admins.service.ts';
+import { OrganizationAppsRepository } from './organization-apps.repository.ts';
 import { OrganizationUsersService } from './organization-users.service.ts';
 import { PlatformOperatorRepository } from './platform-operator.repository.ts';
 import { PlatformOperatorsService } from './platform-operators.service.ts';
@@ -92,6 +94,7 @@ export function createAdmin({ config, db, secretBox, accounts, clients, orgs, ss
     adminOrganizations: new AdminOrganizationsService({ db, organizations: orgs.organizations, organizationService: orgs.organizationService, audit }),
     adminConnections: new AdminConnectionsService({ db, issuer: config.issuer, ...sso, organizations: orgs.organizations, audit }),
     adminApiClients: new AdminApiClientsService({ db, issuer: config.issuer, clients, adminApiClients, audit }),
+    adminApps: new AdminAppsService({ db, clients, organizationApps: new OrganizationAppsRepository(), audit, secretGraceDays: config.clientSecretGraceDays }),
   };
 }
 

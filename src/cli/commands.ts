@@ -94,6 +94,8 @@ export const usage = `Usage: npm run cli -- <command> [options]
   orgs scim-token --org ORG [--expires-days N] [--json]
                                             a SCIM bearer token for the organization's IdP (default 365 days); printed once
   orgs revoke-scim-token --org ORG --token-id ID
+  orgs allow-apps --org ORG [--off] [--json]
+                                            let the organization's admins manage its apps (admin center, admin API); --off: stop them
   (ORG is an organization id, or its name when unique)`;
 
 function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
@@ -204,6 +206,13 @@ export const commands: Record<string, Command> = {
     const organization = await organizationService.find(o.org);
     const issued = await scim.tokens.issue(cliActor, organization.id, { expiresInDays: o.expiresDays });
     return { id: issued.id, organization_id: organization.id, base_url: issued.baseUrl, token: issued.token, expires_at: issued.expiresAt };
+  },
+
+  async 'orgs allow-apps'({ admin, orgs: { organizationService } }, options) {
+    const o = parse(z.object({ org: organizationOption, off: z.boolean().default(false) }), { org: options.org, off: options.off });
+    const organization = await organizationService.find(o.org);
+    const allowed = await admin.adminApps.setAppsAllowed(cliActor, organization.id, !o.off);
+    return { organization_id: allowed.organizationId, apps_allowed: allowed.appsAllowed };
   },
 
   async 'orgs revoke-scim-token'({ scim, orgs: { organizationService } }, options) {

@@ -66,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
       platform: { type: 'boolean', default: false },
       'expires-days': { type: 'string' },
       'token-id': { type: 'string' },
+      off: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

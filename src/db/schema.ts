@@ -499,3 +499,9 @@ export type AdminCenterSessionRow = Selectable<AdminCenterSessionTable>;
 export interface Database {
   admin_center_sessions: AdminCenterSessionTable;
 }
+
+// Apps in the admin center (admin-apps): merged into the tables above.
+export interface OrganizationTable {
+  /** Whether the organization's own admins may register and manage its apps (an operator decides). */
+  apps_allowed: Generated<boolean>;
+}

@@ -12,6 +12,7 @@ export const errorCodes = [
   'account.link_expired',
   'account.no_password',
   'admin.account_not_found',
+  'admin.apps_not_allowed',
   'admin.email_outside_domains',
   'admin.forbidden',
   'admin.invalid_request',

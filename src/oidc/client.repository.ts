@@ -41,6 +41,7 @@ export interface ClientSummary {
   firstParty: boolean;
   isPublic: boolean;
   redirectUris: string[];
+  postLogoutRedirectUris: string[];
   grantTypes: string[];
   pkceOptional: boolean;
   backchannelLogoutUri: string | null;
@@ -124,13 +125,20 @@ export class ClientRepository {
     if (organizationId !== undefined) query = query.where('organization_id', '=', organizationId);
     const rows = await query.execute();
     return rows.map((row) => {
-      const metadata = row.metadata as { redirect_uris?: string[]; grant_types?: string[]; pkce_optional?: boolean; backchannel_logout_uri?: string };
+      const metadata = row.metadata as {
+        redirect_uris?: string[];
+        post_logout_redirect_uris?: string[];
+        grant_types?: string[];
+        pkce_optional?: boolean;
+        backchannel_logout_uri?: string;
+      };
       return {
         clientId: row.id,
         name: row.name,
         firstParty: row.first_party,
         isPublic: row.secret_encrypted === null,
         redirectUris: metadata.redirect_uris ?? [],
+        postLogoutRedirectUris: metadata.post_logout_redirect_uris ?? [],
         grantTypes: metadata.grant_types ?? [],
         pkceOptional: metadata.pkce_optional === true,
         backchannelLogoutUri: metadata.backchannel_logout_uri ?? null,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { adminApiScope } from '../../oidc/admin-api-resource.ts';
+import type { ClientSummary } from '../../oidc/client.repository.ts';
 import type { AdminModule } from '../admin.module.ts';
 import type { AdminActor } from '../admin-principal.ts';
 import { auditEventsAsCsv, auditEventsAsNdjson } from '../audit-export.ts';
@@ -8,12 +9,16 @@ import {
   accountParams,
   adminSchema,
   apiClientSchema,
+  appParams,
+  appRedirectUrisSchema,
+  appSchema,
   auditExportQuery,
   auditListSchema,
   auditQuery,
   claimDomainSchema,
   connectionParams,
   connectionSchema,
+  createdAppSchema,
   domainClaimSchema,
   domainParams,
   grantSchema,
@@ -22,11 +27,14 @@ import {
   memberSchema,
   memberSearchQuery,
   newApiClientSchema,
+  newAppSchema,
   newConnectionSchema,
   newOrganizationSchema,
   organizationIdParam,
   organizationSchema,
   principalSchema,
+  rotateAppSecretSchema,
+  rotatedAppSecretSchema,
   ssoEnforcementSchema,
   ssoOverviewSchema,
   testSignInSchema,
@@ -51,7 +59,7 @@ export interface AdminApiInput<P, Q, B> {
  */
 export interface AdminApiRoute {
   operationId: string;
-  method: 'get' | 'post' | 'put' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
   role: AdminRole;
@@ -389,6 +397,94 @@ export const adminApiRoutes: AdminApiRoute[] = [
     },
   }),
   route({
+    operationId: 'listApps',
+    method: 'get',
+    path: '/organizations/{organizationId}/apps',
+    summary: 'The organization’s apps (its admins: where an operator allowed it)',
+    role: 'admin',
+    scope: 'organization',
+    params: organizationIdParam,
+    status: 200,
+    response: appSchema.array(),
+    handle: async ({ params }, actor, admin) => (await admin.adminApps.list(actor, params.organizationId)).map(appOf),
+  }),
+  route({
+    operationId: 'createApp',
+    method: 'post',
+    path: '/organizations/{organizationId}/apps',
+    summary: 'Register an app for the organization (its secret shown once)',
+    role: 'admin',
+    scope: 'organization',
+    params: organizationIdParam,
+    body: newAppSchema,
+    status: 201,
+    response: createdAppSchema,
+    async handle({ params, body }, actor, admin) {
+      const created = await admin.adminApps.create(actor, params.organizationId, body);
+      return {
+        client_id: created.clientId,
+        ...(created.clientSecret ? { client_secret: created.clientSecret } : {}),
+        organization_id: created.organizationId,
+      };
+    },
+  }),
+  route({
+    operationId: 'getApp',
+    method: 'get',
+    path: '/organizations/{organizationId}/apps/{clientId}',
+    summary: 'One app of the organization',
+    role: 'admin',
+    scope: 'organization',
+    params: appParams,
+    status: 200,
+    response: appSchema,
+    handle: async ({ params }, actor, admin) => appOf(await admin.adminApps.get(actor, params.organizationId, params.clientId)),
+  }),
+  route({
+    operationId: 'updateAppRedirectUris',
+    method: 'patch',
+    path: '/organizations/{organizationId}/apps/{clientId}',
+    summary: 'Replace the app’s redirect URIs (and its post-logout ones when given)',
+    role: 'admin',
+    scope: 'organization',
+    params: appParams,
+    body: appRedirectUrisSchema,
+    status: 200,
+    response: appSchema,
+    handle: async ({ params, body }, actor, admin) => appOf(await admin.adminApps.updateRedirectUris(actor, params.organizationId, params.clientId, body)),
+  }),
+  route({
+    operationId: 'rotateAppSecret',
+    method: 'post',
+    path: '/organizations/{organizationId}/apps/{clientId}/rotate-secret',
+    summary: 'A new secret (shown once); the replaced one still works for the grace days',
+    role: 'admin',
+    scope: 'organization',
+    params: appParams,
+    body: rotateAppSecretSchema,
+    status: 200,
+    response: rotatedAppSecretSchema,
+    async handle({ params, body }, actor, admin) {
+      const rotated = await admin.adminApps.rotateSecret(actor, params.organizationId, params.clientId, { graceDays: body.graceDays });
+      return {
+        client_id: rotated.clientId,
+        client_secret: rotated.clientSecret,
+        previous_secret_expires_at: rotated.previousSecretExpiresAt?.toISOString() ?? null,
+      };
+    },
+  }),
+  route({
+    operationId: 'deleteApp',
+    method: 'delete',
+    path: '/organizations/{organizationId}/apps/{clientId}',
+    summary: 'Delete the app: it can no longer authenticate nor use its tokens',
+    role: 'admin',
+    scope: 'organization',
+    params: appParams,
+    status: 204,
+    handle: ({ params }, actor, admin) => admin.adminApps.delete(actor, params.organizationId, params.clientId),
+  }),
+  route({
     operationId: 'listConnections',
     method: 'get',
     path: '/organizations/{organizationId}/connections',
@@ -494,3 +590,17 @@ export const adminApiRoutes: AdminApiRoute[] = [
     handle: ({ params }, actor, admin) => admin.adminConnections.relaxSso(actor, params.organizationId),
   }),
 ];
+
+/** An app as the API describes it. */
+function appOf(app: ClientSummary) {
+  return {
+    clientId: app.clientId,
+    name: app.name,
+    isPublic: app.isPublic,
+    grantTypes: app.grantTypes,
+    redirectUris: app.redirectUris,
+    postLogoutRedirectUris: app.postLogoutRedirectUris,
+    organizationId: app.organizationId,
+    createdAt: app.createdAt.toISOString(),
+  };
+}

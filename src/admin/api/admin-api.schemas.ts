@@ -181,3 +181,67 @@ export const testSignInSchema = z
 export const ssoEnforcementSchema = z
   .object({ breakGlassEmail: emailSchema.meta({ description: 'An owner with a second factor, who keeps a password under enforced SSO' }) })
   .meta({ id: 'SsoEnforcement' });
+// Apps (OIDC client registrations) of an organization: admin-apps.
+export const appParams = organizationIdParam.extend({
+  clientId: z
+    .string()
+    .regex(/^[\w.~-]{1,128}$/)
+    .meta({ description: 'The app’s client_id' }),
+});
+
+export const appSchema = z
+  .object({
+    clientId: z.string(),
+    name: z.string(),
+    isPublic: z.boolean().meta({ description: 'PKCE, no client authentication, no secret' }),
+    grantTypes: z.array(z.string()),
+    redirectUris: z.array(z.string()),
+    postLogoutRedirectUris: z.array(z.string()),
+    organizationId: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'App' });
+
+const absoluteUri = z.url();
+
+export const newAppSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    redirectUris: z.array(absoluteUri).max(50).default([]),
+    postLogoutRedirectUris: z.array(absoluteUri).max(50).default([]),
+    grantTypes: z
+      .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials']))
+      .min(1)
+      .optional(),
+    isPublic: z.boolean().default(false),
+  })
+  .meta({ id: 'NewApp' });
+
+export const createdAppSchema = z
+  .object({
+    client_id: z.string(),
+    client_secret: z.string().optional().meta({ description: 'Shown once (confidential apps only)' }),
+    organization_id: z.string().nullable(),
+  })
+  .meta({ id: 'CreatedApp' });
+
+export const appRedirectUrisSchema = z
+  .object({
+    redirectUris: z.array(absoluteUri).max(50),
+    postLogoutRedirectUris: z.array(absoluteUri).max(50).optional().meta({ description: 'Left as they are when absent' }),
+  })
+  .meta({ id: 'AppRedirectUris' });
+
+export const rotateAppSecretSchema = z
+  .object({
+    graceDays: z.number().int().min(0).max(365).optional().meta({ description: 'Days the replaced secret still works (default CLIENT_SECRET_GRACE_DAYS)' }),
+  })
+  .meta({ id: 'AppSecretRotation' });
+
+export const rotatedAppSecretSchema = z
+  .object({
+    client_id: z.string(),
+    client_secret: z.string().meta({ description: 'Shown once' }),
+    previous_secret_expires_at: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'RotatedAppSecret' });

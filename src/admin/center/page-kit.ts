@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { renderPage } from '../../ui/views.ts';
 import type { AdminModule } from '../admin.module.ts';
-import { type AdminActor, isOperator } from '../admin-principal.ts';
+import { type AdminActor, isOperator, roleIn } from '../admin-principal.ts';
 import type { AdminRole } from '../roles.ts';
 
 /** The parameters a page path may name; every one is checked before the page's handler runs. */
@@ -51,5 +51,12 @@ export async function organizationPage(
   view = tab,
 ) {
   const organization = await admin.adminOrganizations.get(actor, params.organizationId!);
-  renderPage(ctx, `admin/${view}`, { organization, tab, operator: isOperator(actor.principal), notice: noticeOf(ctx), ...data });
+  renderPage(ctx, `admin/${view}`, {
+    organization,
+    tab,
+    operator: isOperator(actor.principal),
+    role: roleIn(actor.principal, params.organizationId!),
+    notice: noticeOf(ctx),
+    ...data,
+  });
 }

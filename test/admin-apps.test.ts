@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliActor } from '../src/admin/admin-principal.ts';
+import { type ServerWithMail, startServerWithMail } from './helpers/mail-server.ts';
+import { enterEmail } from './helpers/sign-in.ts';
+import { type PageResponse, UserAgent } from './helpers/user-agent.ts';
+
+const password = 'a long passphrase 42';
+
+describe('admin center apps', () => {
+  let env: ServerWithMail;
+  let orgA = '';
+  const admin = new UserAgent();
+  const url = (path: string) => new URL(path, env.server.url).toString();
+  const services = () => env.server.services;
+
+  async function signInToAdminCenter(agent: UserAgent, email: string): Promise<PageResponse> {
+    const first = await agent.follow(url('/admin'));
+    const passwordPage = await enterEmail(agent, first, email);
+    return agent.submit(passwordPage, 'form[action*="/password"]', { password });
+  }
+
+  const clientCredentials = (clientId: string, secret: string) =>
+    fetch(url('/token'), {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    });
+
+  beforeAll(async () => {
+    env = await startServerWithMail();
+    orgA = (await services().orgs.organizationService.create({ name: 'Org A', domains: ['a.example.test'], verifiedByOperator: true })).id;
+    const account = await services().accounts.service.createAccount({ email: 'admin@a.example.test', password, emailVerified: true });
+    await services().orgs.organizations.addMember(services().db, orgA, account.id);
+    await services().admin.organizationAdmins.grant(cliActor, orgA, { email: 'admin@a.example.test', role: 'admin' });
+    await signInToAdminCenter(admin, 'admin@a.example.test');
+  });
+  afterAll(() => env?.close());
+
+  it('says so while apps are not allowed, then registers an app whose secret (shown once) works; rotates with grace; deletes; audited', async () => {
+    const refused = await admin.follow(url(`/admin/orgs/${orgA}/apps`));
+    expect(refused.status).toBe(200);
+    expect(refused.$('.admin-apps-not-allowed').text()).toContain('operators');
+    expect(refused.$(`form[action="/admin/orgs/${orgA}/apps"]`)).toHaveLength(0);
+    await services().admin.adminApps.setAppsAllowed(cliActor, orgA, true);
+
+    const page = await admin.follow(url(`/admin/orgs/${orgA}/apps`));
+    const created = await admin.submit(page, `form[action="/admin/orgs/${orgA}/apps"]`, { name: 'Backend', kind: 'service' });
+    expect(created.status).toBe(200);
+    expect(created.$('.notice').text()).toContain('The app is registered.');
+    const clientId = created.$('code.client-id').text();
+    const secret = created.$('input.client-secret').attr('value')!;
+    expect(created.$('input.client-secret').attr('autocomplete')).toBe('off');
+    expect((await clientCredentials(clientId, secret)).status).toBe(200);
+    const appPage = await admin.follow(url(`/admin/orgs/${orgA}/apps/${clientId}`));
+    expect(appPage.body).not.toContain(secret);
+
+    const rotated = await admin.submit(appPage, 'form[action$="/rotate-secret"]', { grace_days: '7' });
+    const newSecret = rotated.$('input.client-secret').attr('value')!;
+    expect(newSecret).not.toBe(secret);
+    expect((await clientCredentials(clientId, secret)).status).toBe(200);
+    expect((await clientCredentials(clientId, newSecret)).status).toBe(200);
+
+    const again = await admin.follow(url(`/admin/orgs/${orgA}/apps/${clientId}`));
+    const deleted = await admin.submit(again, 'form[action$="/delete"]', {});
+    expect(deleted.$('.notice').text()).toContain('The app is deleted.');
+    expect((await clientCredentials(clientId, newSecret)).status).toBe(401);
+
+    const events = await services().db.selectFrom('audit_events').selectAll().where('target_id', '=', clientId).execute();
+    expect(events.map((event) => event.action).sort()).toEqual(['client.deleted', 'client.registered', 'client.secret_rotated']);
+    expect(JSON.stringify(events)).not.toContain(secret);
+    expect(JSON.stringify(events)).not.toContain(newSecret);
+  });
+
+  it('renders the apps page in French', async () => {
+    const page = await admin.follow(url(`/admin/orgs/${orgA}/apps?lang=fr`));
+    expect(page.$('h1').text()).toBe('Applications');
+  });
+
+  it('an owner issues a SCIM token on the provisioning page that works at /scim/v2; an operator issues an initial access token that registers at /reg; another org’s app is 404', async () => {
+    const owner = new UserAgent();
+    await services().accounts.service.createAccount({ email: 'owner@a.example.test', password, emailVerified: true });
+    await services().orgs.organizations.addMember(services().db, orgA, (await services().accounts.repository.findByEmail('owner@a.example.test'))!.id);
+    await services().admin.organizationAdmins.grant(cliActor, orgA, { email: 'owner@a.example.test', role: 'owner' });
+    await signInToAdminCenter(owner, 'owner@a.example.test');
+    const provisioning = await owner.follow(url(`/admin/orgs/${orgA}/provisioning`));
+    const issued = await owner.submit(provisioning, `form[action="/admin/orgs/${orgA}/provisioning"]`, { expires_days: '30' });
+    const token = issued.$('input.scim-token').attr('value')!;
+    const baseUrl = issued.$('input.scim-base-url').attr('value')!;
+    expect(baseUrl).toBe(`${services().config.issuer}/scim/v2`);
+    expect((await fetch(`${baseUrl}/Users`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+
+    const operator = new UserAgent();
+    await services().accounts.service.createAccount({ email: 'operator@ops.example.test', password, emailVerified: true });
+    await services().admin.platformOperators.add(cliActor, 'operator@ops.example.test');
+    const home = await signInToAdminCenter(operator, 'operator@ops.example.test');
+    const iat = await operator.submit(home, 'form[action="/admin/initial-access-token"]', {});
+    const initialAccessToken = iat.$('input.initial-access-token').attr('value')!;
+    const registered = await fetch(url('/reg'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${initialAccessToken}` },
+      body: JSON.stringify({ client_name: 'Self-registered', redirect_uris: ['https://app.example.test/cb'] }),
+    });
+    expect(registered.status).toBe(201);
+
+    const orgB = (await services().orgs.organizationService.create({ name: 'Org B', domains: ['b.example.test'], verifiedByOperator: true })).id;
+    const foreign = await services().admin.adminApps.create(cliActor, orgB, { name: 'B app', redirectUris: ['https://b.example.test/cb'] });
+    expect((await admin.request(url(`/admin/orgs/${orgA}/apps/${foreign.clientId}`))).status).toBe(404);
+  });
+});
