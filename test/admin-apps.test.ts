@@ -71,6 +71,86 @@ describe('admin center apps', () => {
     expect(JSON.stringify(events)).not.toContain(newSecret);
   });
 
+  it('edits a web app’s redirect URIs on its page, refusing plain http except on the loopback; audited before and after', async () => {
+    await services().admin.adminApps.setAppsAllowed(cliActor, orgA, true);
+    const page = await admin.follow(url(`/admin/orgs/${orgA}/apps`));
+    const insecure = await admin.submit(page, `form[action="/admin/orgs/${orgA}/apps"]`, {
+      name: 'Web',
+      kind: 'web',
+      redirect_uris: 'http://app.a.example.test/cb',
+    });
+    expect(insecure.status).toBe(400);
+    expect(insecure.body).toContain('must use https');
+    const created = await admin.submit(page, `form[action="/admin/orgs/${orgA}/apps"]`, {
+      name: 'Web',
+      kind: 'web',
+      redirect_uris: 'https://app.a.example.test/cb\nhttp://localhost:8080/cb',
+    });
+    const clientId = created.$('code.client-id').text();
+
+    const appPage = await admin.follow(url(`/admin/orgs/${orgA}/apps/${clientId}`));
+    const refused = await admin.submit(appPage, 'form[action$="/redirect-uris"]', {
+      redirect_uris: 'http://evil.example.test/cb',
+      post_logout_redirect_uris: '',
+    });
+    expect(refused.status).toBe(400);
+    const saved = await admin.submit(appPage, 'form[action$="/redirect-uris"]', {
+      redirect_uris: 'https://app.a.example.test/callback',
+      post_logout_redirect_uris: 'https://app.a.example.test/',
+    });
+    expect(saved.$('.notice').text()).not.toBe('');
+    expect(saved.$('#app-redirect-uris').text()).toBe('https://app.a.example.test/callback');
+    expect((await services().admin.adminApps.get(cliActor, orgA, clientId)).redirectUris).toEqual(['https://app.a.example.test/callback']);
+
+    const event = await services()
+      .db.selectFrom('audit_events')
+      .selectAll()
+      .where('target_id', '=', clientId)
+      .where('action', '=', 'client.redirect_uris_updated')
+      .executeTakeFirstOrThrow();
+    expect(event.organization_id).toBe(orgA);
+    expect(event.before).toMatchObject({ redirectUris: ['https://app.a.example.test/cb', 'http://localhost:8080/cb'] });
+    expect(event.after).toEqual({ redirectUris: ['https://app.a.example.test/callback'], postLogoutRedirectUris: ['https://app.a.example.test/'] });
+    const allowed = await services()
+      .db.selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'organization.apps_allowed')
+      .where('target_id', '=', orgA)
+      .execute();
+    expect(allowed.length).toBeGreaterThan(0);
+    expect(allowed[0]!.after).toEqual({ appsAllowed: true });
+  });
+
+  it('an operator runs the platform’s own apps on /admin/apps (an organization’s stay on its tab); an organization admin is refused there', async () => {
+    const operator = new UserAgent();
+    await services().accounts.service.createAccount({ email: 'platform-ops@ops.example.test', password, emailVerified: true });
+    await services().admin.platformOperators.add(cliActor, 'platform-ops@ops.example.test');
+    const home = await signInToAdminCenter(operator, 'platform-ops@ops.example.test');
+    expect(home.$('a[href="/admin/apps"]')).toHaveLength(1);
+    const orgApp = await services().admin.adminApps.create(cliActor, orgA, { name: 'Org A tool', redirectUris: ['https://a.example.test/cb'] });
+
+    const list = await operator.follow(url('/admin/apps'));
+    expect(list.status).toBe(200);
+    expect(list.$('a[aria-current="page"]').attr('href')).toBe('/admin/apps');
+    expect(list.body).not.toContain(orgApp.clientId);
+    // The platform registers what an organization may not: plain http to a named host (an internal product).
+    const created = await operator.submit(list, 'form[action="/admin/apps"]', {
+      name: 'Billing',
+      kind: 'web',
+      redirect_uris: 'http://billing.internal.test/cb',
+    });
+    const clientId = created.$('code.client-id').text();
+    expect(created.$('input.client-secret').attr('value')).toBeTruthy();
+    expect((await services().admin.adminApps.get(cliActor, null, clientId)).organizationId).toBeNull();
+    const appPage = await operator.follow(url(`/admin/apps/${clientId}`));
+    expect(appPage.$('form[action$="/rotate-secret"]').attr('action')).toBe(`/admin/apps/${clientId}/rotate-secret`);
+    const deleted = await operator.submit(appPage, 'form[action$="/delete"]', {});
+    expect(new URL(deleted.url).pathname).toBe('/admin/apps');
+    expect(deleted.body).not.toContain(clientId);
+
+    expect((await admin.request(url('/admin/apps'))).status).toBe(403);
+  });
+
   it('renders the apps page in French', async () => {
     const page = await admin.follow(url(`/admin/orgs/${orgA}/apps?lang=fr`));
     expect(page.$('h1').text()).toBe('Applications');

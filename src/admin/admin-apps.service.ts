@@ -83,8 +83,10 @@ export class AdminAppsService {
     return { kind: 'organization', organizationId: owner };
   }
 
+  /** An organization's apps, or the platform's own (each organization's are on its own list). */
   async list(actor: AdminActor, owner: AppsOwner): Promise<ClientSummary[]> {
-    return listClients(this.#deps.clients, await this.#scope(actor, owner));
+    const apps = await listClients(this.#deps.clients, await this.#scope(actor, owner));
+    return owner === null ? apps.filter((app) => app.organizationId === null) : apps;
   }
 
   async get(actor: AdminActor, owner: AppsOwner, clientId: string): Promise<ClientSummary> {

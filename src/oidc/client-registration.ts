@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../db/database.ts';
 import { AppError, NotFoundError } from '../http/errors.ts';
 import type { ClientForUpdate, ClientRepository, ClientSummary, RegisteredClient } from './client.repository.ts';
+import { isSecureOrLoopback } from './dynamic-registration.ts';
 import type { ResourceServerRegistry } from './resource-servers.ts';
 import { signingAlgorithms } from './signing-keys.ts';
 
@@ -60,7 +61,8 @@ export class RegistrationInvalidError extends AppError {
   readonly issues: RegistrationIssue[];
 
   constructor(issues: RegistrationIssue[]) {
-    super('oidc.registration_invalid', 400, { message: issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') });
+    const details = issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    super('oidc.registration_invalid', 400, { message: details, params: { details } });
     this.issues = issues;
   }
 }
@@ -90,6 +92,17 @@ const operatorOnlyFields: { path: keyof ValidRegistration; granted: (client: Val
 ];
 
 /**
+ * An organization's apps follow the rule of self-registered ones (RFC 8252, OAuth 2.0 Security BCP):
+ * redirects over https, plain http only on the loopback; only an operator registers anything else.
+ */
+function insecureRedirectUris(scope: ClientScope, uris: { redirectUris: string[]; postLogoutRedirectUris?: string[] | undefined }): RegistrationIssue[] {
+  if (scope.kind === 'platform') return [];
+  return (['redirectUris', 'postLogoutRedirectUris'] as const)
+    .filter((path) => !(uris[path] ?? []).every(isSecureOrLoopback))
+    .map((path) => ({ path: [path], message: 'must use https (plain http only on localhost or 127.0.0.1)' }));
+}
+
+/**
  * Registers an app as received (CLI options, an API body: checked here); its secret (confidential
  * apps) is in the answer only. In an organization's scope the app belongs to that organization.
  */
@@ -102,8 +115,11 @@ export async function registerClient(
   const client = valid(clientRegistrationSchema, registration);
   const organizationId = organizationIdOf(scope);
   if (organizationId === undefined) return clients.create(db, client);
-  const refused = operatorOnlyFields.filter(({ granted }) => granted(client));
-  if (refused.length) throw new RegistrationInvalidError(refused.map(({ path }) => ({ path: [path], message: 'only a platform operator sets this' })));
+  const refused = [
+    ...operatorOnlyFields.filter(({ granted }) => granted(client)).map(({ path }) => ({ path: [path], message: 'only a platform operator sets this' })),
+    ...insecureRedirectUris(scope, client),
+  ];
+  if (refused.length) throw new RegistrationInvalidError(refused);
   return clients.create(db, { ...client, organizationId });
 }
 
@@ -171,6 +187,8 @@ export async function updateClientRedirectUris(
   input: RedirectUris | Record<string, unknown>,
 ): Promise<void> {
   const uris = valid(redirectUrisSchema, input);
+  const insecure = insecureRedirectUris(scope, uris);
+  if (insecure.length) throw new RegistrationInvalidError(insecure);
   const client = await lockedClient(trx, clients, scope, clientId);
   if (!hasRedirectUriIfNeeded(client.grantTypes, uris.redirectUris)) throw new RegistrationInvalidError([redirectUriRequired]);
   await clients.updateRedirectUris(trx, clientId, uris);

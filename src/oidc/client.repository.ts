@@ -85,7 +85,8 @@ export class ClientRepository {
   }
 
   async create(db: Db, client: NewClient): Promise<RegisteredClient> {
-    const clientId = randomToken(16);
+    // Typed into commands and URLs: hex, so never a leading '-' that a command line takes for an option.
+    const clientId = randomBytes(16).toString('hex');
     const clientSecret = client.isPublic ? undefined : randomToken(32);
     const grantTypes = client.grantTypes ?? ['authorization_code', 'refresh_token'];
     const metadata: Record<string, unknown> = {

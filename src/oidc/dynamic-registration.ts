@@ -31,7 +31,7 @@ function parsedUrl(value: unknown): URL | undefined {
 }
 
 /** https, or plain http on the loopback (a developer's machine, a native app's RFC 8252 redirect). */
-function isSecureOrLoopback(value: unknown): boolean {
+export function isSecureOrLoopback(value: unknown): boolean {
   const url = parsedUrl(value);
   if (!url) return false;
   return url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname));

@@ -7,6 +7,7 @@ import type { AdminModule } from '../admin.module.ts';
 import { type AdminActor, isOperator, roleIn } from '../admin-principal.ts';
 import { auditEventsAsCsv, auditEventsAsNdjson } from '../audit-export.ts';
 import { mayGrant, organizationRoles } from '../roles.ts';
+import { appPages } from './apps.pages.ts';
 import { type AdminPage, type AdminPageParams, noticeOf, organizationPage, orgPath, seeOther, text } from './page-kit.ts';
 import { ssoPages } from './sso.pages.ts';
 
@@ -18,25 +19,6 @@ const inviteForm = z.object({ email: emailField, name: z.string().trim().max(200
 const grantForm = z.object({ email: emailField, role: z.enum(organizationRoles) });
 const claimForm = z.object({ domain: z.string().trim().toLowerCase().min(3).max(253) });
 const newOrganizationForm = z.object({ name: z.string().trim().min(1).max(200) });
-/** One URI a line (a textarea); blank lines dropped. */
-const uriLines = z
-  .string()
-  .max(20_000)
-  .default('')
-  .transform((value) =>
-    value
-      .split(/\r?\n/)
-      .map((line) => line.trim())
-      .filter(Boolean),
-  );
-const appKinds = { web: {}, public: { isPublic: true }, service: { grantTypes: ['client_credentials'] } } as const;
-const newAppForm = z.object({
-  name: z.string().trim().min(1).max(200),
-  kind: z.enum(Object.keys(appKinds) as [keyof typeof appKinds]).default('web'),
-  redirect_uris: uriLines,
-  post_logout_redirect_uris: uriLines,
-});
-const redirectUrisForm = z.object({ redirect_uris: uriLines, post_logout_redirect_uris: uriLines });
 /** As the CLI's `clients initial-access-token --expires-in` (60 seconds to 30 days). */
 const initialAccessTokenForm = z.object({
   expires_in: z
@@ -50,15 +32,12 @@ const initialAccessTokenForm = z.object({
     ])
     .optional(),
 });
-const rotateForm = z.object({ grace_days: z.union([z.literal(''), z.coerce.number().int().min(0).max(365)]).optional() });
 
 const pageNumber = (value: unknown) => Math.max(1, Math.min(10_000, Number.parseInt(text(value, 6) ?? '1', 10) || 1));
 const day = (value: unknown) => {
   const date = text(value, 10);
   return date && /^\d{4}-\d{2}-\d{2}$/.test(date) && !Number.isNaN(Date.parse(date)) ? date : undefined;
 };
-
-const appPath = (params: AdminPageParams, rest = '') => orgPath(params, `/apps/${encodeURIComponent(params.clientId!)}${rest}`);
 
 /** The audit filters of a query string, as the page and its export links use them. */
 function auditQuery(ctx: Context) {
@@ -266,97 +245,6 @@ export const adminCenterPages: AdminPage[] = [
     },
   },
   {
-    method: 'get',
-    path: '/orgs/:organizationId/apps',
-    role: 'admin',
-    scope: 'organization',
-    async handle(ctx, actor, params, admin) {
-      const allowed = await admin.adminApps.mayManage(actor, params.organizationId!);
-      const apps = allowed ? await admin.adminApps.list(actor, params.organizationId!) : [];
-      await organizationPage(ctx, actor, params, admin, 'apps', { allowed, apps });
-    },
-  },
-  {
-    method: 'post',
-    path: '/orgs/:organizationId/apps',
-    role: 'admin',
-    scope: 'organization',
-    async handle(ctx, actor, params, admin) {
-      const form = parseForm(newAppForm, ctx.request.body);
-      const created = await admin.adminApps.create(actor, params.organizationId!, {
-        name: form.name,
-        redirectUris: form.redirect_uris,
-        postLogoutRedirectUris: form.post_logout_redirect_uris,
-        ...appKinds[form.kind],
-      });
-      const createdParams = { ...params, clientId: created.clientId };
-      if (!created.clientSecret) return seeOther(ctx, appPath(createdParams), 'app_created');
-      // The secret is shown in this answer only (never in a URL, never again).
-      await organizationPage(ctx, actor, params, admin, 'app-secret', {
-        tab: 'apps',
-        app: await admin.adminApps.get(actor, params.organizationId!, created.clientId),
-        clientSecret: created.clientSecret,
-        previousSecretExpiresAt: undefined,
-        notice: 'app_created',
-        pageUrl: appPath(createdParams),
-      });
-    },
-  },
-  {
-    method: 'get',
-    path: '/orgs/:organizationId/apps/:clientId',
-    role: 'admin',
-    scope: 'organization',
-    async handle(ctx, actor, params, admin) {
-      const app = await admin.adminApps.get(actor, params.organizationId!, params.clientId!);
-      await organizationPage(ctx, actor, params, admin, 'app', { tab: 'apps', app, graceDays: admin.adminApps.defaultGraceDays });
-    },
-  },
-  {
-    method: 'post',
-    path: '/orgs/:organizationId/apps/:clientId/redirect-uris',
-    role: 'admin',
-    scope: 'organization',
-    async handle(ctx, actor, params, admin) {
-      const form = parseForm(redirectUrisForm, ctx.request.body);
-      await admin.adminApps.updateRedirectUris(actor, params.organizationId!, params.clientId!, {
-        redirectUris: form.redirect_uris,
-        postLogoutRedirectUris: form.post_logout_redirect_uris,
-      });
-      seeOther(ctx, appPath(params), 'redirect_uris_saved');
-    },
-  },
-  {
-    method: 'post',
-    path: '/orgs/:organizationId/apps/:clientId/rotate-secret',
-    role: 'admin',
-    scope: 'organization',
-    async handle(ctx, actor, params, admin) {
-      const form = parseForm(rotateForm, ctx.request.body);
-      const graceDays = typeof form.grace_days === 'number' ? form.grace_days : undefined;
-      const rotated = await admin.adminApps.rotateSecret(actor, params.organizationId!, params.clientId!, { graceDays });
-      const times = new Intl.DateTimeFormat(ctx.state.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
-      await organizationPage(ctx, actor, params, admin, 'app-secret', {
-        tab: 'apps',
-        app: await admin.adminApps.get(actor, params.organizationId!, params.clientId!),
-        clientSecret: rotated.clientSecret,
-        previousSecretExpiresAt: rotated.previousSecretExpiresAt ? times.format(rotated.previousSecretExpiresAt) : null,
-        notice: 'secret_rotated',
-        pageUrl: appPath(params),
-      });
-    },
-  },
-  {
-    method: 'post',
-    path: '/orgs/:organizationId/apps/:clientId/delete',
-    role: 'admin',
-    scope: 'organization',
-    async handle(ctx, actor, params, admin) {
-      await admin.adminApps.delete(actor, params.organizationId!, params.clientId!);
-      seeOther(ctx, orgPath(params, '/apps'), 'app_deleted');
-    },
-  },
-  {
     method: 'post',
     path: '/initial-access-token',
     role: 'operator',
@@ -376,4 +264,5 @@ export const adminCenterPages: AdminPage[] = [
     },
   },
   ...ssoPages,
+  ...appPages,
 ];
