@@ -123,6 +123,20 @@ describe('admin API: the route table, its roles and organization scoping', () =>
     return { path, ...(body ? { body: JSON.stringify(body) } : {}) };
   }
 
+  // Nothing changes: the walk verifies a domain that is verified already and disables a draft connection
+  // (test/admin-center-browser.test.ts and test/admin-sso.test.ts audit both for real); a test sign-in's
+  // link is only a link.
+  const changesNothingInTheWalk = new Set(['verifyDomain', 'disableConnection', 'startConnectionTest']);
+  const auditEventCount = async () =>
+    Number(
+      (
+        await server.services.db
+          .selectFrom('audit_events')
+          .select((eb) => eb.fn.countAll().as('count'))
+          .executeTakeFirstOrThrow()
+      ).count,
+    );
+
   beforeAll(async () => {
     server = await startTestServer();
     idp = await TestSamlIdp.start();
@@ -155,12 +169,16 @@ describe('admin API: the route table, its roles and organization scoping', () =>
     for (const route of adminApiRoutes) {
       for (const caller of callers) {
         const { path, body } = await requestFor(route, orgs.a);
+        const auditedBefore = await auditEventCount();
         const response = await api(path, { method: route.method.toUpperCase(), token: caller.token, ...(body ? { body } : {}) });
         const label = `${caller.name}: ${route.method} ${route.path} → ${response.status}`;
         const foreign = route.scope === 'organization' && caller.organization !== 'a' && caller.role !== 'operator';
         if (foreign) expect(response.status, label).toBe(404);
         else if (!roleAtLeast(caller.role, route.role)) expect(response.status, label).toBe(403);
         else expect(response.status, label).toBe(route.status);
+        // Every change is in the audit log; a refusal and a read write nothing.
+        const changed = route.method !== 'get' && response.status < 300 && !changesNothingInTheWalk.has(route.operationId);
+        expect(await auditEventCount(), `${label}: audited`)[changed ? 'toBeGreaterThan' : 'toBe'](auditedBefore);
       }
     }
   });
