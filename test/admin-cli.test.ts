@@ -21,7 +21,7 @@ describe('admin roles from the command line, and a disabled account', () => {
     }
   });
 
-  it('operators add, orgs add-admin and api-clients create give roles the admin API sees', async () => {
+  it('operators add, orgs add-admin, api-clients create and orgs allow-apps give rights the admin API sees', async () => {
     expect(await cliJson('operators', 'add', '--email', 'bill@initech.example.test')).toMatchObject({ added: true });
     expect(await cliJson('orgs', 'add-admin', '--org', 'Initech', '--email', 'peter@initech.example.test', '--role', 'owner')).toMatchObject({
       role: 'owner',
@@ -42,6 +42,16 @@ describe('admin roles from the command line, and a disabled account', () => {
     }).then((response) => response.json() as Promise<{ access_token: string }>);
     const me = await fetch(new URL('/admin/api/v1/me', server.url), { headers: { authorization: `Bearer ${token.access_token}` } });
     expect(await me.json()).toMatchObject({ kind: 'client', operator: false, organizations: [{ role: 'admin' }] });
+
+    // An organization's admins manage its apps once an operator allows it, until stopped.
+    const organizationId = (await server.services.orgs.organizationService.find('Initech')).id;
+    const apps = () =>
+      fetch(new URL(`/admin/api/v1/organizations/${organizationId}/apps`, server.url), { headers: { authorization: `Bearer ${token.access_token}` } });
+    expect((await apps()).status).toBe(403);
+    expect(await cliJson('orgs', 'allow-apps', '--org', 'Initech')).toEqual({ organization_id: organizationId, apps_allowed: true });
+    expect((await apps()).status).toBe(200);
+    expect(await cliJson('orgs', 'allow-apps', '--org', 'Initech', '--off')).toEqual({ organization_id: organizationId, apps_allowed: false });
+    expect((await apps()).status).toBe(403);
   });
 
   it('refuses a role that does not exist, and --org with --platform, as usage errors', async () => {
