@@ -148,6 +148,12 @@ describe('admin center apps', () => {
     expect(new URL(deleted.url).pathname).toBe('/admin/apps');
     expect(deleted.body).not.toContain(clientId);
 
+    // An organization's app is changed on the organization's page (and audited in its log), not here.
+    const orgAppPage = await operator.follow(url(`/admin/orgs/${orgA}/apps/${orgApp.clientId}`));
+    const csrf = orgAppPage.$('input[name=_csrf]').attr('value')!;
+    expect((await operator.request(url(`/admin/apps/${orgApp.clientId}/delete`), { form: { _csrf: csrf } })).status).toBe(404);
+    expect((await services().admin.adminApps.get(cliActor, orgA, orgApp.clientId)).name).toBe('Org A tool');
+
     expect((await admin.request(url('/admin/apps'))).status).toBe(403);
   });
 

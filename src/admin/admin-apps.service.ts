@@ -67,15 +67,23 @@ export class AdminAppsService {
     return this.#deps.secretGraceDays;
   }
 
-  /** Whether the actor may manage the organization's apps (the page says so rather than erroring). */
-  async mayManage(actor: AdminActor, organizationId: string): Promise<boolean> {
-    const held = authorize(actor.principal, 'admin', organizationId);
-    return held === 'operator' || (await this.#deps.organizationApps.appsAllowed(this.#deps.db, organizationId)) === true;
+  /** Whether the actor may manage these apps (the page says so rather than erroring); the platform's: operators only. */
+  async mayManage(actor: AdminActor, owner: AppsOwner): Promise<boolean> {
+    if (owner === null) return authorize(actor.principal, 'operator') === 'operator';
+    const held = authorize(actor.principal, 'admin', owner);
+    return held === 'operator' || (await this.#deps.organizationApps.appsAllowed(this.#deps.db, owner)) === true;
   }
 
-  async #scope(actor: AdminActor, owner: AppsOwner, db: Db = this.#deps.db): Promise<ClientScope> {
+  /**
+   * The scope a change runs in. The platform's scope reaches every app, so a change there is refused
+   * for an organization's app: it is made on the organization's page, and audited in its log.
+   */
+  async #scope(actor: AdminActor, owner: AppsOwner, db: Db = this.#deps.db, clientId?: string): Promise<ClientScope> {
     if (owner === null) {
       authorize(actor.principal, 'operator');
+      if (clientId !== undefined && (await this.#deps.clients.list(undefined)).some((app) => app.clientId === clientId && app.organizationId !== null)) {
+        throw notFound();
+      }
       return platformScope;
     }
     const held = authorize(actor.principal, 'admin', owner);
@@ -119,7 +127,7 @@ export class AdminAppsService {
     const graceDays = options.graceDays ?? this.#deps.secretGraceDays;
     const { db, clients, audit } = this.#deps;
     return db.transaction().execute(async (trx) => {
-      const scope = await this.#scope(actor, owner, trx);
+      const scope = await this.#scope(actor, owner, trx, clientId);
       const rotated = await found(() => rotateClientSecret(trx, clients, scope, clientId, { graceSeconds: graceDays * 86_400 }));
       await audit.record(
         trx,
@@ -137,7 +145,7 @@ export class AdminAppsService {
   async updateRedirectUris(actor: AdminActor, owner: AppsOwner, clientId: string, uris: RedirectUris | Record<string, unknown>): Promise<ClientSummary> {
     const { db, clients, audit } = this.#deps;
     await db.transaction().execute(async (trx) => {
-      const scope = await this.#scope(actor, owner, trx);
+      const scope = await this.#scope(actor, owner, trx, clientId);
       const before = (await listClients(clients, scope)).find((candidate) => candidate.clientId === clientId);
       await found(() => updateClientRedirectUris(trx, clients, scope, clientId, uris));
       // Saved: the URIs are valid (what updateClientRedirectUris checked them with).
@@ -158,7 +166,7 @@ export class AdminAppsService {
   async delete(actor: AdminActor, owner: AppsOwner, clientId: string): Promise<void> {
     const { db, clients, audit } = this.#deps;
     await db.transaction().execute(async (trx) => {
-      const scope = await this.#scope(actor, owner, trx);
+      const scope = await this.#scope(actor, owner, trx, clientId);
       const before = (await listClients(clients, scope)).find((candidate) => candidate.clientId === clientId);
       await found(() => deleteClient(trx, clients, scope, clientId));
       await audit.record(

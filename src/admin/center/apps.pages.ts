@@ -41,7 +41,6 @@ interface AppsPlace {
   role: AdminRole;
   scope: AdminPage['scope'];
   owner(params: AdminPageParams): AppsOwner;
-  mayManage(actor: AdminActor, params: AdminPageParams, admin: AdminModule): Promise<boolean>;
   render(ctx: Context, actor: AdminActor, params: AdminPageParams, admin: AdminModule, view: string, data: PageData): Promise<void>;
 }
 
@@ -50,7 +49,6 @@ const organizationApps: AppsPlace = {
   role: 'admin',
   scope: 'organization',
   owner: (params) => params.organizationId!,
-  mayManage: (actor, params, admin) => admin.adminApps.mayManage(actor, params.organizationId!),
   render: (ctx, actor, params, admin, view, data) => organizationPage(ctx, actor, params, admin, 'apps', data, view),
 };
 
@@ -59,7 +57,6 @@ const platformApps: AppsPlace = {
   role: 'operator',
   scope: 'platform',
   owner: () => null,
-  mayManage: async () => true,
   render: async (ctx, _actor, _params, _admin, view, data) => renderPage(ctx, `admin/${view}`, { tab: 'apps', operator: true, notice: noticeOf(ctx), ...data }),
 };
 
@@ -83,7 +80,7 @@ function appsPages(place: AppsPlace): AdminPage[] {
       role,
       scope,
       async handle(ctx, actor, params, admin) {
-        const allowed = await place.mayManage(actor, params, admin);
+        const allowed = await admin.adminApps.mayManage(actor, place.owner(params));
         const apps = allowed ? await admin.adminApps.list(actor, place.owner(params)) : [];
         await place.render(ctx, actor, params, admin, 'apps', { allowed, apps, appsPath: listPath(params) });
       },
